@@ -1,0 +1,51 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Scopes is a set of OAuth scope tokens, kept sorted and unique so two sets
+// compare and print the same way whatever order a server used.
+type Scopes []string
+
+// ParseScopes reads a space-separated scope string (RFC 6749 §3.3). Each
+// token must be printable ASCII without '"' or '\'; anything else is a
+// usage error rather than something to send to a server.
+func ParseScopes(s string) (Scopes, error) {
+	var out Scopes
+	for _, tok := range strings.Fields(s) {
+		for _, r := range tok {
+			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+				return nil, E(KindUsage, fmt.Sprintf("scope %q contains a character OAuth does not allow", tok),
+					"Use space-separated scope names such as \"packs.read packs.run\".")
+			}
+		}
+		out = append(out, tok)
+	}
+	return out.normal(), nil
+}
+
+func (s Scopes) normal() Scopes {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return slices.Compact(c)
+}
+
+// String joins the scopes with single spaces, as they travel on the wire.
+func (s Scopes) String() string { return strings.Join(s, " ") }
+
+// Has reports whether scope is in the set.
+func (s Scopes) Has(scope string) bool { return slices.Contains(s, scope) }
+
+// Missing lists the members of want that s lacks.
+func (s Scopes) Missing(want Scopes) Scopes {
+	var m Scopes
+	for _, w := range want {
+		if !s.Has(w) {
+			m = append(m, w)
+		}
+	}
+	return m
+}

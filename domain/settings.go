@@ -1,0 +1,187 @@
+package domain
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AuthMode is how tokens are bound to the client (SPEC §3.9).
+type AuthMode string
+
+const (
+	AuthModeBearer AuthMode = "bearer"
+	AuthModeDPoP   AuthMode = "dpop"
+	AuthModeMTLS   AuthMode = "mtls"
+)
+
+// ParseAuthMode accepts the documented spellings, case-insensitively.
+func ParseAuthMode(s string) (AuthMode, error) {
+	switch m := AuthMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case AuthModeBearer, AuthModeDPoP, AuthModeMTLS:
+		return m, nil
+	}
+	return "", E(KindUsage, fmt.Sprintf("unknown auth mode %q", s), "Use one of: bearer, dpop, mtls.")
+}
+
+// StorageKind is where sessions are kept (SPEC §5).
+type StorageKind string
+
+const (
+	StorageAuto     StorageKind = "auto"
+	StorageKeychain StorageKind = "keychain"
+	StorageFile     StorageKind = "file"
+	StorageMemory   StorageKind = "memory"
+)
+
+// ParseStorageKind accepts the documented spellings, case-insensitively.
+func ParseStorageKind(s string) (StorageKind, error) {
+	switch k := StorageKind(strings.ToLower(strings.TrimSpace(s))); k {
+	case StorageAuto, StorageKeychain, StorageFile, StorageMemory:
+		return k, nil
+	}
+	return "", E(KindUsage, fmt.Sprintf("unknown token storage %q", s), "Use one of: auto, keychain, file, memory.")
+}
+
+// SourceKind says where a setting's value came from.
+type SourceKind string
+
+const (
+	SourceFlag    SourceKind = "flag"
+	SourceEnv     SourceKind = "env"
+	SourceProfile SourceKind = "profile"
+	SourceConfig  SourceKind = "config"
+	SourceDefault SourceKind = "default"
+)
+
+// Source is the provenance of one setting: the kind and a detail such as
+// "--authority", "STELLA_SCOPE" or "/home/me/.stellaops/profiles/ci.yaml:4".
+type Source struct {
+	Kind   SourceKind `json:"kind"`
+	Detail string     `json:"detail,omitempty"`
+}
+
+func (s Source) String() string {
+	if s.Detail == "" {
+		return string(s.Kind)
+	}
+	return string(s.Kind) + " " + s.Detail
+}
+
+// Setting is one effective value for display: secrets are already redacted.
+type Setting struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source Source `json:"source"`
+}
+
+// Settings is the resolved configuration of one invocation.
+type Settings struct {
+	Profile   string // empty: no profile selected
+	ConfigDir string
+
+	AuthorityURL     string
+	ClientID         string
+	ClientSecret     Secret
+	ClientSecretFile string
+	Scopes           Scopes
+	Audience         string
+	AuthMode         AuthMode
+	TokenStorage     StorageKind
+	TokenCacheDir    string
+	ClientCertFile   string
+	ClientKeyFile    string
+	CABundleFile     string
+	Username         string
+	Password         Secret
+	BackendURL       string
+	CachePassphrase  Secret
+	Browser          string
+
+	RequestTimeout time.Duration // every HTTP request
+	WaitTimeout    time.Duration // browser and device sign-in waits
+	NonInteractive bool
+	Verbose        int
+	JSON           bool
+
+	// Effective lists every setting with its value (secrets redacted) and
+	// where it came from, in display order.
+	Effective []Setting
+}
+
+// HasClientSecret reports whether a confidential client secret is configured.
+func (s Settings) HasClientSecret() bool { return !s.ClientSecret.IsZero() }
+
+// ProfileName is the profile for display and session keys.
+func (s Settings) ProfileName() string {
+	if s.Profile == "" {
+		return "default"
+	}
+	return s.Profile
+}
+
+// SessionKey is the key of this configuration's session.
+func (s Settings) SessionKey() SessionKey {
+	return SessionKey{Profile: s.ProfileName(), Issuer: s.AuthorityURL, ClientID: s.ClientID}
+}
+
+// RequireAuthority checks what every Authority-bound command needs.
+func (s Settings) RequireAuthority() error {
+	if s.AuthorityURL == "" {
+		return E(KindUsage, "no Authority URL is configured",
+			"Set STELLA_AUTHORITY_URL, pass --authority, or set StellaOps.Authority.Url in a profile.")
+	}
+	if s.ClientID == "" {
+		return E(KindUsage, "no client id is configured",
+			"Set STELLA_CLIENT_ID, pass --client-id, or set StellaOps.Authority.ClientId in a profile.")
+	}
+	return nil
+}
+
+// RequireBackend checks what every backend command needs.
+func (s Settings) RequireBackend() error {
+	if s.BackendURL == "" {
+		return E(KindUsage, "no backend URL is configured",
+			"Set STELLA_BACKEND_URL, pass --backend, or set StellaOps.BackendUrl in a profile.")
+	}
+	return nil
+}
+
+// ValidateServerURL enforces SPEC §6: an absolute http(s) URL without user
+// info, query or fragment, and https unless the host is loopback. what names
+// the setting in the message ("Authority URL").
+func ValidateServerURL(what, raw string) (*url.URL, error) {
+	bad := func(why string) error {
+		return E(KindUsage, fmt.Sprintf("%s %q %s", what, raw, why),
+			"Use an absolute URL such as https://authority.example.com.")
+	}
+	if len(raw) > 2048 {
+		return nil, E(KindUsage, what+" is longer than 2048 characters", "Check the value; URLs of that length are not valid here.")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, bad("is not an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return nil, bad("must not carry credentials")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, bad("must not have a query or fragment")
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return nil, E(KindUsage, fmt.Sprintf("%s %q uses plain http on a non-loopback host", what, raw),
+			"Use https; plain http is allowed only for 127.0.0.1, ::1 and localhost.")
+	}
+	return u, nil
+}
+
+// IsLoopbackHost reports whether host names this machine.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

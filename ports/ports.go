@@ -1,0 +1,123 @@
+// Package ports declares what the core (app) needs from the world. Each
+// interface is small and named for its role; adapters implement them and
+// carry a compile-time check beside their implementation.
+//
+// ports imports domain and the standard library only.
+package ports
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+)
+
+// Clock is the only source of the current time for the core.
+type Clock interface {
+	Now() time.Time
+}
+
+// SessionStore keeps sessions. Load returns an error matching
+// domain.ErrNotFound when the key has no session; undecryptable or foreign
+// data is a domain.ErrStorage, and the data is left untouched.
+type SessionStore interface {
+	Load(ctx context.Context, key domain.SessionKey) (domain.Session, error)
+	Save(ctx context.Context, s domain.Session) error
+	Delete(ctx context.Context, key domain.SessionKey) error
+	List(ctx context.Context) ([]domain.SessionKey, error)
+	// Info describes the backend for `auth status` without doing I/O.
+	Info() StoreInfo
+}
+
+// StoreInfo says which backend holds sessions, where, and why it was chosen.
+type StoreInfo struct {
+	Kind     domain.StorageKind `json:"kind"`
+	Label    string             `json:"label"`              // "encrypted file", "memory", "keychain"
+	Location string             `json:"location,omitempty"` // a directory or a keychain service name
+	Reason   string             `json:"reason,omitempty"`   // why this backend was chosen
+}
+
+// SessionLocker serialises work on one session across processes (refresh,
+// interactive sign-in). Lock waits until the lock is free or ctx ends; the
+// returned function releases it. A crashed holder never blocks others.
+type SessionLocker interface {
+	Lock(ctx context.Context, key domain.SessionKey) (unlock func(), err error)
+}
+
+// TokenRequest is what a grant asks for beyond the client's identity.
+type TokenRequest struct {
+	Scopes   domain.Scopes
+	Audience string            // RFC 8707 resource indicator, optional
+	Extra    map[string]string // extra token request parameters (pack approval)
+}
+
+// Discovery is the part of the Authority's metadata the core reads.
+type Discovery struct {
+	Issuer             string   `json:"issuer"`
+	TokenEndpoint      string   `json:"tokenEndpoint"`
+	RevocationEndpoint string   `json:"revocationEndpoint,omitempty"`
+	UserinfoEndpoint   string   `json:"userinfoEndpoint,omitempty"`
+	DPoPAlgs           []string `json:"dpopSigningAlgValuesSupported,omitempty"`
+}
+
+// Authority is the OAuth 2.1 / OpenID Connect server.
+type Authority interface {
+	Discover(ctx context.Context) (Discovery, error)
+	ClientCredentials(ctx context.Context, req TokenRequest) (domain.Grant, error)
+	Password(ctx context.Context, req TokenRequest, username string, password domain.Secret) (domain.Grant, error)
+	Refresh(ctx context.Context, req TokenRequest, refresh domain.Secret) (domain.Grant, error)
+	// Revoke revokes one token (RFC 7009). hint is "refresh_token" or
+	// "access_token". It reports ok=false without error when the Authority
+	// advertises no revocation endpoint.
+	Revoke(ctx context.Context, token domain.Secret, hint string) (ok bool, err error)
+	UserInfo(ctx context.Context, access domain.Credential) (map[string]any, error)
+}
+
+// TokenSource hands out valid tokens; the app's TokenManager implements it
+// for the transport, which may not import app.
+type TokenSource interface {
+	// Credential returns a token valid for at least the refresh lead.
+	Credential(ctx context.Context) (domain.Credential, error)
+	// Renew replaces a token a server rejected, at most once per rejected
+	// token even when many requests saw it rejected.
+	Renew(ctx context.Context, rejected domain.Credential) (domain.Credential, error)
+}
+
+// BackendRequest is one call to a StellaOps backend, relative to BackendUrl.
+type BackendRequest struct {
+	Method string
+	Path   string // may carry a query
+	Header http.Header
+	Body   io.Reader // nil for none
+}
+
+// BackendResponse is the backend's answer. The caller closes Body.
+type BackendResponse struct {
+	Status int
+	Header http.Header
+	Body   io.ReadCloser
+}
+
+// Backend performs authenticated calls through the one transport.
+type Backend interface {
+	Do(ctx context.Context, req BackendRequest) (BackendResponse, error)
+}
+
+// Prompter talks to the person at the terminal. Interactive reports whether
+// prompting is allowed at all; when it is not, the other methods return a
+// domain.ErrUsage-kind error instead of blocking.
+type Prompter interface {
+	Interactive() bool
+	Secret(ctx context.Context, prompt string) (domain.Secret, error)
+	Line(ctx context.Context, prompt string) (string, error)
+}
+
+// HTTPBase is the network layer under every request stella makes: TLS roots
+// (system plus CaBundleFile), proxies from the environment, the client
+// certificate in mTLS mode, connection timeouts. It carries no credentials;
+// the authentication adapter and the authenticated transport add those.
+type HTTPBase interface {
+	http.RoundTripper
+}
