@@ -94,3 +94,7 @@ func IdentityFromClaims(c map[string]any) Identity {
 	}
 	return id
 }
+
+// JWTClaims peeks at the claims of a JWT held as a secret. The claims are
+// not the credential — the signed whole is — so they may be shown.
+func (s Secret) JWTClaims() (map[string]any, bool) { return PeekJWTClaims(s.v) }

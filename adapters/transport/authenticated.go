@@ -1,0 +1,75 @@
+package transport
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// Authenticated attaches a valid token to every request and, on a 401,
+// renews the token once and retries once (SPEC §3.6). It is the only place
+// a token meets a backend request.
+type Authenticated struct {
+	base   ports.HTTPBase
+	tokens ports.TokenSource
+	log    *slog.Logger
+}
+
+// NewAuthenticated wraps the base transport; it does no I/O.
+func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, log *slog.Logger) *Authenticated {
+	return &Authenticated{base: base, tokens: tokens, log: log}
+}
+
+// RoundTrip sends req with credentials.
+func (a *Authenticated) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	cred, err := a.tokens.Credential(ctx)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := a.send(req, cred)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	if req.Body != nil && req.GetBody == nil {
+		return resp, nil // the body cannot be sent twice; report the 401 as is
+	}
+	drain(resp)
+	a.log.Debug("backend answered 401; renewing the token once", "url", req.URL.Redacted())
+	cred, err = a.tokens.Renew(ctx, cred)
+	if err != nil {
+		return nil, err
+	}
+	retry := req.Clone(ctx)
+	if req.GetBody != nil {
+		if retry.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	return a.send(retry, cred)
+}
+
+func (a *Authenticated) send(req *http.Request, cred domain.Credential) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.Body = req.Body
+	switch cred.Access.Type {
+	case domain.TokenTypeBearer:
+		out.Header.Set("Authorization", "Bearer "+cred.Access.Value.Reveal())
+	default:
+		closeBody(req)
+		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("token type %q is not supported by this build", cred.Access.Type),
+			"Sign in again with AuthMode: bearer.")
+	}
+	return a.base.RoundTrip(out)
+}
+
+// drain reads a little of a discarded body so the connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}

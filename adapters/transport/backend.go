@@ -1,0 +1,131 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"context"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// maxRequestBody bounds what `stella api --data` sends; the body is held
+// in memory so that a 401 retry can send it again.
+const maxRequestBody = 32 << 20
+
+// Backend performs backend calls through the authenticated transport.
+type Backend struct {
+	settings domain.Settings
+	auth     *Authenticated
+
+	once   sync.Once
+	client *http.Client
+}
+
+// NewBackend returns the backend client; it does no I/O.
+func NewBackend(s domain.Settings, auth *Authenticated) *Backend {
+	return &Backend{settings: s, auth: auth}
+}
+
+var _ ports.Backend = (*Backend)(nil)
+
+// Do sends one request relative to BackendUrl.
+func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.BackendResponse, error) {
+	target, err := b.resolve(r.Path)
+	if err != nil {
+		return ports.BackendResponse{}, err
+	}
+	var body io.Reader
+	if r.Body != nil {
+		buf, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			return ports.BackendResponse{}, domain.Wrap(domain.KindUsage, err, "cannot read the request body", "Check the --data argument.")
+		}
+		if len(buf) > maxRequestBody {
+			return ports.BackendResponse{}, domain.E(domain.KindUsage, "the request body is larger than 32 MiB", "Send less data per call.")
+		}
+		body = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, target.String(), body)
+	if err != nil {
+		return ports.BackendResponse{}, domain.Wrap(domain.KindUsage, err, "cannot build the request", "Check the method and path.")
+	}
+	for k, vs := range r.Header {
+		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "DPoP") {
+			return ports.BackendResponse{}, domain.E(domain.KindUsage, "the "+k+" header is set by stella",
+				"Drop -H '"+k+": …'; stella attaches the session's credentials itself.")
+		}
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := b.httpClient().Do(req)
+	if err != nil {
+		return ports.BackendResponse{}, domain.ClassifyNetError(unwrapURLError(err), "the backend", target.Host)
+	}
+	return ports.BackendResponse{Status: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
+}
+
+func (b *Backend) httpClient() *http.Client {
+	b.once.Do(func() {
+		base, _ := url.Parse(b.settings.BackendURL)
+		b.client = &http.Client{
+			Transport: b.auth,
+			Timeout:   b.settings.RequestTimeout,
+			// A token must never follow a redirect to another origin: the
+			// transport would attach it again for the new host.
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("stopped after 5 redirects")
+				}
+				if base == nil || req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+					return http.ErrUseLastResponse
+				}
+				return nil
+			},
+		}
+	})
+	return b.client
+}
+
+// resolve joins a path to BackendUrl. Absolute URLs are refused: a session's
+// token goes only to the configured backend.
+func (b *Backend) resolve(path string) (*url.URL, error) {
+	base, err := domain.ValidateServerURL("backend URL", b.settings.BackendURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(path, "://") || strings.HasPrefix(path, "//") {
+		return nil, domain.E(domain.KindUsage, fmt.Sprintf("%q is not a path", path),
+			"Give a path relative to the backend URL, such as /api/v1/jobs; use --backend to change the backend.")
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	rel, err := url.Parse(path)
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUsage, err, fmt.Sprintf("%q is not a valid path", path), "Check the path's escaping.")
+	}
+	u := *base
+	u.Path = strings.TrimSuffix(base.Path, "/") + rel.Path
+	u.RawPath = ""
+	u.RawQuery = rel.RawQuery
+	return &u, nil
+}
+
+// unwrapURLError drops net/http's *url.Error wrapper, whose message repeats
+// the URL and method, when the cause already has a kind.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

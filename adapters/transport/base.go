@@ -1,0 +1,123 @@
+// Package transport is the network under stella: the base transport every
+// request rides on (TLS roots, proxies, User-Agent, -v request logs), and
+// the one authenticated transport every backend call goes through.
+package transport
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// maxCABundle bounds the CA bundle file; real bundles are a few hundred KB.
+const maxCABundle = 4 << 20
+
+// Base is the network layer: proxies from the environment, system roots
+// plus CaBundleFile, sane dial and handshake timeouts, a User-Agent, and a
+// -v log line per request. It is built on first use, so constructing it
+// reads no files.
+type Base struct {
+	settings domain.Settings
+	build    domain.BuildInfo
+	log      *slog.Logger
+
+	once sync.Once
+	rt   http.RoundTripper
+	err  error
+}
+
+// NewBase returns the base transport; it does no I/O.
+func NewBase(s domain.Settings, b domain.BuildInfo, log *slog.Logger) *Base {
+	return &Base{settings: s, build: b, log: log}
+}
+
+var _ ports.HTTPBase = (*Base)(nil)
+
+// RoundTrip sends one request.
+func (b *Base) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.once.Do(func() { b.rt, b.err = b.newTransport() })
+	if b.err != nil {
+		closeBody(req)
+		return nil, b.err
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", b.build.UserAgent())
+	}
+	start := time.Now()
+	resp, err := b.rt.RoundTrip(req)
+	// Never the query: it can carry codes. Never headers or bodies.
+	target := req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()
+	if err != nil {
+		b.log.Debug("http request failed", "method", req.Method, "url", target, "duration", time.Since(start).Round(time.Microsecond), "error", err)
+		return nil, err
+	}
+	b.log.Debug("http request", "method", req.Method, "url", target, "status", resp.StatusCode, "duration", time.Since(start).Round(time.Microsecond))
+	return resp, nil
+}
+
+func (b *Base) newTransport() (http.RoundTripper, error) {
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f := b.settings.CABundleFile; f != "" {
+		pool, err := loadCABundle(f)
+		if err != nil {
+			return nil, err
+		}
+		tlsConf.RootCAs = pool
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: b.settings.RequestTimeout,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}, nil
+}
+
+// loadCABundle adds the bundle's certificates to the system roots: extra
+// CAs extend trust for a private Authority, they do not replace it.
+func loadCABundle(path string) (*x509.CertPool, error) {
+	bad := func(err error, why string) error {
+		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s %s", path, why),
+			"Point CaBundleFile / STELLA_CA_BUNDLE at a readable PEM file of CA certificates.")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, bad(err, "cannot be read")
+	}
+	if st.Size() > maxCABundle {
+		return nil, bad(nil, "is larger than 4 MiB")
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, bad(err, "cannot be read")
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, bad(nil, "holds no PEM certificate")
+	}
+	return pool, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}

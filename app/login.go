@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// Flow is a sign-in method (SPEC §3.1).
+type Flow int
+
+const (
+	FlowAuto Flow = iota
+	FlowBrowser
+	FlowDevice
+	FlowClientCredentials
+	FlowPassword
+)
+
+func (f Flow) String() string {
+	return [...]string{"auto", "browser", "device", "client credentials", "password"}[f]
+}
+
+// LoginInput says how to sign in.
+type LoginInput struct {
+	Flow  Flow
+	Force bool // sign in again even when the session is valid
+}
+
+// LoginOutput describes the session that is now in force.
+type LoginOutput struct {
+	Session         domain.Session
+	Store           ports.StoreInfo
+	Flow            Flow
+	AlreadySignedIn bool
+	Warnings        []string
+}
+
+// Login signs in with the chosen flow and stores the session.
+type Login struct {
+	settings  domain.Settings
+	store     ports.SessionStore
+	locker    ports.SessionLocker
+	authority ports.Authority
+	tokens    *TokenManager
+	clock     ports.Clock
+	log       *slog.Logger
+}
+
+// NewLogin builds the use case; it does no I/O.
+func NewLogin(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker, authority ports.Authority,
+	tokens *TokenManager, clock ports.Clock, log *slog.Logger) *Login {
+	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, clock: clock, log: log}
+}
+
+// Do signs in.
+func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
+	if err := u.settings.RequireAuthority(); err != nil {
+		return LoginOutput{}, err
+	}
+	flow, err := u.chooseFlow(in.Flow)
+	if err != nil {
+		return LoginOutput{}, err
+	}
+	out := LoginOutput{Flow: flow, Store: u.store.Info()}
+	if flow == FlowPassword {
+		out.Warnings = append(out.Warnings,
+			"the password grant is deprecated (OAuth 2.1 removes it); use `stella auth login` (browser or device) or client credentials where the Authority allows")
+	}
+
+	existing, err := u.tokens.Current(ctx)
+	if err != nil && domain.KindOf(err) != domain.KindLoginRequired {
+		return LoginOutput{}, err
+	}
+	if existing != nil && !in.Force && !existing.Access.Expired(u.clock.Now()) {
+		out.Session, out.AlreadySignedIn = *existing, true
+		return out, nil
+	}
+
+	// The session lock makes a sign-in single-flight across processes too.
+	lctx, cancel := context.WithTimeout(ctx, max(lockWait, u.settings.WaitTimeout))
+	defer cancel()
+	unlock, err := u.locker.Lock(lctx, u.settings.SessionKey())
+	if err != nil {
+		if ctx.Err() != nil {
+			return LoginOutput{}, ctx.Err()
+		}
+		return LoginOutput{}, err
+	}
+	defer unlock()
+
+	g, grant, err := u.grant(ctx, flow)
+	if err != nil {
+		return LoginOutput{}, err
+	}
+	s := NewSession(u.settings, grant, g, u.clock.Now())
+	if err := u.store.Save(ctx, s); err != nil {
+		return LoginOutput{}, err
+	}
+	u.tokens.Adopt(s)
+	out.Session = s
+
+	// The superseded refresh token is revoked only once the new session is
+	// safely saved, so a failed sign-in never leaves the user with nothing.
+	if existing != nil && !existing.Refresh.IsZero() && !existing.Refresh.Equal(s.Refresh) {
+		if _, err := u.authority.Revoke(ctx, existing.Refresh, "refresh_token"); err != nil {
+			out.Warnings = append(out.Warnings, "could not revoke the previous session's refresh token: "+err.Error())
+		}
+	}
+	return out, nil
+}
+
+func (u *Login) grant(ctx context.Context, flow Flow) (domain.Grant, string, error) {
+	req := ports.TokenRequest{Scopes: u.settings.Scopes, Audience: u.settings.Audience}
+	switch flow {
+	case FlowClientCredentials:
+		if !u.settings.HasClientSecret() {
+			return domain.Grant{}, "", domain.E(domain.KindUsage, "client credentials need a client secret",
+				"Set STELLA_CLIENT_SECRET_FILE (or StellaOps.Authority.ClientSecretFile in the profile).")
+		}
+		g, err := u.authority.ClientCredentials(ctx, req)
+		return g, domain.GrantClientCredentials, err
+	case FlowPassword:
+		if u.settings.Username == "" || u.settings.Password.IsZero() {
+			return domain.Grant{}, "", domain.E(domain.KindUsage, "the password grant needs STELLA_USERNAME and STELLA_PASSWORD (or STELLA_PASSWORD_FILE)",
+				"Set both variables; stella never prompts for a password.")
+		}
+		g, err := u.authority.Password(ctx, req, u.settings.Username, u.settings.Password)
+		return g, domain.GrantPassword, err
+	}
+	return domain.Grant{}, "", domain.E(domain.KindUsage, fmt.Sprintf("%s sign-in is not available in this build", flow),
+		"Use `stella auth login --client-credentials` with a client secret, or `--password` for Authorities that still allow it.")
+}
+
+// chooseFlow applies the ladder of SPEC §3.1 to a flow that was not named.
+func (u *Login) chooseFlow(f Flow) (Flow, error) {
+	if f != FlowAuto {
+		return f, nil
+	}
+	if u.settings.HasClientSecret() {
+		return FlowClientCredentials, nil
+	}
+	if u.settings.NonInteractive {
+		return 0, domain.E(domain.KindLoginRequired, "no credentials for a non-interactive sign-in",
+			"Set STELLA_CLIENT_SECRET_FILE for client credentials, or pass --browser or --headless to sign in as a person.")
+	}
+	return FlowBrowser, nil
+}
+
+// errNoSession is returned by use cases that need a stored session.
+var errNoSession = errors.New("no session")

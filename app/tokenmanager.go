@@ -1,0 +1,284 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// lockWait bounds how long a process waits for another one that is
+// refreshing or signing in the same session.
+const lockWait = 30 * time.Second
+
+// TokenManager is the one way to get a token. It loads the session, renews
+// it when due — single-flight within the process (a mutex) and across
+// processes (the store's lock, re-checking after taking it) — saves the
+// result before handing it out, and returns a domain.Credential.
+type TokenManager struct {
+	settings  domain.Settings
+	store     ports.SessionStore
+	locker    ports.SessionLocker
+	authority ports.Authority
+	clock     ports.Clock
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	current *domain.Session // the session as last loaded or saved by this process
+}
+
+// NewTokenManager builds a TokenManager; it does no I/O.
+func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
+	authority ports.Authority, clock ports.Clock, log *slog.Logger) *TokenManager {
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, clock: clock, log: log}
+}
+
+var _ ports.TokenSource = (*TokenManager)(nil)
+
+// Credential returns a credential valid for at least the refresh lead.
+func (m *TokenManager) Credential(ctx context.Context) (domain.Credential, error) {
+	return m.CredentialFor(ctx, 0)
+}
+
+// CredentialFor returns a credential that stays valid for at least minTTL
+// (and at least the refresh lead of SPEC §5).
+func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) (domain.Credential, error) {
+	if err := m.settings.RequireAuthority(); err != nil {
+		return domain.Credential{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	if s := m.current; s != nil && !s.Access.DueForRefresh(m.clock.Now(), minTTL) {
+		return credentialOf(*s), nil
+	}
+	s, err := m.load(ctx)
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	if s != nil && !s.Access.DueForRefresh(m.clock.Now(), minTTL) {
+		m.current = s
+		return credentialOf(*s), nil
+	}
+	renewed, err := m.renewLocked(ctx, func(stored *domain.Session) bool {
+		return stored == nil || stored.Access.DueForRefresh(m.clock.Now(), minTTL)
+	})
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	return credentialOf(renewed), nil
+}
+
+// Renew replaces a credential a server rejected. When another goroutine or
+// process has already replaced it, the newer one is returned without a
+// second refresh: the Authority rotates refresh tokens and treats reuse as
+// theft, so N callers that saw one 401 must cause one refresh.
+func (m *TokenManager) Renew(ctx context.Context, rejected domain.Credential) (domain.Credential, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.current; s != nil && !s.Access.Value.Equal(rejected.Access.Value) && !s.Access.Expired(m.clock.Now()) {
+		return credentialOf(*s), nil
+	}
+	renewed, err := m.renewLocked(ctx, func(stored *domain.Session) bool {
+		return stored == nil || stored.Access.Value.Equal(rejected.Access.Value) || stored.Access.Expired(m.clock.Now())
+	})
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	return credentialOf(renewed), nil
+}
+
+// Current returns the stored session without renewing it (nil when none).
+func (m *TokenManager) Current(ctx context.Context) (*domain.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.current != nil {
+		c := *m.current
+		return &c, nil
+	}
+	s, err := m.load(ctx)
+	if err == nil && s != nil {
+		m.current = s
+	}
+	return s, err
+}
+
+// Adopt records a session obtained by a sign-in as the current one; the
+// caller has already saved it.
+func (m *TokenManager) Adopt(s domain.Session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.current = &s
+}
+
+// load reads this configuration's session; nil without error when none.
+func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
+	s, err := m.store.Load(ctx, m.settings.SessionKey())
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.Constraint.Mode != "" && s.Constraint.Mode != m.settings.AuthMode {
+		return nil, domain.E(domain.KindLoginRequired,
+			fmt.Sprintf("the stored session is %s-bound but AuthMode is %s", s.Constraint.Mode, m.settings.AuthMode),
+			"Switching mode needs a new sign-in: run `"+LoginCommand(m.settings)+" --force`.")
+	}
+	return &s, nil
+}
+
+// renewLocked takes the cross-process lock, re-reads the session and, if
+// still needed by stillDue, renews it and saves the result before
+// returning it. m.mu is held by the caller.
+func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Session) bool) (domain.Session, error) {
+	key := m.settings.SessionKey()
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, err := m.locker.Lock(lctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return domain.Session{}, ctx.Err()
+		}
+		return domain.Session{}, err
+	}
+	defer unlock()
+
+	stored, err := m.load(ctx)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	if stored != nil && !stillDue(stored) {
+		m.log.Debug("session renewed by another process", "session", key.ID())
+		m.current = stored
+		return *stored, nil
+	}
+
+	next, err := m.obtain(ctx, stored)
+	var cached errUseCached
+	if errors.As(err, &cached) {
+		m.current = &cached.s
+		return cached.s, nil
+	}
+	if err != nil {
+		return domain.Session{}, err
+	}
+	// Save before use: the Authority rotates refresh tokens, and a crash
+	// between use and save would strand the user with a spent token.
+	if err := m.store.Save(ctx, next); err != nil {
+		return domain.Session{}, err
+	}
+	m.current = &next
+	return next, nil
+}
+
+// obtain gets a fresh session: a refresh when the session has a refresh
+// token, a client-credentials grant when a client secret is configured.
+func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
+	now := m.clock.Now()
+	req := ports.TokenRequest{Scopes: m.settings.Scopes, Audience: m.settings.Audience}
+	switch {
+	case stored != nil && !stored.Refresh.IsZero():
+		m.log.Debug("refreshing session", "session", stored.Key.ID(), "expires", stored.Access.Expiry)
+		req.Scopes = nil // a refresh keeps the granted scopes (RFC 6749 §6)
+		g, err := m.authority.Refresh(ctx, req, stored.Refresh)
+		if err != nil {
+			return domain.Session{}, m.renewFailed(ctx, *stored, err, now)
+		}
+		return stored.WithGrant(g), nil
+	case m.settings.HasClientSecret() && (stored == nil || stored.Grant == domain.GrantClientCredentials):
+		m.log.Debug("requesting a client-credentials token", "client", m.settings.ClientID, "scopes", req.Scopes.String())
+		g, err := m.authority.ClientCredentials(ctx, req)
+		if err != nil {
+			if stored != nil {
+				return domain.Session{}, m.renewFailed(ctx, *stored, err, now)
+			}
+			return domain.Session{}, err
+		}
+		return NewSession(m.settings, domain.GrantClientCredentials, g, now), nil
+	case stored == nil:
+		return domain.Session{}, notSignedIn(m.settings)
+	default:
+		return domain.Session{}, domain.E(domain.KindLoginRequired,
+			fmt.Sprintf("the session expired %s and holds no refresh token", ago(now, stored.Access.Expiry)),
+			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+	}
+}
+
+// renewFailed decides what a failed renewal means. A dead refresh token
+// (invalid_grant) ends the session: it is deleted so that status tells the
+// truth. A network failure while the old token is still valid is not fatal:
+// offline use continues until expiry (SPEC §5).
+func (m *TokenManager) renewFailed(ctx context.Context, stored domain.Session, err error, now time.Time) error {
+	switch domain.KindOf(err) {
+	case domain.KindLoginRequired:
+		if derr := m.store.Delete(ctx, stored.Key); derr != nil {
+			m.log.Debug("could not delete the dead session", "error", derr)
+		}
+		return domain.Wrap(domain.KindLoginRequired, err, "the session has expired or was revoked at the Authority",
+			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+	case domain.KindUnreachable, domain.KindServer:
+		if !stored.Access.Expired(now) {
+			m.log.Warn("could not renew the token; using the cached one until it expires",
+				"expires_in", stored.Access.Remaining(now).Round(time.Second).String(), "error", err)
+			return errUseCached{stored}
+		}
+		return domain.Wrap(domain.KindOf(err), err,
+			fmt.Sprintf("the cached token expired %s and could not be renewed", ago(now, stored.Access.Expiry)), "")
+	}
+	return err
+}
+
+// errUseCached carries a still-valid session out of obtain when renewal
+// failed for a transient reason.
+type errUseCached struct{ s domain.Session }
+
+func (errUseCached) Error() string { return "using cached token" }
+
+func credentialOf(s domain.Session) domain.Credential {
+	return domain.Credential{Access: s.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}
+}
+
+// NewSession makes a session from a fresh grant for the configured key.
+func NewSession(s domain.Settings, grant string, g domain.Grant, now time.Time) domain.Session {
+	return domain.Session{
+		Key:        s.SessionKey(),
+		Grant:      grant,
+		Access:     g.Access,
+		Refresh:    g.Refresh,
+		IDToken:    g.IDToken,
+		Identity:   g.Identity,
+		Constraint: domain.SenderConstraint{Mode: domain.AuthModeBearer},
+		Created:    now,
+		Claims:     g.Claims,
+	}
+}
+
+// LoginCommand is the exact command that signs this configuration in again.
+func LoginCommand(s domain.Settings) string {
+	cmd := "stella auth login"
+	if s.Profile != "" {
+		cmd += " --profile " + s.Profile
+	}
+	return cmd
+}
+
+func notSignedIn(s domain.Settings) error {
+	return domain.E(domain.KindLoginRequired,
+		fmt.Sprintf("not signed in to %s as %s", s.AuthorityURL, s.ClientID),
+		"Run `"+LoginCommand(s)+"`, or for CI set STELLA_CLIENT_SECRET_FILE so stella can sign in by itself.")
+}
+
+// ago renders a past or future instant relative to now, in words.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < 0 {
+		return "in " + Words(-d)
+	}
+	return Words(d) + " ago"
+}

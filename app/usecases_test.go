@@ -1,0 +1,223 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+func newLogin(f *tmFixture) *Login {
+	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, f.clock, discardLog())
+}
+
+func TestLoginFlowChoice(t *testing.T) {
+	cases := []struct {
+		name     string
+		secret   bool
+		nonInter bool
+		flow     Flow
+		want     Flow
+		wantKind domain.Kind
+	}{
+		{"secret implies client credentials", true, false, FlowAuto, FlowClientCredentials, 0},
+		{"non-interactive without credentials is 12", false, true, FlowAuto, 0, domain.KindLoginRequired},
+		{"explicit password", false, true, FlowPassword, FlowPassword, 0},
+		{"client credentials without a secret is usage", false, false, FlowClientCredentials, 0, domain.KindUsage},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSettings()
+			s.NonInteractive = tc.nonInter
+			s.Username, s.Password = "operator", domain.NewSecret("operator")
+			if tc.secret {
+				s.ClientSecret = domain.NewSecret("x")
+			}
+			f := newTM(t, s)
+			out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: tc.flow})
+			if tc.wantKind != 0 {
+				if domain.KindOf(err) != tc.wantKind {
+					t.Fatalf("err = %v, want kind %v", err, tc.wantKind)
+				}
+				return
+			}
+			if err != nil || out.Flow != tc.want {
+				t.Fatalf("flow %v, err %v; want %v", out.Flow, err, tc.want)
+			}
+			if _, ok := f.store.sessions[s.SessionKey()]; !ok {
+				t.Fatal("session not saved")
+			}
+		})
+	}
+}
+
+func TestPasswordLoginWarnsAndNeverPrompts(t *testing.T) {
+	s := testSettings()
+	f := newTM(t, s)
+	_, err := newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword})
+	if domain.KindOf(err) != domain.KindUsage || !strings.Contains(err.Error(), "STELLA_USERNAME") {
+		t.Fatalf("err = %v", err)
+	}
+	s.Username, s.Password = "operator", domain.NewSecret("operator")
+	f = newTM(t, s)
+	out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword})
+	if err != nil || len(out.Warnings) == 0 || !strings.Contains(out.Warnings[0], "deprecated") {
+		t.Fatalf("out %+v err %v", out, err)
+	}
+}
+
+// --force signs in again and revokes the superseded refresh token only
+// after the new session is saved; without --force a valid session stays.
+func TestLoginForceRevokesAfterSave(t *testing.T) {
+	s := testSettings()
+	s.Username, s.Password = "operator", domain.NewSecret("operator")
+	f := newTM(t, s)
+	now := f.clock.Now()
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+
+	out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword})
+	if err != nil || !out.AlreadySignedIn || len(f.auth.revoked) != 0 {
+		t.Fatalf("without --force: %+v %v revoked %v", out.AlreadySignedIn, err, f.auth.revoked)
+	}
+	out, err = newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword, Force: true})
+	if err != nil || out.AlreadySignedIn {
+		t.Fatalf("with --force: %v %v", out.AlreadySignedIn, err)
+	}
+	if got := f.store.sessions[s.SessionKey()].Refresh.Reveal(); got != "rt-1" {
+		t.Fatalf("stored refresh %s", got)
+	}
+	if len(f.auth.revoked) != 1 || f.auth.revoked[0] != "refresh_token:rt-old" {
+		t.Fatalf("revoked %v", f.auth.revoked)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	s := testSettings()
+	f := newTM(t, s)
+	now := f.clock.Now()
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	out, err := NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{})
+	if err != nil || len(out.Results) != 1 {
+		t.Fatal(out, err)
+	}
+	if got := strings.Join(f.auth.revoked, ","); got != "refresh_token:rt-old,access_token:at-old" {
+		t.Fatalf("revoked in order %s", got)
+	}
+	if len(f.store.sessions) != 0 {
+		t.Fatal("session not deleted")
+	}
+
+	// A failed revocation is a warning; the session is deleted anyway.
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	f.auth.failNext = domain.E(domain.KindUnreachable, "refused", "")
+	out, err = NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{})
+	if err != nil || len(out.Results[0].Warnings) == 0 || len(f.store.sessions) != 0 {
+		t.Fatalf("out %+v err %v sessions %d", out, err, len(f.store.sessions))
+	}
+
+	// --force: no network.
+	f.auth.failNext = nil
+	f.auth.revoked = nil
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	if _, err := NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.auth.revoked) != 0 || len(f.store.sessions) != 0 {
+		t.Fatalf("revoked %v, sessions %d", f.auth.revoked, len(f.store.sessions))
+	}
+}
+
+func TestStatus(t *testing.T) {
+	s := testSettings()
+	f := newTM(t, s)
+	now := f.clock.Now()
+	st := NewStatus(s, f.store, f.clock)
+
+	if _, err := st.Do(context.Background(), StatusInput{}); domain.KindOf(err) != domain.KindLoginRequired {
+		t.Fatalf("no session: %v", err)
+	}
+	f.store.sessions[s.SessionKey()] = userSession(s, now.Add(-time.Hour), now.Add(-3*time.Minute))
+	out, err := st.Do(context.Background(), StatusInput{})
+	if err != nil || out.Sessions[0].ExpiryWords != "expired 3 min ago" || !out.Sessions[0].Usable {
+		t.Fatalf("expired but refreshable: %+v %v", out.Sessions, err)
+	}
+	sess := userSession(s, now.Add(-time.Hour), now.Add(-3*time.Minute))
+	sess.Refresh = domain.Secret{}
+	f.store.sessions[s.SessionKey()] = sess
+	if _, err := st.Do(context.Background(), StatusInput{}); domain.KindOf(err) != domain.KindLoginRequired {
+		t.Fatalf("expired, not refreshable: %v", err)
+	}
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(59*time.Minute+30*time.Second))
+	out, err = st.Do(context.Background(), StatusInput{})
+	if err != nil || out.Sessions[0].ExpiryWords != "expires in 59 min" {
+		t.Fatalf("%+v %v", out.Sessions, err)
+	}
+}
+
+// fakeBackend answers with a fixed response.
+type fakeBackend struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b fakeBackend) Do(context.Context, ports.BackendRequest) (ports.BackendResponse, error) {
+	h := b.header
+	if h == nil {
+		h = http.Header{}
+	}
+	return ports.BackendResponse{Status: b.status, Header: h, Body: io.NopCloser(strings.NewReader(b.body))}, nil
+}
+
+func TestAPIErrorMapping(t *testing.T) {
+	problem := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"req-42"}}
+	cases := []struct {
+		name    string
+		resp    fakeBackend
+		kind    domain.Kind
+		message string
+		hint    string
+	}{
+		{"ok", fakeBackend{status: 200, body: `{"ok":true}`}, 0, "", ""},
+		{"401 after retry", fakeBackend{status: 401, header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}, domain.KindUnauthorized, "401", "stella auth login --force"},
+		{"403 names the scope from WWW-Authenticate", fakeBackend{status: 403, header: http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="packs.run"`}}},
+			domain.KindForbidden, "missing scope packs.run", "Add packs.run to --scope"},
+		{"403 names the scope from the problem", fakeBackend{status: 403, header: problem, body: `{"title":"Forbidden","requiredScope":"packs.approve"}`},
+			domain.KindForbidden, "missing scope packs.approve", "packs.approve"},
+		{"409 conflict", fakeBackend{status: 409, header: problem, body: `{"title":"Plan changed","detail":"the plan hash differs"}`}, domain.KindConflict, "Plan changed: the plan hash differs", ""},
+		{"412", fakeBackend{status: 412}, domain.KindConflict, "412", ""},
+		{"500 with request id", fakeBackend{status: 500, header: problem, body: `{"title":"Boom","detail":"db down"}`}, domain.KindServer, "(request id req-42)", ""},
+		{"503 html", fakeBackend{status: 503, body: "<html>oops</html>"}, domain.KindServer, "503 Service Unavailable", ""},
+		{"404", fakeBackend{status: 404}, domain.KindUsage, "404 Not Found", "relative to the backend URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := NewAPI(testSettings(), tc.resp).Do(context.Background(), APIInput{Method: "get", Path: "/api/v1/x?secret=1", Out: &out})
+			if tc.kind == 0 {
+				if err != nil || out.String() != tc.resp.body {
+					t.Fatalf("err %v out %q", err, out.String())
+				}
+				return
+			}
+			if domain.KindOf(err) != tc.kind {
+				t.Fatalf("kind %v (%v), want %v", domain.KindOf(err), err, tc.kind)
+			}
+			if !strings.Contains(err.Error(), tc.message) || !strings.Contains(domain.HintFor(err), tc.hint) {
+				t.Fatalf("message %q hint %q", err.Error(), domain.HintFor(err))
+			}
+			if strings.Contains(err.Error(), "secret=1") {
+				t.Fatal("the query string was echoed")
+			}
+			if out.Len() != 0 {
+				t.Fatal("an error body reached stdout")
+			}
+		})
+	}
+}
