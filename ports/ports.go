@@ -121,3 +121,23 @@ type Prompter interface {
 type HTTPBase interface {
 	http.RoundTripper
 }
+
+// AuthorizationResponse is what the Authority sent back to the redirect URI.
+type AuthorizationResponse struct {
+	Code          domain.Secret
+	Issuer        string // the RFC 9207 "iss" parameter
+	IssuerPresent bool
+}
+
+// Redirect is one open loopback redirect listener (RFC 8252).
+type Redirect interface {
+	RedirectURI() string
+	// Wait returns the first response carrying the expected state.
+	Wait(ctx context.Context) (AuthorizationResponse, error)
+	Close() error
+}
+
+// RedirectListener opens a redirect listener before the browser is opened.
+type RedirectListener interface {
+	Listen(ctx context.Context, port int, expectedState string) (Redirect, error)
+}

@@ -1,0 +1,127 @@
+package loopback
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+)
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestCallback(t *testing.T) {
+	cases := []struct {
+		name     string
+		query    url.Values
+		kind     domain.Kind
+		page     string
+		wantCode string
+	}{
+		{"code", url.Values{"state": {"S"}, "code": {"the-code"}, "iss": {"https://a"}}, 0, "Signed in", "the-code"},
+		{"denied", url.Values{"state": {"S"}, "error": {"access_denied"}}, domain.KindAccessDenied, "Sign-in failed", ""},
+		{"other error", url.Values{"state": {"S"}, "error": {"invalid_scope"}, "error_description": {"bad\x1b[31m scope"}}, domain.KindProtocol, "Sign-in failed", ""},
+		{"neither", url.Values{"state": {"S"}}, domain.KindProtocol, "Sign-in failed", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New().Listen(context.Background(), 0, "S")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if !strings.HasPrefix(r.RedirectURI(), "http://127.0.0.1:") || !strings.HasSuffix(r.RedirectURI(), "/callback") {
+				t.Fatalf("redirect URI %s", r.RedirectURI())
+			}
+			_, body := get(t, r.RedirectURI()+"?"+tc.query.Encode())
+			if !strings.Contains(body, tc.page) {
+				t.Fatalf("page %q", body)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			resp, err := r.Wait(ctx)
+			if tc.kind != 0 {
+				if domain.KindOf(err) != tc.kind || strings.Contains(err.Error(), "\x1b") {
+					t.Fatalf("err %q kind %v", err, domain.KindOf(err))
+				}
+				return
+			}
+			if err != nil || resp.Code.Reveal() != tc.wantCode || resp.Issuer != "https://a" || !resp.IssuerPresent {
+				t.Fatalf("resp %+v err %v", resp, err)
+			}
+		})
+	}
+}
+
+// A wrong or missing state is answered with an error page and the listener
+// keeps waiting for the genuine callback.
+func TestWrongStateKeepsWaiting(t *testing.T) {
+	r, err := New().Listen(context.Background(), 0, "genuine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, q := range []string{"state=forged&code=evil", "code=evil", ""} {
+		if status, body := get(t, r.RedirectURI()+"?"+q); status != http.StatusBadRequest || !strings.Contains(body, "does not belong") {
+			t.Fatalf("%q: %d %s", q, status, body)
+		}
+	}
+	if status, _ := get(t, strings.Replace(r.RedirectURI(), "/callback", "/other", 1)); status != http.StatusNotFound {
+		t.Fatalf("other path: %d", status)
+	}
+	get(t, r.RedirectURI()+"?state=genuine&code=good")
+	resp, err := r.Wait(context.Background())
+	if err != nil || resp.Code.Reveal() != "good" {
+		t.Fatalf("%v %v", resp, err)
+	}
+	// Only the first valid callback counts.
+	get(t, r.RedirectURI()+"?state=genuine&code=second")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.Wait(ctx); domain.KindOf(err) != domain.KindTimeout {
+		t.Fatalf("second callback produced %v", err)
+	}
+}
+
+func TestTimeoutAndInterrupt(t *testing.T) {
+	r, err := New().Listen(context.Background(), 0, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := r.Wait(ctx); domain.KindOf(err) != domain.KindTimeout || domain.ExitCodeFor(err) != 16 {
+		t.Fatalf("timeout: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Wait(ctx); domain.ExitCodeFor(err) != 130 {
+		t.Fatalf("interrupt: %v", err)
+	}
+}
+
+func TestFixedPortInUse(t *testing.T) {
+	r, err := New().Listen(context.Background(), 0, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	port := r.(*Listener).Port()
+	if _, err := New().Listen(context.Background(), port, "S"); domain.KindOf(err) != domain.KindUsage {
+		t.Fatalf("port in use: %v", err)
+	}
+}
