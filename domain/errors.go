@@ -180,10 +180,27 @@ func ExitCodeFor(err error) int {
 // HintFor returns the most specific advice in the error chain, or the
 // kind's default.
 func HintFor(err error) string {
-	for cur := err; cur != nil; cur = errors.Unwrap(cur) {
-		if e, ok := cur.(*Error); ok && e.Hint != "" {
-			return e.Hint
-		}
+	if h := hintIn(err); h != "" {
+		return h
 	}
 	return KindOf(err).DefaultHint()
+}
+
+func hintIn(err error) string {
+	for cur := err; cur != nil; cur = errors.Unwrap(cur) {
+		switch e := cur.(type) {
+		case *Error:
+			if e.Hint != "" {
+				return e.Hint
+			}
+		case interface{ Unwrap() []error }:
+			for _, c := range e.Unwrap() {
+				if h := hintIn(c); h != "" {
+					return h
+				}
+			}
+			return ""
+		}
+	}
+	return ""
 }

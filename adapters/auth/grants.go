@@ -1,0 +1,320 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// maxLifetime caps an absurd expires_in: a token is renewed on this
+// schedule at the latest, whatever the server claims.
+const maxLifetime = 365 * 24 * time.Hour
+
+// authStyle picks client authentication from discovery. Never AutoDetect:
+// it retries a failed request the other way, which would spend a rotating
+// refresh token twice.
+func (a *Authority) authStyle(m *metadata) oauth2.AuthStyle {
+	if !a.settings.HasClientSecret() {
+		return oauth2.AuthStyleInParams // public client: client_id in the form
+	}
+	if len(m.TokenAuthMethods) > 0 && !slices.Contains(m.TokenAuthMethods, "client_secret_basic") &&
+		slices.Contains(m.TokenAuthMethods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
+}
+
+func (a *Authority) oauthConfig(m *metadata, scopes domain.Scopes) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     a.settings.ClientID,
+		ClientSecret: a.settings.ClientSecret.Reveal(),
+		Endpoint:     oauth2.Endpoint{TokenURL: m.TokenEndpoint, AuthURL: m.AuthorizationEndpoint, AuthStyle: a.authStyle(m)},
+		Scopes:       scopes,
+	}
+}
+
+func (a *Authority) ctx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, a.httpClient())
+}
+
+// ClientCredentials performs the client_credentials grant (RFC 6749 §4.4).
+func (a *Authority) ClientCredentials(ctx context.Context, req ports.TokenRequest) (domain.Grant, error) {
+	m, err := a.discover(ctx)
+	if err != nil {
+		return domain.Grant{}, err
+	}
+	if !a.settings.HasClientSecret() {
+		return domain.Grant{}, domain.E(domain.KindUsage, "client credentials need a client secret",
+			"Set STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile.")
+	}
+	cc := clientcredentials.Config{
+		ClientID: a.settings.ClientID, ClientSecret: a.settings.ClientSecret.Reveal(), TokenURL: m.TokenEndpoint,
+		Scopes: req.Scopes, EndpointParams: extraParams(req), AuthStyle: a.authStyle(m),
+	}
+	start := a.now()
+	tok, err := cc.Token(a.ctx(ctx))
+	a.logGrant(domain.GrantClientCredentials, req.Scopes, start, err)
+	if err != nil {
+		return domain.Grant{}, a.tokenErr(err, domain.GrantClientCredentials, req)
+	}
+	return a.grant(ctx, m, tok, req.Scopes, "")
+}
+
+// Password performs the legacy resource-owner password grant (RFC 6749
+// §4.3). It exists for Authorities that still require it; OAuth 2.1 drops it.
+func (a *Authority) Password(ctx context.Context, req ports.TokenRequest, username string, password domain.Secret) (domain.Grant, error) {
+	m, err := a.discover(ctx)
+	if err != nil {
+		return domain.Grant{}, err
+	}
+	conf := a.oauthConfig(m, req.Scopes)
+	start := a.now()
+	tok, err := conf.PasswordCredentialsToken(a.ctx(ctx), username, password.Reveal())
+	a.logGrant(domain.GrantPassword, req.Scopes, start, err)
+	if err != nil {
+		return domain.Grant{}, a.tokenErr(err, domain.GrantPassword, req)
+	}
+	return a.grant(ctx, m, tok, req.Scopes, "")
+}
+
+// Refresh performs the refresh_token grant (RFC 6749 §6). The caller keeps
+// the old refresh token when the answer carries none.
+func (a *Authority) Refresh(ctx context.Context, req ports.TokenRequest, refresh domain.Secret) (domain.Grant, error) {
+	m, err := a.discover(ctx)
+	if err != nil {
+		return domain.Grant{}, err
+	}
+	conf := a.oauthConfig(m, req.Scopes)
+	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("grant_type", "refresh_token"),
+		oauth2.SetAuthURLParam("refresh_token", refresh.Reveal())}
+	if len(req.Scopes) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("scope", req.Scopes.String()))
+	}
+	for k, v := range extraParams(req) {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+	}
+	start := a.now()
+	// Exchange with grant_type overridden sends exactly the refresh request
+	// and, unlike a TokenSource, lets the caller add parameters (a
+	// down-scoped refresh for pack approval carries its own).
+	tok, err := conf.Exchange(a.ctx(ctx), "", opts...)
+	a.logGrant(domain.GrantRefreshToken, req.Scopes, start, err)
+	if err != nil {
+		return domain.Grant{}, a.tokenErr(err, domain.GrantRefreshToken, req)
+	}
+	return a.grant(ctx, m, tok, req.Scopes, "")
+}
+
+func extraParams(req ports.TokenRequest) url.Values {
+	v := url.Values{}
+	if req.Audience != "" {
+		v.Set("resource", req.Audience)
+	}
+	for k, val := range req.Extra {
+		v.Set(k, val)
+	}
+	return v
+}
+
+func (a *Authority) logGrant(grant string, scopes domain.Scopes, start time.Time, err error) {
+	if err != nil {
+		a.log.Debug("token request failed", "grant", grant, "scopes", scopes.String(), "duration", a.now().Sub(start).Round(time.Millisecond))
+		return
+	}
+	a.log.Debug("token issued", "grant", grant, "scopes", scopes.String(), "duration", a.now().Sub(start).Round(time.Millisecond))
+}
+
+// grant checks a token response and turns it into a domain.Grant.
+func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, asked domain.Scopes, nonce string) (domain.Grant, error) {
+	now := a.now()
+	if tok.AccessToken == "" {
+		return domain.Grant{}, malformed("it has no access_token")
+	}
+	raw := fmt.Sprint(tok.Extra("token_type"))
+	if tok.Extra("token_type") == nil {
+		raw = tok.TokenType
+	}
+	typ := domain.NormalizeTokenType(raw)
+	if typ != domain.TokenTypeBearer {
+		// RFC 6749 §7.1: a client must not use a token type it does not
+		// understand; a DPoP-bound answer to a bearer request is the
+		// Authority binding the token to a key we do not hold.
+		return domain.Grant{}, domain.E(domain.KindProtocol,
+			fmt.Sprintf("the Authority issued a %q token, but AuthMode is bearer", domain.Printable(raw, 32)),
+			"Set AuthMode to match the Authority (dpop support is coming), or ask its operators to issue bearer tokens to this client.")
+	}
+	claims, isJWT := domain.PeekJWTClaims(tok.AccessToken)
+	access := domain.Token{Value: domain.NewSecret(tok.AccessToken), Type: typ, IssuedAt: now, Scopes: asked}
+	access.Expiry = a.expiry(tok, claims, now)
+	if s, ok := tok.Extra("scope").(string); ok && strings.TrimSpace(s) != "" {
+		granted, err := domain.ParseScopes(s)
+		if err != nil {
+			return domain.Grant{}, malformed("its scope is not a valid scope list")
+		}
+		access.Scopes = granted
+	}
+	g := domain.Grant{Access: access, Refresh: domain.NewSecret(tok.RefreshToken)}
+	if isJWT {
+		g.Claims = claims
+		g.Identity = domain.IdentityFromClaims(claims)
+	}
+	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
+		idClaims, err := a.verifyIDToken(ctx, m, idt, nonce)
+		if err != nil {
+			return domain.Grant{}, err
+		}
+		g.IDToken = domain.NewSecret(idt)
+		id := domain.IdentityFromClaims(idClaims)
+		if id.Tenant == "" {
+			id.Tenant = g.Identity.Tenant
+		}
+		g.Identity = id
+	}
+	return g, nil
+}
+
+// expiry reads expires_in as servers really send it: a number, a numeric
+// string, absent (then the JWT's exp), zero or negative (unknown), or
+// absurdly large (capped).
+func (a *Authority) expiry(tok *oauth2.Token, claims map[string]any, now time.Time) time.Time {
+	var secs float64
+	var ok bool
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		secs, ok = v, true
+	case json.Number:
+		secs, _ = v.Float64()
+		ok = true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		secs, ok = f, err == nil
+	}
+	switch {
+	case ok && secs > 0:
+		d := time.Duration(secs * float64(time.Second))
+		if secs > maxLifetime.Seconds() {
+			a.log.Debug("expires_in is absurd; capping it", "expires_in", secs)
+			d = maxLifetime
+		}
+		return now.Add(d)
+	case ok:
+		a.log.Debug("expires_in is not positive; treating the lifetime as unknown", "expires_in", secs)
+	}
+	if exp := domain.ClaimTime(claims, "exp"); !exp.IsZero() {
+		if exp.Sub(now) > maxLifetime {
+			return now.Add(maxLifetime)
+		}
+		return exp
+	}
+	return time.Time{}
+}
+
+// verifyIDToken checks signature (JWKS), iss, aud, exp and, for the code
+// flow, nonce (OIDC Core §3.1.3.7), with go-oidc.
+func (a *Authority) verifyIDToken(ctx context.Context, m *metadata, raw, nonce string) (map[string]any, error) {
+	p := a.oidcProvider(ctx, m)
+	v := p.Verifier(&oidc.Config{ClientID: a.settings.ClientID, Now: a.now})
+	idt, err := v.Verify(oidc.ClientContext(ctx, a.httpClient()), raw)
+	if err != nil {
+		if k := domain.KindOf(err); k == domain.KindUnreachable || k == domain.KindServer {
+			return nil, err
+		}
+		return nil, domain.Wrap(domain.KindProtocol, err, "the ID token failed verification", "Nothing was stored. Check the Authority; sign in again.")
+	}
+	if nonce != "" && idt.Nonce != nonce {
+		return nil, domain.E(domain.KindProtocol, "the ID token's nonce does not match this sign-in", "Nothing was stored. Sign in again.")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return nil, domain.Wrap(domain.KindProtocol, err, "the ID token's claims are not readable", "Sign in again.")
+	}
+	if domain.ClaimString(claims, "sub") == "" {
+		return nil, domain.E(domain.KindProtocol, "the ID token has no subject", "Nothing was stored. Check the Authority.")
+	}
+	return claims, nil
+}
+
+func malformed(why string) error {
+	return domain.E(domain.KindProtocol, "malformed token response: "+why, "Check that the Authority URL points at an OAuth 2 Authority.")
+}
+
+// tokenErr gives a token endpoint failure its kind (SPEC §4) and advice.
+func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		if k := domain.KindOf(err); k != domain.KindUnexpected {
+			return err
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
+			return a.netErr(err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		// x/oauth2 could not parse the answer: not JSON, no access_token.
+		return domain.Wrap(domain.KindProtocol, errors.New(domain.Printable(err.Error(), 200)), "malformed token response from the Authority at "+a.host(),
+			"Check that the Authority URL points at an OAuth 2 Authority.")
+	}
+	status := 0
+	if re.Response != nil {
+		status = re.Response.StatusCode
+	}
+	oe, isOAuth := domain.ParseOAuthError(re.Body)
+	where := "the Authority at " + a.host()
+	if status >= 500 {
+		msg := fmt.Sprintf("%s failed (%d %s)", where, status, http.StatusText(status))
+		if isOAuth {
+			msg += ": " + oe.String()
+		}
+		return domain.E(domain.KindServer, msg, "The Authority failed; try again later.")
+	}
+	if status >= 300 && status < 400 {
+		return domain.E(domain.KindProtocol, fmt.Sprintf("%s redirected the token request (%d); token requests are never followed elsewhere", where, status),
+			"Check the Authority URL: the token endpoint must answer directly.")
+	}
+	if !isOAuth {
+		return domain.E(domain.KindProtocol, fmt.Sprintf("%s answered the token request with %d and no OAuth error", where, status),
+			"Check that the Authority URL points at an OAuth 2 Authority.")
+	}
+	login := "stella auth login"
+	if a.settings.Profile != "" {
+		login += " --profile " + a.settings.Profile
+	}
+	switch oe.Code {
+	case "invalid_client":
+		return domain.E(domain.KindUnauthorized, "the Authority rejected the client credentials ("+oe.String()+")",
+			"Check STELLA_CLIENT_ID and the client secret (STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile).")
+	case "invalid_grant":
+		if grant == domain.GrantPassword {
+			return domain.E(domain.KindUnauthorized, "the Authority rejected the username or password ("+oe.String()+")",
+				"Check STELLA_USERNAME and STELLA_PASSWORD / STELLA_PASSWORD_FILE.")
+		}
+		return domain.E(domain.KindLoginRequired, "the Authority no longer accepts the session ("+oe.String()+")",
+			"Sign in again: `"+login+"`.")
+	case "invalid_scope":
+		return domain.E(domain.KindForbidden, fmt.Sprintf("the Authority refused the scopes %q for client %s (%s)", req.Scopes.String(), a.settings.ClientID, oe.String()),
+			"Ask only for scopes this client is allowed (--scope / STELLA_SCOPE / the profile's Scope).")
+	case "unauthorized_client", "unsupported_grant_type":
+		return domain.E(domain.KindUnauthorized, fmt.Sprintf("client %s may not use the %s grant (%s)", a.settings.ClientID, grant, oe.String()),
+			"Use a sign-in method the Authority allows for this client, or another client id.")
+	case "access_denied":
+		return domain.E(domain.KindAccessDenied, "the Authority denied the request ("+oe.String()+")", "Ask the Authority's operators for access.")
+	}
+	return domain.E(domain.KindProtocol, fmt.Sprintf("%s refused the token request: %s", where, oe.String()),
+		"Check the client's configuration at the Authority.")
+}

@@ -1,0 +1,477 @@
+// Package config resolves stella's settings from flags, STELLA_*
+// environment variables, the selected profile and config.yaml, in that
+// order of precedence (SPEC §2), and records where every value came from.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+)
+
+// Defaults. DPoP becomes the default once the sender-constraint support
+// lands; until then an explicit dpop is refused rather than downgraded.
+const (
+	DefaultAuthMode       = domain.AuthModeBearer
+	DefaultTokenStorage   = domain.StorageAuto
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultWaitTimeout    = 5 * time.Minute
+	maxValueLen           = 4096
+	maxSecretFile         = 64 << 10
+)
+
+// Flags are the global flags as parsed; zero values mean "not given".
+type Flags struct {
+	Profile, Authority, ClientID, Scope, Backend, AuthMode, TokenStorage, TokenCacheDir, ConfigDir string
+	Timeout                                                                                        time.Duration
+	NonInteractive                                                                                 bool
+	Verbose                                                                                        int
+	JSON                                                                                           bool
+}
+
+// Input is everything outside the files.
+type Input struct {
+	Flags     Flags
+	LookupEnv func(string) (string, bool)
+	Home      string
+}
+
+// Warning is something the user should know but that does not stop stella.
+type Warning struct{ Message string }
+
+var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// setting describes one configurable value and where it may come from.
+type setting struct {
+	key     string // display key, and the YAML path under StellaOps
+	flag    string
+	env     []string // first set wins
+	yaml    bool
+	path    bool // ~ expansion
+	secret  bool
+	fileEnv string // env var naming a file holding the secret
+	fileKey string // YAML key (under Authority) naming a file holding the secret
+}
+
+var settings = []setting{
+	{key: "Authority.Url", flag: "--authority", env: []string{"STELLA_AUTHORITY_URL"}, yaml: true},
+	{key: "Authority.ClientId", flag: "--client-id", env: []string{"STELLA_CLIENT_ID"}, yaml: true},
+	{key: "Authority.ClientSecret", env: []string{"STELLA_CLIENT_SECRET"}, yaml: true, secret: true,
+		fileEnv: "STELLA_CLIENT_SECRET_FILE", fileKey: "Authority.ClientSecretFile"},
+	{key: "Authority.Scope", flag: "--scope", env: []string{"STELLA_SCOPE"}, yaml: true},
+	{key: "Authority.Audience", env: []string{"STELLA_AUDIENCE"}, yaml: true},
+	{key: "Authority.AuthMode", flag: "--auth-mode", env: []string{"STELLA_AUTH_MODE"}, yaml: true},
+	{key: "Authority.TokenStorage", flag: "--token-storage", env: []string{"STELLA_TOKEN_STORAGE"}, yaml: true},
+	{key: "Authority.TokenCacheDirectory", flag: "--token-cache-dir", env: []string{"STELLA_TOKEN_CACHE_DIR"}, yaml: true, path: true},
+	{key: "Authority.ClientCertificateFile", env: []string{"STELLA_CLIENT_CERT"}, yaml: true, path: true},
+	{key: "Authority.ClientKeyFile", env: []string{"STELLA_CLIENT_KEY"}, yaml: true, path: true},
+	{key: "Authority.CaBundleFile", env: []string{"STELLA_CA_BUNDLE"}, yaml: true, path: true},
+	{key: "Authority.Username", env: []string{"STELLA_USERNAME"}, yaml: true},
+	{key: "Password", env: []string{"STELLA_PASSWORD"}, secret: true, fileEnv: "STELLA_PASSWORD_FILE"},
+	{key: "CachePassphrase", env: []string{"STELLA_CACHE_PASSPHRASE"}, secret: true, fileEnv: "STELLA_CACHE_PASSPHRASE_FILE"},
+	{key: "BackendUrl", flag: "--backend", env: []string{"STELLA_BACKEND_URL"}, yaml: true},
+	{key: "Browser", env: []string{"STELLA_BROWSER", "BROWSER"}},
+	{key: "RequestTimeout", env: []string{"STELLA_TIMEOUT"}},
+	{key: "WaitTimeout", flag: "--timeout"},
+}
+
+// resolved is a setting's winning value.
+type resolved struct {
+	value  string
+	source domain.Source
+	file   string // for secrets read from a file: the file's path
+}
+
+type loader struct {
+	in       Input
+	warnings []Warning
+}
+
+func (l *loader) env(name string) (string, bool) {
+	if l.in.LookupEnv == nil {
+		return "", false
+	}
+	v, ok := l.in.LookupEnv(name)
+	return v, ok && v != ""
+}
+
+func (l *loader) expand(p string) string {
+	if p == "~" {
+		return l.in.Home
+	}
+	if strings.HasPrefix(p, "~/") && l.in.Home != "" {
+		return filepath.Join(l.in.Home, p[2:])
+	}
+	return p
+}
+
+func (l *loader) flagValue(s setting) (string, bool) {
+	f := l.in.Flags
+	switch s.flag {
+	case "--authority":
+		return f.Authority, f.Authority != ""
+	case "--client-id":
+		return f.ClientID, f.ClientID != ""
+	case "--scope":
+		return f.Scope, f.Scope != ""
+	case "--backend":
+		return f.Backend, f.Backend != ""
+	case "--auth-mode":
+		return f.AuthMode, f.AuthMode != ""
+	case "--token-storage":
+		return f.TokenStorage, f.TokenStorage != ""
+	case "--token-cache-dir":
+		return f.TokenCacheDir, f.TokenCacheDir != ""
+	case "--timeout":
+		return f.Timeout.String(), f.Timeout != 0
+	}
+	return "", false
+}
+
+// Load resolves the settings of one invocation.
+func Load(in Input) (domain.Settings, []Warning, error) {
+	l := &loader{in: in}
+	s, err := l.load()
+	return s, l.warnings, err
+}
+
+func (l *loader) load() (domain.Settings, error) {
+	var s domain.Settings
+	var eff []domain.Setting
+
+	// Config dir and profile decide which files are read.
+	dirSrc := domain.Source{Kind: domain.SourceDefault}
+	dir := filepath.Join(l.in.Home, ".stellaops")
+	if f := l.in.Flags.ConfigDir; f != "" {
+		dir, dirSrc = f, domain.Source{Kind: domain.SourceFlag, Detail: "--config-dir"}
+	} else if v, ok := l.env("STELLA_CONFIG_DIR"); ok {
+		dir, dirSrc = v, domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_CONFIG_DIR"}
+	}
+	s.ConfigDir = l.expand(dir)
+	profSrc := domain.Source{Kind: domain.SourceDefault}
+	if f := l.in.Flags.Profile; f != "" {
+		s.Profile, profSrc = f, domain.Source{Kind: domain.SourceFlag, Detail: "--profile"}
+	} else if v, ok := l.env("STELLA_PROFILE"); ok {
+		s.Profile, profSrc = v, domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_PROFILE"}
+	}
+	eff = append(eff, domain.Setting{Key: "Profile", Value: s.Profile, Source: profSrc},
+		domain.Setting{Key: "ConfigDir", Value: s.ConfigDir, Source: dirSrc})
+
+	var layers []*fileLayer // highest precedence first: profile, config.yaml
+	if s.Profile != "" {
+		if !profileName.MatchString(s.Profile) {
+			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile name %q is not valid", domain.Printable(s.Profile, 80)),
+				"Profile names use letters, digits, '.', '_' and '-' only, and name a file in "+filepath.Join(s.ConfigDir, "profiles")+".")
+		}
+		path := filepath.Join(s.ConfigDir, "profiles", s.Profile+".yaml")
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile %q does not exist (no %s)", s.Profile, path), l.availableHint(s.ConfigDir))
+		}
+		layer, err := readLayer(path, false)
+		if err != nil {
+			return s, err
+		}
+		layers = append(layers, layer)
+	}
+	cfg, err := readLayer(filepath.Join(s.ConfigDir, "config.yaml"), true)
+	if err != nil {
+		return s, err
+	}
+	if cfg != nil {
+		layers = append(layers, cfg)
+	}
+	kinds := []domain.SourceKind{domain.SourceProfile, domain.SourceConfig}
+	if s.Profile == "" {
+		kinds = kinds[1:]
+	}
+
+	values := map[string]resolved{}
+	for _, st := range settings {
+		r, err := l.resolve(st, layers, kinds)
+		if err != nil {
+			return s, err
+		}
+		if len(r.value) > maxValueLen {
+			return s, domain.E(domain.KindUsage, fmt.Sprintf("%s from %s is longer than %d characters", st.key, r.source, maxValueLen),
+				"Check the value; no stella setting is that long.")
+		}
+		values[st.key] = r
+		shown := r.value
+		if st.secret && r.value != "" {
+			shown = "[redacted]"
+		}
+		eff = append(eff, domain.Setting{Key: st.key, Value: shown, Source: r.source})
+	}
+	if err := l.apply(&s, values); err != nil {
+		return s, err
+	}
+	eff = append(eff, domain.Setting{Key: "NonInteractive", Value: strconv.FormatBool(s.NonInteractive), Source: l.nonInteractiveSource()})
+	s.Effective = eff
+	s.Verbose, s.JSON = l.in.Flags.Verbose, l.in.Flags.JSON
+	return s, nil
+}
+
+// resolve finds the winning value of one setting: flag, env, then files.
+func (l *loader) resolve(st setting, layers []*fileLayer, kinds []domain.SourceKind) (resolved, error) {
+	if v, ok := l.flagValue(st); ok {
+		return resolved{value: v, source: domain.Source{Kind: domain.SourceFlag, Detail: st.flag}}, nil
+	}
+	var envHit []string
+	var r resolved
+	for _, name := range st.env {
+		if v, ok := l.env(name); ok {
+			envHit = append(envHit, name)
+			if r.value == "" {
+				r = resolved{value: v, source: domain.Source{Kind: domain.SourceEnv, Detail: name}}
+			}
+		}
+	}
+	if st.fileEnv != "" {
+		if p, ok := l.env(st.fileEnv); ok {
+			if len(envHit) > 0 {
+				return r, domain.E(domain.KindUsage, fmt.Sprintf("both %s and %s are set", envHit[0], st.fileEnv),
+					"Set only one of them; the _FILE variant is preferred.")
+			}
+			v, err := l.readSecretFile(l.expand(p), st.fileEnv)
+			if err != nil {
+				return r, err
+			}
+			return resolved{value: v, source: domain.Source{Kind: domain.SourceEnv, Detail: st.fileEnv}, file: l.expand(p)}, nil
+		}
+	}
+	if r.value != "" {
+		if st.path {
+			r.value = l.expand(r.value)
+		}
+		return r, nil
+	}
+	if !st.yaml {
+		return resolved{source: domain.Source{Kind: domain.SourceDefault}}, nil
+	}
+	for i, layer := range layers {
+		v, hasValue := layer.values[st.key]
+		fv, hasFile := fileValue{}, false
+		if st.fileKey != "" {
+			fv, hasFile = layer.values[st.fileKey]
+		}
+		switch {
+		case hasValue && hasFile:
+			return r, usageErr(layer.path, fv.line, fmt.Sprintf("both %s and %s are set", leaf(st.key), leaf(st.fileKey)),
+				"Keep only "+leaf(st.fileKey)+".")
+		case hasFile && fv.value != "":
+			p := l.expand(fv.value)
+			val, err := l.readSecretFile(p, fmt.Sprintf("%s:%d", layer.path, fv.line))
+			if err != nil {
+				return r, err
+			}
+			return resolved{value: val, file: p, source: domain.Source{Kind: kinds[i], Detail: fmt.Sprintf("%s:%d", layer.path, fv.line)}}, nil
+		case hasValue && v.value != "":
+			if st.secret {
+				l.warnings = append(l.warnings, Warning{fmt.Sprintf("%s:%d holds %s in plain text; prefer %s (development only)",
+					layer.path, v.line, leaf(st.key), leaf(st.fileKey))})
+			}
+			val := v.value
+			if st.path {
+				val = l.expand(val)
+			}
+			return resolved{value: val, source: domain.Source{Kind: kinds[i], Detail: fmt.Sprintf("%s:%d", layer.path, v.line)}}, nil
+		}
+	}
+	return resolved{source: domain.Source{Kind: domain.SourceDefault}}, nil
+}
+
+func leaf(key string) string {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+// readSecretFile reads a secret from a file, trimming one trailing newline.
+// Errors name the file, never its content.
+func (l *loader) readSecretFile(path, from string) (string, error) {
+	bad := func(err error, why string) error {
+		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("secret file %s (from %s) %s", path, from, why),
+			"Point the setting at a readable file that holds only the secret.")
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return "", bad(nil, "cannot be read: "+errText(err))
+	case st.IsDir():
+		return "", bad(nil, "is a directory")
+	case st.Size() > maxSecretFile:
+		return "", bad(nil, "is larger than 64 KiB")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", bad(nil, "cannot be read: "+errText(err))
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if v == "" {
+		return "", bad(nil, "is empty")
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		l.warnings = append(l.warnings, Warning{fmt.Sprintf("secret file %s is readable by other users (mode %#o); run chmod 600 %s",
+			path, st.Mode().Perm(), path)})
+	}
+	return v, nil
+}
+
+// errText keeps the OS's reason without repeating the path.
+func errText(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (l *loader) apply(s *domain.Settings, v map[string]resolved) error {
+	var err error
+	s.AuthorityURL = v["Authority.Url"].value
+	if s.AuthorityURL != "" {
+		if _, err := domain.ValidateServerURL("Authority URL", s.AuthorityURL); err != nil {
+			return err
+		}
+	}
+	s.BackendURL = v["BackendUrl"].value
+	if s.BackendURL != "" {
+		if _, err := domain.ValidateServerURL("backend URL", s.BackendURL); err != nil {
+			return err
+		}
+	}
+	s.ClientID = v["Authority.ClientId"].value
+	s.ClientSecret = domain.NewSecret(v["Authority.ClientSecret"].value)
+	s.ClientSecretFile = v["Authority.ClientSecret"].file
+	if s.Scopes, err = domain.ParseScopes(v["Authority.Scope"].value); err != nil {
+		return err
+	}
+	s.Audience = v["Authority.Audience"].value
+	s.AuthMode = DefaultAuthMode
+	if m := v["Authority.AuthMode"].value; m != "" {
+		if s.AuthMode, err = domain.ParseAuthMode(m); err != nil {
+			return err
+		}
+	}
+	s.TokenStorage = DefaultTokenStorage
+	if k := v["Authority.TokenStorage"].value; k != "" {
+		if s.TokenStorage, err = domain.ParseStorageKind(k); err != nil {
+			return err
+		}
+	}
+	s.TokenCacheDir = v["Authority.TokenCacheDirectory"].value
+	if s.TokenCacheDir == "" {
+		s.TokenCacheDir = filepath.Join(s.ConfigDir, "tokens")
+	}
+	s.ClientCertFile = v["Authority.ClientCertificateFile"].value
+	s.ClientKeyFile = v["Authority.ClientKeyFile"].value
+	s.CABundleFile = v["Authority.CaBundleFile"].value
+	s.Username = v["Authority.Username"].value
+	s.Password = domain.NewSecret(v["Password"].value)
+	s.CachePassphrase = domain.NewSecret(v["CachePassphrase"].value)
+	s.Browser = v["Browser"].value
+
+	s.RequestTimeout = DefaultRequestTimeout
+	if t := v["RequestTimeout"].value; t != "" {
+		d, perr := time.ParseDuration(t)
+		if perr != nil {
+			if n, nerr := strconv.Atoi(t); nerr == nil {
+				d, perr = time.Duration(n)*time.Second, nil
+			}
+		}
+		if perr != nil || d <= 0 || d > time.Hour {
+			return domain.E(domain.KindUsage, fmt.Sprintf("STELLA_TIMEOUT=%q is not a duration between 1ms and 1h", domain.Printable(t, 40)),
+				"Use a value such as 30s or 2m.")
+		}
+		s.RequestTimeout = d
+	}
+	s.WaitTimeout = DefaultWaitTimeout
+	if t := l.in.Flags.Timeout; t != 0 {
+		if t < 0 {
+			return domain.E(domain.KindUsage, "--timeout must be positive", "Use a value such as 5m.")
+		}
+		s.WaitTimeout = t
+		// Nothing may hang beyond --timeout, not even one request.
+		s.RequestTimeout = min(s.RequestTimeout, t)
+	}
+	s.NonInteractive = l.in.Flags.NonInteractive || l.envTrue("STELLA_NON_INTERACTIVE") || l.envTrue("CI")
+	return nil
+}
+
+func (l *loader) envTrue(name string) bool {
+	v, ok := l.env(name)
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func (l *loader) nonInteractiveSource() domain.Source {
+	switch {
+	case l.in.Flags.NonInteractive:
+		return domain.Source{Kind: domain.SourceFlag, Detail: "--non-interactive"}
+	case l.envTrue("STELLA_NON_INTERACTIVE"):
+		return domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_NON_INTERACTIVE"}
+	case l.envTrue("CI"):
+		return domain.Source{Kind: domain.SourceEnv, Detail: "CI"}
+	}
+	return domain.Source{Kind: domain.SourceDefault}
+}
+
+func (l *loader) availableHint(configDir string) string {
+	ps, err := ListProfiles(configDir)
+	if err != nil || len(ps) == 0 {
+		return "Create " + filepath.Join(configDir, "profiles", "<name>.yaml") + ", or run without --profile / STELLA_PROFILE."
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return "Available profiles: " + strings.Join(names, ", ") + "."
+}
+
+// ProfileSummary is one profile for `stella profile list`.
+type ProfileSummary struct {
+	Name, Path, AuthorityURL, ClientID, BackendURL string
+}
+
+// ListProfiles reads every profile in <configDir>/profiles, sorted by name.
+// A broken profile is an error naming it: a list that silently skipped it
+// would hide the problem.
+func ListProfiles(configDir string) ([]ProfileSummary, error) {
+	dir := filepath.Join(configDir, "profiles")
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+dir, "Check the directory's permissions.")
+	}
+	var out []ProfileSummary
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".yaml")
+		if !ok || e.IsDir() || !profileName.MatchString(name) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		layer, err := readLayer(path, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ProfileSummary{Name: name, Path: path, AuthorityURL: layer.values["Authority.Url"].value,
+			ClientID: layer.values["Authority.ClientId"].value, BackendURL: layer.values["BackendUrl"].value})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

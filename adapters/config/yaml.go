@@ -1,0 +1,226 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stellaops/stella/domain"
+)
+
+// maxFileSize bounds a configuration file; real ones are a few hundred bytes.
+const maxFileSize = 1 << 20
+
+// The schema of SPEC §2: keys are case-sensitive, as shown.
+var (
+	authorityKeys = []string{"Url", "ClientId", "ClientSecret", "ClientSecretFile", "Scope", "Audience", "AuthMode",
+		"TokenStorage", "TokenCacheDirectory", "ClientCertificateFile", "ClientKeyFile", "CaBundleFile", "Username"}
+	stellaKeys = []string{"Authority", "BackendUrl"}
+)
+
+// fileValue is one scalar read from a file, with its line.
+type fileValue struct {
+	value string
+	line  int
+}
+
+// fileLayer is what one YAML file says, keyed by "Authority.Url" etc.
+type fileLayer struct {
+	path   string
+	values map[string]fileValue
+}
+
+func usageErr(path string, line int, msg, hint string) error {
+	return domain.E(domain.KindUsage, fmt.Sprintf("%s:%d: %s", path, line, msg), hint)
+}
+
+// readLayer parses one configuration file strictly. A missing file is
+// (nil, nil) when optional.
+func readLayer(path string, optional bool) (*fileLayer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if optional && os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file exists and is readable.")
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file is readable.")
+	}
+	if len(b) > maxFileSize {
+		return nil, domain.E(domain.KindUsage, path+" is larger than 1 MiB", "A stella configuration file is a few lines of YAML; check the path.")
+	}
+	return parseLayer(path, b)
+}
+
+func parseLayer(path string, b []byte) (*fileLayer, error) {
+	layer := &fileLayer{path: path, values: map[string]fileValue{}}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return layer, nil
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&doc); err != nil {
+		line := 0
+		msg := err.Error()
+		var te *yaml.TypeError
+		if strings.HasPrefix(msg, "yaml: line ") {
+			_, _ = fmt.Sscanf(msg, "yaml: line %d:", &line)
+			if i := strings.Index(msg, ": "); i >= 0 && line > 0 {
+				msg = strings.TrimPrefix(msg[i+2:], " ")
+			}
+		} else if ok := asTypeError(err, &te); ok {
+			msg = strings.Join(te.Errors, "; ")
+		}
+		return nil, usageErr(path, line, "malformed YAML: "+domain.Printable(msg, 200), "Fix the YAML syntax; see the README's Configuration section for the schema.")
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, usageErr(path, extra.Line, "more than one YAML document", "Keep one document per file (remove the extra ---).")
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return layer, nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return layer, nil
+	}
+	top, err := mapping(path, root, "the top level", []string{"StellaOps"})
+	if err != nil {
+		return nil, err
+	}
+	so, ok := top["StellaOps"]
+	if !ok {
+		return layer, nil
+	}
+	if so.Kind == yaml.ScalarNode && so.Tag == "!!null" {
+		return layer, nil
+	}
+	stella, err := mapping(path, so, "StellaOps", stellaKeys)
+	if err != nil {
+		return nil, err
+	}
+	if n, ok := stella["BackendUrl"]; ok {
+		v, err := scalar(path, n, "StellaOps.BackendUrl")
+		if err != nil {
+			return nil, err
+		}
+		layer.values["BackendUrl"] = fileValue{v, n.Line}
+	}
+	if an, ok := stella["Authority"]; ok && !(an.Kind == yaml.ScalarNode && an.Tag == "!!null") {
+		auth, err := mapping(path, an, "StellaOps.Authority", authorityKeys)
+		if err != nil {
+			return nil, err
+		}
+		for k, n := range auth {
+			v, err := scalar(path, n, "StellaOps.Authority."+k)
+			if err != nil {
+				return nil, err
+			}
+			layer.values["Authority."+k] = fileValue{v, n.Line}
+		}
+	}
+	return layer, nil
+}
+
+func asTypeError(err error, te **yaml.TypeError) bool {
+	t, ok := err.(*yaml.TypeError)
+	if ok {
+		*te = t
+	}
+	return ok
+}
+
+// mapping checks a mapping node against its known keys: unknown and
+// duplicate keys are errors naming the line, with a suggestion.
+func mapping(path string, n *yaml.Node, where string, known []string) (map[string]*yaml.Node, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, usageErr(path, n.Line, where+" must be a mapping of keys to values", "See the README's Configuration section for the schema.")
+	}
+	out := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, usageErr(path, k.Line, "keys in "+where+" must be plain names", "See the README's Configuration section for the schema.")
+		}
+		if !contains(known, k.Value) {
+			msg := fmt.Sprintf("unknown key %q in %s", domain.Printable(k.Value, 64), where)
+			if s := suggest(k.Value, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return nil, usageErr(path, k.Line, msg, "Known keys in "+where+": "+strings.Join(known, ", ")+".")
+		}
+		if _, dup := out[k.Value]; dup {
+			return nil, usageErr(path, k.Line, fmt.Sprintf("key %q appears twice in %s", k.Value, where), "Keep one of them.")
+		}
+		out[k.Value] = v
+	}
+	return out, nil
+}
+
+func scalar(path string, n *yaml.Node, where string) (string, error) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", usageErr(path, n.Line, where+" must be a single value, not a list or mapping", "Write it as Key: value; scopes are one space-separated string.")
+	}
+	if n.Tag == "!!null" {
+		return "", nil
+	}
+	return n.Value, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// suggest returns the known key closest to k: the same letters in another
+// case, or within two edits.
+func suggest(k string, known []string) string {
+	best, bestD := "", 3
+	for _, c := range known {
+		if strings.EqualFold(c, k) {
+			return c
+		}
+		if d := distance(strings.ToLower(k), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

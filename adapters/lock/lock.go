@@ -1,0 +1,99 @@
+// Package lock serialises work on one session across processes with an OS
+// file lock (github.com/gofrs/flock) in the user's own token cache
+// directory, and within a process with a mutex per session.
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// retryDelay is how often a waiting process tries the lock again.
+const retryDelay = 15 * time.Millisecond
+
+// Locker takes per-session locks. OS locks die with their process, so a
+// crashed holder never blocks anyone.
+type Locker struct {
+	dir   string
+	local *InProcess
+}
+
+// New returns a Locker whose lock files live in dir; it does no I/O.
+func New(dir string) *Locker { return &Locker{dir: dir, local: NewInProcess()} }
+
+var _ ports.SessionLocker = (*Locker)(nil)
+
+// Lock waits for the session's lock until ctx ends.
+func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error) {
+	// flock between two handles of one process is not reliable on every
+	// platform, so goroutines queue on a mutex first.
+	unlockLocal, err := l.local.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(l.dir, 0o700); err != nil {
+		unlockLocal()
+		return nil, domain.Wrap(domain.KindStorage, err, "cannot create the token cache directory "+l.dir,
+			"Check the permissions of the directory, or set STELLA_TOKEN_CACHE_DIR.")
+	}
+	path := filepath.Join(l.dir, key.ID()+".lock")
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	start := time.Now()
+	ok, err := fl.TryLockContext(ctx, retryDelay)
+	if err != nil || !ok {
+		unlockLocal()
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, ctx.Err()
+		}
+		return nil, domain.Wrap(domain.KindStorage, err,
+			fmt.Sprintf("another stella process has held the session lock for %s", time.Since(start).Round(time.Second)),
+			"Wait for the other stella command to finish, then try again.")
+	}
+	return func() {
+		_ = fl.Unlock()
+		unlockLocal()
+	}, nil
+}
+
+// InProcess is a per-session mutex for stores that only one process uses
+// (the memory store).
+type InProcess struct {
+	mu    sync.Mutex
+	slots map[domain.SessionKey]chan struct{}
+}
+
+// NewInProcess returns an in-process locker.
+func NewInProcess() *InProcess { return &InProcess{slots: map[domain.SessionKey]chan struct{}{}} }
+
+var _ ports.SessionLocker = (*InProcess)(nil)
+
+// Lock waits for the session's slot until ctx ends.
+func (l *InProcess) Lock(ctx context.Context, key domain.SessionKey) (func(), error) {
+	l.mu.Lock()
+	slot, ok := l.slots[key]
+	if !ok {
+		slot = make(chan struct{}, 1)
+		l.slots[key] = slot
+	}
+	l.mu.Unlock()
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, ctx.Err()
+		}
+		return nil, domain.E(domain.KindStorage, "timed out waiting for the session lock held by another operation",
+			"Try again when the other operation has finished.")
+	}
+}
