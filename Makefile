@@ -1,0 +1,62 @@
+# stella — see README.md. Two commands set everything up on a fresh machine:
+#   make demo   build, start the development Authority, walk through a session
+#   make test   everything CI runs
+SHELL := bash
+GO ?= go
+BIN := bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
+
+.PHONY: build test unit scripts race audit lint fmt vet staticcheck bench demo scenario fuzz clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/stella ./cmd/stella
+	$(GO) build -o $(BIN)/devauthority ./tools/devauthority
+
+## test: what CI runs — format, vet, audit, unit tests with -race, scenarios.
+test: fmt vet audit race scripts
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+audit:
+	$(GO) run ./tools/audit ./...
+
+unit:
+	$(GO) test ./...
+
+race:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /testscripts)
+
+scripts:
+	$(GO) test -count=1 ./testscripts/...
+
+## scenario NAME=refresh runs one testscript scenario verbosely.
+scenario:
+	$(GO) test -count=1 ./testscripts -run 'TestScripts/$(NAME)$$' -v
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+lint: fmt vet staticcheck audit
+
+## fuzz: each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+demo: build
+	@./scripts/demo.sh
+
+clean:
+	rm -rf $(BIN)

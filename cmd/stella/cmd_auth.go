@@ -1,0 +1,229 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/domain"
+)
+
+// LoginCmd is `stella auth login`.
+type LoginCmd struct {
+	Browser           bool `help:"Sign in in the browser (Authorization Code + PKCE)." xor:"flow"`
+	Headless          bool `aliases:"device" help:"Sign in with a device code, for SSH sessions and containers; never opens a browser." xor:"flow"`
+	ClientCredentials bool `name:"client-credentials" help:"Sign in as the client itself (CI); implied when a client secret is configured." xor:"flow"`
+	Password          bool `help:"Deprecated resource-owner password grant, for Authorities that still require it; reads STELLA_USERNAME and STELLA_PASSWORD(_FILE) only, never prompts." xor:"flow"`
+	Force             bool `help:"Sign in again even when the session is valid; the old refresh token is revoked afterwards."`
+	NoBrowser         bool `name:"no-browser" help:"Print the sign-in URL instead of opening a browser."`
+	CallbackPort      int  `name:"callback-port" help:"Fixed loopback port for Authorities that demand an exact redirect URI." placeholder:"N"`
+}
+
+// Help is shown by `stella auth login --help`.
+func (LoginCmd) Help() string {
+	return `Signs in and stores the session. Without a flow flag, a configured client
+secret means client credentials; otherwise a person signs in in the browser,
+or with a device code where no browser can be opened.
+
+Examples:
+  stella auth login                                   # interactive sign-in
+  stella auth login --headless                        # over SSH: a URL and a code to enter elsewhere
+  STELLA_CLIENT_SECRET_FILE=ci.secret stella auth login --client-credentials`
+}
+
+// Run signs in.
+func (c *LoginCmd) Run(rt *Runtime) error {
+	var uc *app.Login
+	if err := rt.Populate(&uc); err != nil {
+		return err
+	}
+	flow := app.FlowAuto
+	switch {
+	case c.Browser:
+		flow = app.FlowBrowser
+	case c.Headless:
+		flow = app.FlowDevice
+	case c.ClientCredentials:
+		flow = app.FlowClientCredentials
+	case c.Password:
+		flow = app.FlowPassword
+	}
+	res, err := uc.Do(rt.ctx, app.LoginInput{Flow: flow, Force: c.Force})
+	for _, w := range res.Warnings {
+		fmt.Fprintf(rt.Err(), "warning: %s\n", w)
+	}
+	if err != nil {
+		return err
+	}
+	s, _ := rt.Settings()
+	return printLogin(rt, s, res)
+}
+
+// LogoutCmd is `stella auth logout`.
+type LogoutCmd struct {
+	Force bool `help:"Delete the local session only; do not contact the Authority."`
+	All   bool `help:"Sign out of every stored session."`
+}
+
+// Help is shown by `stella auth logout --help`.
+func (LogoutCmd) Help() string {
+	return `Revokes the refresh token, then the access token, at the Authority's
+revocation endpoint (RFC 7009), then deletes the local session. A revocation
+failure is a warning; the local session is deleted regardless.
+
+Examples:
+  stella auth logout
+  stella auth logout --all --force      # forget every session without network`
+}
+
+// Run signs out.
+func (c *LogoutCmd) Run(rt *Runtime) error {
+	var uc *app.Logout
+	if err := rt.Populate(&uc); err != nil {
+		return err
+	}
+	res, err := uc.Do(rt.ctx, app.LogoutInput{Force: c.Force, All: c.All})
+	for _, r := range res.Results {
+		for _, w := range r.Warnings {
+			fmt.Fprintf(rt.Err(), "warning: %s\n", w)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return printLogout(rt, res)
+}
+
+// StatusCmd is `stella auth status`.
+type StatusCmd struct {
+	All bool `help:"Show every stored session."`
+}
+
+// Help is shown by `stella auth status --help`.
+func (StatusCmd) Help() string {
+	return `Shows the stored session without using the network: who, which Authority
+and client, scopes, token type, expiry in words, refresh token, storage and
+sender constraint. Exits 0 when a usable session exists, 12 when none.
+
+Examples:
+  stella auth status
+  stella auth status --json | jq .sessions[0].expiresAt`
+}
+
+// Run reports.
+func (c *StatusCmd) Run(rt *Runtime) error {
+	var uc *app.Status
+	if err := rt.Populate(&uc); err != nil {
+		return err
+	}
+	s, _ := rt.Settings()
+	res, err := uc.Do(rt.ctx, app.StatusInput{All: c.All})
+	if perr := printStatus(rt, s, res, err); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// WhoamiCmd is `stella auth whoami`.
+type WhoamiCmd struct{}
+
+// Help is shown by `stella auth whoami --help`.
+func (WhoamiCmd) Help() string {
+	return `Shows the identity and the token's claims: subject, client, scopes, audience,
+issue and expiry times, cnf binding and tenant. Asks the Authority's userinfo
+endpoint when it can be reached, and otherwise says it shows cached claims.
+
+Example:
+  stella auth whoami --json`
+}
+
+// Run answers.
+func (c *WhoamiCmd) Run(rt *Runtime) error {
+	var uc *app.Whoami
+	if err := rt.Populate(&uc); err != nil {
+		return err
+	}
+	res, err := uc.Do(rt.ctx)
+	if err != nil {
+		return err
+	}
+	return printWhoami(rt, res)
+}
+
+// TokenCmd is `stella auth token`.
+type TokenCmd struct {
+	MinTTL time.Duration `name:"min-ttl" default:"60s" help:"Refresh first if the token expires within this time."`
+}
+
+// Help is shown by `stella auth token --help`.
+func (TokenCmd) Help() string {
+	return `Prints only a valid access token on stdout, refreshing it first when it
+expires within --min-ttl. For use in scripts; prefer ` + "`stella api`" + ` or
+` + "`stella auth header`" + `, which also handle sender-constrained tokens.
+
+Example:
+  curl -H "Authorization: Bearer $(stella auth token)" https://task-runner.example.com/api/v1/me`
+}
+
+// Run prints the token.
+func (c *TokenCmd) Run(rt *Runtime) error {
+	if c.MinTTL < 0 {
+		return domain.E(domain.KindUsage, "--min-ttl must not be negative", "Use a duration such as 60s or 5m.")
+	}
+	var tm *app.TokenManager
+	if err := rt.Populate(&tm); err != nil {
+		return err
+	}
+	cred, err := tm.CredentialFor(rt.ctx, c.MinTTL)
+	if err != nil {
+		return err
+	}
+	if cred.Access.Type == domain.TokenTypeDPoP {
+		fmt.Fprintln(rt.Err(), "warning: this token is DPoP-bound; every request needs a DPoP proof (use `stella auth header` or `stella api`)")
+	}
+	// The one place a token is printed, on purpose: stdout, nothing else.
+	_, err = fmt.Fprintln(rt.Out(), cred.Access.Value.Reveal())
+	return err
+}
+
+// HeaderCmd is `stella auth header`.
+type HeaderCmd struct {
+	Method string `required:"" help:"HTTP method of the request the headers are for." placeholder:"METHOD"`
+	URL    string `name:"url" required:"" help:"Full URL of the request the headers are for." placeholder:"URL"`
+}
+
+// Help is shown by `stella auth header --help`.
+func (HeaderCmd) Help() string {
+	return `Prints the request headers another tool needs to call a backend with the
+session's token, one per line: Authorization (and, for DPoP-bound tokens, a
+DPoP proof made for exactly this method and URL).
+
+Example:
+  curl -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/jobs) \
+       https://task-runner.example.com/api/v1/jobs`
+}
+
+// Run prints the headers.
+func (c *HeaderCmd) Run(rt *Runtime) error {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return domain.Wrap(domain.KindUsage, err, "--url is not a URL", "Give the full URL of the request, such as https://task-runner.example.com/api/v1/jobs.")
+	}
+	if _, err := domain.ValidateServerURL("--url", u.Scheme+"://"+u.Host+u.EscapedPath()); err != nil {
+		return err
+	}
+	var tm *app.TokenManager
+	if err := rt.Populate(&tm); err != nil {
+		return err
+	}
+	cred, err := tm.Credential(rt.ctx)
+	if err != nil {
+		return err
+	}
+	if cred.Access.Type != domain.TokenTypeBearer {
+		return domain.E(domain.KindUsage, cred.Access.Type+" tokens are not supported by this build", "Use AuthMode: bearer.")
+	}
+	_, err = fmt.Fprintf(rt.Out(), "Authorization: Bearer %s\n", cred.Access.Value.Reveal())
+	return err
+}

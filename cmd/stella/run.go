@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"go.uber.org/fx"
+
+	"github.com/stellaops/stella/adapters/config"
+	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/domain"
+)
+
+// Set by the linker: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+func buildInfo() domain.BuildInfo {
+	return domain.BuildInfo{Version: version, Commit: commit, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
+}
+
+const description = `stella signs you in to StellaOps Authority and calls StellaOps backends with
+sender-constrained tokens.
+
+Examples:
+  stella auth login                         # sign in (browser, device code, or client credentials)
+  stella auth status                        # what session is stored, until when
+  stella api GET /api/v1/jobs               # an authenticated backend call
+  stella auth logout                        # revoke and forget the session`
+
+// Main runs one stella command and returns its exit code. It never calls
+// os.Exit, so tests can drive it.
+func Main(ctx context.Context, args []string, stdio term.IO) int {
+	return run(ctx, args, stdio)
+}
+
+// run is Main with extra fx options, which tests use to put spies on ports.
+func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var cli CLI
+	exit := -1
+	parser, err := kong.New(&cli,
+		kong.Name("stella"),
+		kong.Description(description),
+		kong.Writers(stdio.Out, stdio.Err),
+		kong.Exit(func(code int) {
+			if exit < 0 {
+				exit = code
+			}
+		}),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+	)
+	if err != nil {
+		return report(stdio, false, domain.Wrap(domain.KindUnexpected, err, "the command line definition is broken", ""))
+	}
+	kctx, err := parser.Parse(args)
+	if exit >= 0 { // --help was printed
+		return exit
+	}
+	if err != nil {
+		return report(stdio, cli.JSON, usageError(err, kctx))
+	}
+	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra}
+	err = kctx.Run(rt)
+	if ctx.Err() != nil && err != nil {
+		err = domain.Wrap(domain.KindInterrupted, err, "interrupted", "Run the command again when you are ready.")
+	}
+	return report(stdio, cli.JSON, err)
+}
+
+func usageError(err error, kctx *kong.Context) error {
+	hint := "Run `stella --help` to see the commands."
+	if kctx != nil {
+		if path := commandPath(kctx); path != "" {
+			hint = "Run `stella " + path + " --help` to see its flags and an example."
+		}
+	}
+	return domain.Wrap(domain.KindUsage, err, "", hint)
+}
+
+func commandPath(kctx *kong.Context) string {
+	var parts []string
+	for _, p := range kctx.Path {
+		if p.Command != nil {
+			parts = append(parts, p.Command.Name)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// report prints a failure as one line saying what happened and one saying
+// what to do next (SPEC §4), and returns the exit code. The message is made
+// of kinded errors whose texts never carry secrets; it is flattened to one
+// line because servers' words can contain newlines.
+func report(stdio term.IO, asJSON bool, err error) int {
+	if err == nil {
+		return 0
+	}
+	kind := domain.KindOf(err)
+	code := kind.ExitCode()
+	msg := domain.Printable(err.Error(), 2000)
+	hint := domain.HintFor(err)
+	if kind == domain.KindUnexpected {
+		msg = "unexpected failure (a bug in stella): " + msg
+	}
+	if asJSON {
+		writeJSON(stdio.Out, errorDoc{SchemaVersion: schemaVersion, Error: errorBody{Kind: kind.String(), ExitCode: code, Message: msg, Hint: hint}})
+	}
+	fmt.Fprintf(stdio.Err, "error: %s\nhint: %s\n", msg, hint)
+	return code
+}
+
+// Runtime carries what every command needs; commands ask it for settings
+// and use cases, so a command builds only what it uses.
+type Runtime struct {
+	ctx     context.Context
+	io      term.IO
+	globals Globals
+	build   domain.BuildInfo
+
+	settings *domain.Settings
+	log      *slog.Logger
+	extra    []fx.Option
+}
+
+// Settings resolves the configuration once per invocation.
+func (rt *Runtime) Settings() (domain.Settings, error) {
+	if rt.settings != nil {
+		return *rt.settings, nil
+	}
+	s, err := rt.loadSettings(rt.globals.Profile)
+	if err != nil {
+		return domain.Settings{}, err
+	}
+	rt.settings = &s
+	return s, nil
+}
+
+func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
+	g := rt.globals
+	home, _ := os.UserHomeDir()
+	s, warnings, err := config.Load(config.Input{
+		Flags: config.Flags{
+			Profile: profile, Authority: g.Authority, ClientID: g.ClientID, Scope: g.Scope, Backend: g.Backend,
+			AuthMode: g.AuthMode, TokenStorage: g.TokenStorage, TokenCacheDir: g.TokenCacheDir, ConfigDir: g.ConfigDir,
+			Timeout: g.Timeout, NonInteractive: g.NonInteractive, Verbose: g.Verbose, JSON: g.JSON,
+		},
+		LookupEnv: os.LookupEnv,
+		Home:      home,
+	})
+	if err != nil {
+		return domain.Settings{}, err
+	}
+	// Prompts need a person at a terminal, whatever the settings say.
+	if !rt.io.StdinInteractive() {
+		s.NonInteractive = true
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(rt.io.Err, "warning: %s\n", w.Message)
+	}
+	return s, nil
+}
+
+// Logger is the -v logger on stderr.
+func (rt *Runtime) Logger() *slog.Logger {
+	if rt.log == nil {
+		rt.log = slog.New(term.NewLogHandler(rt.io.Err, rt.globals.Verbose))
+	}
+	return rt.log
+}
+
+// Populate builds the fx graph for this invocation and fills targets with
+// the use cases a command asked for. fx constructs only what the targets
+// need, and constructors do no I/O, so this is cheap.
+func (rt *Runtime) Populate(targets ...any) error {
+	s, err := rt.Settings()
+	if err != nil {
+		return err
+	}
+	opts, err := modules(s)
+	if err != nil {
+		return err
+	}
+	app := fx.New(append(opts,
+		fx.NopLogger,
+		fx.Supply(s, rt.build, rt.io),
+		fx.Provide(func() *slog.Logger { return rt.Logger() }),
+		fx.Options(rt.extra...),
+		fx.Populate(targets...),
+	)...)
+	if err := app.Err(); err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return de
+		}
+		return domain.Wrap(domain.KindUnexpected, err, "cannot assemble the command", "")
+	}
+	return nil
+}
+
+// Out is where results go; Err gets everything else.
+func (rt *Runtime) Out() io.Writer { return rt.io.Out }
+func (rt *Runtime) Err() io.Writer { return rt.io.Err }

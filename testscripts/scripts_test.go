@@ -1,0 +1,425 @@
+package testscripts
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stellaops/stella/tools/devauthority/authority"
+)
+
+// TestMain builds the real binary once, then lets testscript run the test
+// binary itself as `stella`: that stand-in execs the real binary and keeps
+// a copy of everything it printed, for the secret-leak check.
+func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "stella" {
+		os.Exit(testscript.RunMain(m, map[string]func() int{"stella": recordingStella}))
+	}
+	dir, err := os.MkdirTemp("", "stella-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	realBinary = filepath.Join(dir, "stella-real")
+	args := []string{"build", "-o", realBinary}
+	if os.Getenv("STELLA_TEST_RACE") != "" {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/stellaops/stella/cmd/stella")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building stella:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := testscript.RunMain(m, map[string]func() int{"stella": recordingStella})
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var realBinary string
+
+// recordingStella runs the real binary with the same arguments, stdin and
+// environment, copies its output to ours and to $STELLA_TEST_RECORD, and
+// exits with its code.
+func recordingStella() int {
+	bin, record := os.Getenv("STELLA_TEST_REAL_BINARY"), os.Getenv("STELLA_TEST_RECORD")
+	cmd := exec.Command(bin, os.Args[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdin = os.Stdin
+	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
+	cmd.Stderr = io.MultiWriter(os.Stderr, &errb)
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "stella test wrapper:", err)
+		return 1
+	}
+	if record != "" {
+		entry, _ := json.Marshal(recorded{Args: os.Args[1:], Stdout: out.String(), Stderr: errb.String(), Code: code})
+		if f, err := os.OpenFile(record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			_, _ = f.Write(append(entry, '\n'))
+			_ = f.Close()
+		}
+	}
+	return code
+}
+
+type recorded struct {
+	Args   []string `json:"args"`
+	Stdout string   `json:"stdout"`
+	Stderr string   `json:"stderr"`
+	Code   int      `json:"code"`
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, params("testdata"))
+}
+
+func params(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			// Every cache and config under $WORK: scripts never touch the
+			// user's real files or each other's.
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			env.Setenv("STELLA_CONFIG_DIR", filepath.Join(env.WorkDir, "cfg"))
+			env.Setenv("STELLA_TEST_REAL_BINARY", realBinary)
+			env.Setenv("STELLA_TEST_RECORD", filepath.Join(env.WorkDir, ".stella-record.jsonl"))
+			env.Setenv("NO_COLOR", "1")
+			st := &scriptState{t: env.T(), workDir: env.WorkDir}
+			env.Values[stateKey{}] = st
+			env.Defer(func() { leakCheck(st) })
+			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"authority":    cmdAuthority,
+			"exits":        cmdExits,
+			"stats":        cmdStats,
+			"admin":        cmdAdmin,
+			"closedport":   cmdClosedPort,
+			"perm":         cmdPerm,
+			"cp-session":   cmdCopySession,
+			"same-session": cmdSameSession,
+			"flip-session": cmdFlipSession,
+		},
+	}
+}
+
+// scriptState remembers, per script, the Authorities it started and where
+// its files are, for the leak check that runs when the script ends.
+type scriptState struct {
+	t       testscript.T
+	workDir string
+
+	mu      sync.Mutex
+	ts      *testscript.TestScript
+	servers []*authority.Server
+}
+
+type stateKey struct{}
+
+func stateOf(ts *testscript.TestScript) *scriptState {
+	st := ts.Value(stateKey{}).(*scriptState)
+	st.mu.Lock()
+	st.ts = ts
+	st.mu.Unlock()
+	return st
+}
+
+// authority [flags] starts the development Authority in-process on
+// 127.0.0.1:0 and sets AUTHORITY, STELLA_AUTHORITY_URL and
+// STELLA_BACKEND_URL. Flags are those of `go run ./tools/devauthority`.
+func cmdAuthority(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: authority [flags]")
+	}
+	fs := flag.NewFlagSet("authority", flag.ContinueOnError)
+	cfg := authority.DefaultConfig()
+	authority.BindFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		ts.Fatalf("authority: %v", err)
+	}
+	srv, err := authority.New(cfg)
+	ts.Check(err)
+	issuer, err := srv.Start("127.0.0.1:0")
+	ts.Check(err)
+	st := stateOf(ts)
+	st.mu.Lock()
+	st.servers = append(st.servers, srv)
+	st.mu.Unlock()
+	ts.Defer(func() { _ = srv.Close() })
+	ts.Setenv("AUTHORITY", issuer)
+	ts.Setenv("STELLA_AUTHORITY_URL", issuer)
+	ts.Setenv("STELLA_BACKEND_URL", issuer)
+}
+
+// exits N command [args] runs a program and checks its exact exit code,
+// keeping stdout and stderr for the assertions that follow.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// stats KEY N checks a counter of the Authority's /admin/stats, e.g.
+// `stats grants.refresh_token 1`; `stats` alone prints the document.
+func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
+	body := adminCall(ts, http.MethodGet, "/admin/stats", "")
+	if len(args) == 0 {
+		_, _ = ts.Stdout().Write(body)
+		return
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: stats [KEY N]")
+	}
+	var doc map[string]any
+	ts.Check(json.Unmarshal(body, &doc))
+	var cur any = doc
+	for _, part := range strings.Split(args[0], ".") {
+		m, _ := cur.(map[string]any)
+		cur = m[part]
+	}
+	got := 0
+	if f, ok := cur.(float64); ok {
+		got = int(f)
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if (got == want) == neg {
+		ts.Fatalf("stats %s = %d, want %s%d\n%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want, body)
+	}
+}
+
+// admin METHOD PATH [JSON] calls an admin route of the Authority.
+func cmdAdmin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: admin METHOD PATH [JSON]")
+	}
+	body := ""
+	if len(args) > 2 {
+		body = strings.Join(args[2:], " ")
+	}
+	_, _ = ts.Stdout().Write(adminCall(ts, args[0], args[1], body))
+}
+
+func adminCall(ts *testscript.TestScript, method, path, body string) []byte {
+	base := ts.Getenv("AUTHORITY")
+	if base == "" {
+		ts.Fatalf("no authority started")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+	ts.Check(err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	if resp.StatusCode >= 300 {
+		ts.Fatalf("%s %s: %s\n%s", method, path, resp.Status, b)
+	}
+	return b
+}
+
+// closedport VAR sets VAR to a loopback URL nothing listens on.
+func cmdClosedPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: closedport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := l.Addr().String()
+	ts.Check(l.Close())
+	ts.Setenv(args[0], "http://"+addr)
+}
+
+// perm MODE PATH checks a file's permission bits, e.g. `perm 0600 cfg/tokens/x`.
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm MODE PATH")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	matches, err := filepath.Glob(ts.MkAbs(args[1]))
+	ts.Check(err)
+	if len(matches) == 0 {
+		ts.Fatalf("perm: nothing matches %s", args[1])
+	}
+	for _, m := range matches {
+		st, err := os.Stat(m)
+		ts.Check(err)
+		if got := uint64(st.Mode().Perm()); (got == want) == neg {
+			ts.Fatalf("perm: %s has mode %#o, want %#o", m, got, want)
+		}
+	}
+}
+
+// leakCheck fails the script if any secret the Authority issued or received
+// appears — plain, base64 or URL-encoded — in anything stella printed or in
+// any file under the token cache, except the token printed on purpose by
+// `auth token` / `auth header` on stdout.
+func leakCheck(st *scriptState) {
+	st.mu.Lock()
+	secrets := authority.StaticSecrets()
+	for _, s := range st.servers {
+		secrets = append(secrets, s.Secrets()...)
+	}
+	if st.ts != nil {
+		if p := st.ts.Getenv("STELLA_CACHE_PASSPHRASE"); p != "" {
+			secrets = append(secrets, p)
+		}
+	}
+	st.mu.Unlock()
+	var haystacks []struct{ where, text string }
+	add := func(where, text string) { haystacks = append(haystacks, struct{ where, text string }{where, text}) }
+
+	if b, err := os.ReadFile(filepath.Join(st.workDir, ".stella-record.jsonl")); err == nil {
+		for i, line := range bytes.Split(b, []byte("\n")) {
+			var r recorded
+			if json.Unmarshal(line, &r) != nil {
+				continue
+			}
+			cmd := strings.Join(r.Args, " ")
+			if !printsTokenOnPurpose(r.Args) {
+				add(fmt.Sprintf("stdout of call %d (stella %s)", i+1, cmd), r.Stdout)
+			}
+			add(fmt.Sprintf("stderr of call %d (stella %s)", i+1, cmd), r.Stderr)
+		}
+	}
+	cache := filepath.Join(st.workDir, "cfg", "tokens")
+	_ = filepath.WalkDir(cache, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(p); err == nil {
+				add(p, string(b))
+			}
+		}
+		return nil
+	})
+	var found []string
+	for _, s := range secrets {
+		// The development user's password is its user name, which stella
+		// rightly prints; and very short values cannot be told from words.
+		if len(s) < 8 || s == "operator" {
+			continue
+		}
+		for _, form := range encodings(s) {
+			for _, h := range haystacks {
+				if strings.Contains(h.text, form) {
+					found = append(found, fmt.Sprintf("a secret (%d chars, starting %.4q) appears in %s", len(s), s, h.where))
+				}
+			}
+		}
+	}
+	sort.Strings(found)
+	if len(found) > 0 {
+		st.t.Log("FAIL: secret leak:\n" + strings.Join(found, "\n"))
+		st.t.FailNow()
+	}
+}
+
+func encodings(s string) []string {
+	return []string{
+		s,
+		base64.StdEncoding.EncodeToString([]byte(s)),
+		base64.RawURLEncoding.EncodeToString([]byte(s)),
+		url.QueryEscape(s),
+	}
+}
+
+func printsTokenOnPurpose(args []string) bool {
+	var words []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			words = append(words, a)
+		}
+	}
+	j := strings.Join(words, " ")
+	return strings.Contains(j, "auth token") || strings.Contains(j, "auth header")
+}
+
+// theSession returns the one session file of the script's token cache.
+func theSession(ts *testscript.TestScript) string {
+	matches, err := filepath.Glob(filepath.Join(ts.MkAbs("cfg"), "tokens", "*.session"))
+	ts.Check(err)
+	if len(matches) != 1 {
+		ts.Fatalf("want exactly one session file, found %d", len(matches))
+	}
+	return matches[0]
+}
+
+// cp-session NAME copies the session file to $WORK/NAME.
+func cmdCopySession(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: cp-session NAME")
+	}
+	b, err := os.ReadFile(theSession(ts))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
+}
+
+// same-session NAME checks the session file is byte-for-byte $WORK/NAME.
+func cmdSameSession(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: same-session NAME")
+	}
+	got, err := os.ReadFile(theSession(ts))
+	ts.Check(err)
+	want, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if bytes.Equal(got, want) == neg {
+		ts.Fatalf("session file changed: %v", !bytes.Equal(got, want))
+	}
+}
+
+// flip-session flips one bit of the session file's last byte (ciphertext).
+func cmdFlipSession(ts *testscript.TestScript, neg bool, args []string) {
+	p := theSession(ts)
+	b, err := os.ReadFile(p)
+	ts.Check(err)
+	b[len(b)-1] ^= 0x01
+	ts.Check(os.WriteFile(p, b, 0o600))
+}

@@ -1,0 +1,144 @@
+package authority
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// stats counts what clients did, for tests to assert on.
+type stats struct {
+	mu          sync.Mutex
+	endpoints   map[string]int
+	grants      map[string]int
+	tokenErrors map[string]int
+	reused      int
+	revocations int
+}
+
+func newStats() *stats {
+	return &stats{endpoints: map[string]int{}, grants: map[string]int{}, tokenErrors: map[string]int{}}
+}
+
+func (s *stats) endpoint(p string) { s.mu.Lock(); s.endpoints[p]++; s.mu.Unlock() }
+func (s *stats) grant(g string) {
+	if g == "" {
+		return
+	}
+	s.mu.Lock()
+	s.grants[g]++
+	s.mu.Unlock()
+}
+func (s *stats) tokenError(c string) { s.mu.Lock(); s.tokenErrors[c]++; s.mu.Unlock() }
+func (s *stats) reuse()              { s.mu.Lock(); s.reused++; s.mu.Unlock() }
+func (s *stats) revocation()         { s.mu.Lock(); s.revocations++; s.mu.Unlock() }
+
+func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
+	st := s.stats
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"endpoints": st.endpoints, "grants": st.grants, "tokenErrors": st.tokenErrors,
+		"refreshReuseDetected": st.reused, "revocations": st.revocations})
+}
+
+func (s *Server) resetStats(w http.ResponseWriter, _ *http.Request) {
+	s.stats = newStats()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// faults are injected failures, consumed one request at a time.
+type faults struct {
+	TokenErrors        int    `json:"tokenErrors"`
+	TokenErrorStatus   int    `json:"tokenErrorStatus"`
+	Backend401         int    `json:"backend401"`
+	BackendErrors      int    `json:"backendErrors"`
+	BackendErrorStatus int    `json:"backendErrorStatus"`
+	Latency            string `json:"latency"`
+}
+
+func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.faults)
+}
+
+func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
+	var f faults
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		problem(w, http.StatusBadRequest, "Bad Request", "faults: "+err.Error(), nil)
+		return
+	}
+	if f.Latency != "" {
+		if _, err := time.ParseDuration(f.Latency); err != nil {
+			problem(w, http.StatusBadRequest, "Bad Request", "latency: "+err.Error(), nil)
+			return
+		}
+	}
+	s.mu.Lock()
+	s.faults.TokenErrors += f.TokenErrors
+	if f.TokenErrorStatus != 0 {
+		s.faults.TokenErrorStatus = f.TokenErrorStatus
+	}
+	s.faults.Backend401 += f.Backend401
+	s.faults.BackendErrors += f.BackendErrors
+	if f.BackendErrorStatus != 0 {
+		s.faults.BackendErrorStatus = f.BackendErrorStatus
+	}
+	if f.Latency != "" {
+		s.faults.Latency = f.Latency
+	}
+	cur := s.faults
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, cur)
+}
+
+func (s *Server) takeTokenFault() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.TokenErrors == 0 {
+		return 0, false
+	}
+	s.faults.TokenErrors--
+	if s.faults.TokenErrorStatus < 500 {
+		return http.StatusServiceUnavailable, true
+	}
+	return s.faults.TokenErrorStatus, true
+}
+
+func (s *Server) takeBackend401() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.Backend401 == 0 {
+		return false
+	}
+	s.faults.Backend401--
+	return true
+}
+
+func (s *Server) takeBackendFault() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.BackendErrors == 0 {
+		return 0, false
+	}
+	s.faults.BackendErrors--
+	if s.faults.BackendErrorStatus < 500 {
+		return http.StatusInternalServerError, true
+	}
+	return s.faults.BackendErrorStatus, true
+}
+
+func (s *Server) latency() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := time.ParseDuration(s.faults.Latency)
+	return d
+}
+
+func (s *Server) revokeAll(w http.ResponseWriter, _ *http.Request) {
+	s.tokens.revokeAll()
+	w.WriteHeader(http.StatusNoContent)
+}

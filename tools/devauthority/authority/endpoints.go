@@ -1,0 +1,391 @@
+package authority
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+const maxForm = 64 << 10
+
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	base := s.URL()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                s.advertisedIssuer(),
+		"authorization_endpoint":                base + "/authorize",
+		"token_endpoint":                        base + "/token",
+		"jwks_uri":                              base + "/jwks",
+		"userinfo_endpoint":                     base + "/userinfo",
+		"revocation_endpoint":                   base + "/revoke",
+		"introspection_endpoint":                base + "/introspect",
+		"device_authorization_endpoint":         base + "/device_authorization",
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"},
+		"response_types_supported":              []string{"code"},
+		"scopes_supported":                      []string{"openid", "profile", "offline_access", "packs.read", "packs.run", "packs.approve"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": append(s.cfg.ClientAuthMethods, "none"),
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"dpop_signing_alg_values_supported":     []string{"ES256"},
+		"subject_types_supported":               []string{"public"},
+	})
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &s.key.PublicKey, KeyID: s.kid, Algorithm: "RS256", Use: "sig"}}})
+}
+
+// form parses an application/x-www-form-urlencoded body strictly.
+func form(r *http.Request) (url.Values, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		return nil, false
+	}
+	// RFC 6749 §3.2: parameters must not repeat.
+	for _, v := range r.PostForm {
+		if len(v) > 1 {
+			return nil, false
+		}
+	}
+	return r.PostForm, true
+}
+
+// authenticateClient applies RFC 6749 §2.3: Basic or post for confidential
+// clients (as configured), client_id alone for public ones.
+func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, f url.Values) (client, bool) {
+	id, secret, basic := r.BasicAuth()
+	method := "none"
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			oauthError(w, http.StatusUnauthorized, "invalid_client", "malformed Basic credentials")
+			return client{}, false
+		}
+		method = "client_secret_basic"
+		if f.Get("client_secret") != "" {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "more than one client authentication method")
+			return client{}, false
+		}
+	} else {
+		id, secret = f.Get("client_id"), f.Get("client_secret")
+		if secret != "" {
+			method = "client_secret_post"
+		}
+	}
+	s.remember(secret)
+	c, known := clients[id]
+	fail := func(desc string) (client, bool) {
+		if basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="stellaops"`)
+		}
+		oauthError(w, http.StatusUnauthorized, "invalid_client", desc)
+		return client{}, false
+	}
+	switch {
+	case !known:
+		return fail("unknown client")
+	case c.secret == "" && method != "none":
+		return fail("public clients do not authenticate with a secret")
+	case c.secret != "" && method == "none":
+		return fail("client authentication required")
+	case c.secret != "" && !slices.Contains(s.cfg.ClientAuthMethods, method):
+		return fail(method + " is not enabled")
+	case c.secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1:
+		return fail("wrong client secret")
+	}
+	return c, true
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	f, ok := form(r)
+	if !ok {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form with each parameter once")
+		return
+	}
+	grant := f.Get("grant_type")
+	s.stats.grant(grant)
+	if st, ok := s.takeTokenFault(); ok {
+		if st == http.StatusServiceUnavailable {
+			oauthError(w, st, "temporarily_unavailable", "injected fault")
+		} else {
+			problem(w, st, "Internal Server Error", "injected fault", nil)
+		}
+		return
+	}
+	c, ok := s.authenticateClient(w, r, f)
+	if !ok {
+		s.stats.tokenError("invalid_client")
+		return
+	}
+	fail := func(status int, code, desc string) {
+		s.stats.tokenError(code)
+		oauthError(w, status, code, desc)
+	}
+	switch grant {
+	case "client_credentials", "password", "refresh_token":
+	case "":
+		fail(http.StatusBadRequest, "invalid_request", "grant_type is required")
+		return
+	default:
+		if !slices.Contains(c.grants, grant) {
+			fail(http.StatusBadRequest, "unsupported_grant_type", "grant "+grant+" is not supported here")
+			return
+		}
+		fail(http.StatusBadRequest, "unsupported_grant_type", "grant "+grant+" is not available in this stage")
+		return
+	}
+	if !slices.Contains(c.grants, grant) {
+		fail(http.StatusBadRequest, "unauthorized_client", "client "+c.id+" may not use "+grant)
+		return
+	}
+	if res := f.Get("resource"); res != "" && res != s.URL() {
+		fail(http.StatusBadRequest, "invalid_target", "unknown resource")
+		return
+	}
+	now := time.Now()
+	switch grant {
+	case "client_credentials":
+		scopes, ok := s.scopes(f.Get("scope"), c.scopes)
+		if !ok {
+			fail(http.StatusBadRequest, "invalid_scope", "scope not allowed for "+c.id)
+			return
+		}
+		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes}, nil, now, "")
+	case "password":
+		username, password := f.Get("username"), f.Get("password")
+		s.remember(password)
+		if username != operator.name || subtle.ConstantTimeCompare([]byte(password), []byte(operator.password)) != 1 {
+			fail(http.StatusBadRequest, "invalid_grant", "wrong username or password")
+			return
+		}
+		scopes, ok := s.scopes(f.Get("scope"), c.scopes)
+		if !ok {
+			fail(http.StatusBadRequest, "invalid_scope", "scope not allowed for "+c.id)
+			return
+		}
+		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: scopes, user: true}}
+		s.issue(w, fam.grant, fam, now, "")
+	case "refresh_token":
+		s.refresh(w, f, c, now, fail)
+	}
+}
+
+// scopes resolves a requested scope string against what the client may
+// have: empty means all of them.
+func (s *Server) scopes(requested string, allowed []string) ([]string, bool) {
+	if strings.TrimSpace(requested) == "" {
+		return slices.Clone(allowed), true
+	}
+	var out []string
+	for _, sc := range strings.Fields(requested) {
+		if !slices.Contains(allowed, sc) {
+			return nil, false
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, true
+}
+
+func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, fail func(int, string, string)) {
+	value := f.Get("refresh_token")
+	s.remember(value)
+	s.tokens.mu.Lock()
+	rt, ok := s.tokens.refresh[value]
+	switch {
+	case !ok || rt.family.grant.clientID != c.id:
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_grant", "unknown refresh token")
+		return
+	case rt.revoked || rt.family.revoked:
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_grant", "refresh token revoked")
+		return
+	case !now.Before(rt.expires):
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_grant", "refresh token expired")
+		return
+	case rt.used:
+		// Reuse of a rotated token: someone else holds a copy. End the family.
+		s.tokens.revokeFamily(rt.family)
+		s.tokens.mu.Unlock()
+		s.stats.reuse()
+		fail(http.StatusBadRequest, "invalid_grant", "refresh token reuse detected; the session is revoked")
+		return
+	}
+	scopes := rt.family.grant.scopes
+	if req := f.Get("scope"); req != "" {
+		narrowed, ok := s.scopes(req, scopes)
+		if !ok {
+			s.tokens.mu.Unlock()
+			fail(http.StatusBadRequest, "invalid_scope", "a refresh may narrow scopes, never widen them")
+			return
+		}
+		scopes = narrowed
+	}
+	if s.cfg.RotateRefresh {
+		rt.used = true
+	}
+	fam := rt.family
+	s.tokens.mu.Unlock()
+	g := fam.grant
+	g.scopes = scopes
+	keep := ""
+	if !s.cfg.RotateRefresh {
+		keep = value
+	}
+	s.issue(w, g, fam, now, keep)
+}
+
+// issue writes a token response. A family gets a refresh token when it was
+// asked for (offline_access) and rotation is on; keep is a refresh token to
+// leave unchanged (no rotation: the response omits it, RFC 6749 §6).
+func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep string) {
+	jti := randomString(12)
+	claims := map[string]any{
+		"iss": s.advertisedIssuer(), "sub": g.subject, "aud": s.URL(), "client_id": g.clientID,
+		"scope": strings.Join(g.scopes, " "), "tenant": operator.tenant, "iat": now.Unix(), "nbf": now.Unix(),
+		"exp": now.Add(s.cfg.TokenTTL).Unix(), "jti": jti,
+	}
+	if g.user {
+		claims["name"] = operator.display
+	}
+	at, err := s.sign(claims, "at+jwt")
+	if err != nil {
+		oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
+		return
+	}
+	s.tokens.addAccess(&accessToken{jti: jti, value: at, family: fam, expires: now.Add(s.cfg.TokenTTL)})
+	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int(s.cfg.TokenTTL.Seconds()),
+		"scope": strings.Join(g.scopes, " ")}
+	if fam != nil && slices.Contains(g.scopes, "offline_access") && keep == "" {
+		rt := randomString(32)
+		s.tokens.addRefresh(&refreshToken{value: rt, family: fam, expires: now.Add(s.cfg.RefreshTTL)})
+		resp["refresh_token"] = rt
+	}
+	if g.user && slices.Contains(g.scopes, "openid") {
+		idt, err := s.sign(map[string]any{"iss": s.advertisedIssuer(), "sub": g.subject, "aud": g.clientID, "iat": now.Unix(),
+			"exp": now.Add(s.cfg.TokenTTL).Unix(), "auth_time": now.Unix(), "name": operator.display, "tenant": operator.tenant,
+			"email": operator.email}, "JWT")
+		if err != nil {
+			oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
+			return
+		}
+		resp["id_token"] = idt
+		s.tokens.addOther(idt)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	f, ok := form(r)
+	if !ok {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
+		return
+	}
+	c, ok := s.authenticateClient(w, r, f)
+	if !ok {
+		return
+	}
+	value := f.Get("token")
+	s.remember(value)
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	if rt, ok := s.tokens.refresh[value]; ok && rt.family.grant.clientID == c.id {
+		s.tokens.revokeFamily(rt.family)
+		s.stats.revocation()
+	} else {
+		for _, a := range s.tokens.access {
+			if a.value == value {
+				if cid := clientOf(a.value); cid == c.id {
+					a.revoked = true
+					s.stats.revocation()
+				}
+				break
+			}
+		}
+	}
+	// RFC 7009 §2.2: 200 whether or not the token was valid.
+	w.WriteHeader(http.StatusOK)
+}
+
+// clientOf reads client_id from a token we issued (already trusted).
+func clientOf(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	var c struct {
+		ClientID string `json:"client_id"`
+	}
+	b, err := decodeSegment(parts[1])
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.ClientID
+}
+
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
+	f, ok := form(r)
+	if !ok {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
+		return
+	}
+	c, ok := s.authenticateClient(w, r, f)
+	if !ok {
+		return
+	}
+	if c.secret == "" {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "introspection needs a confidential client")
+		return
+	}
+	value := f.Get("token")
+	s.remember(value)
+	now := time.Now()
+	if claims, err := s.verifyAccess(value, now); err == nil && s.tokens.accessValid(fmt.Sprint(claims["jti"]), now) {
+		claims["active"] = true
+		claims["token_type"] = "Bearer"
+		writeJSON(w, http.StatusOK, claims)
+		return
+	}
+	s.tokens.mu.Lock()
+	rt, ok := s.tokens.refresh[value]
+	active := ok && !rt.revoked && !rt.used && !rt.family.revoked && now.Before(rt.expires)
+	var resp map[string]any
+	if active {
+		resp = map[string]any{"active": true, "client_id": rt.family.grant.clientID, "sub": rt.family.grant.subject,
+			"scope": strings.Join(rt.family.grant.scopes, " "), "exp": rt.expires.Unix(), "token_type": "refresh_token"}
+	}
+	s.tokens.mu.Unlock()
+	if resp == nil {
+		resp = map[string]any{"active": false}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.authorize(w, r, "openid", false)
+	if !ok {
+		return
+	}
+	info := map[string]any{"sub": claims["sub"], "tenant": operator.tenant}
+	if claims["sub"] == operator.name {
+		info["name"], info["email"] = operator.display, operator.email
+	}
+	writeJSON(w, http.StatusOK, info)
+}
