@@ -79,7 +79,9 @@ func (s *fakeStore) List(context.Context) ([]domain.SessionKey, error) {
 	return keys, nil
 }
 
-func (s *fakeStore) Info() ports.StoreInfo { return ports.StoreInfo{Kind: domain.StorageMemory, Label: "fake"} }
+func (s *fakeStore) Info() ports.StoreInfo {
+	return ports.StoreInfo{Kind: domain.StorageMemory, Label: "fake"}
+}
 
 // fakeLocker is an in-process lock.
 type fakeLocker struct{ mu sync.Mutex }
@@ -125,7 +127,9 @@ func (a *fakeAuthority) takeFailure() error {
 	return err
 }
 
-func (a *fakeAuthority) Discover(context.Context) (ports.Discovery, error) { return ports.Discovery{}, nil }
+func (a *fakeAuthority) Discover(context.Context) (ports.Discovery, error) {
+	return ports.Discovery{}, nil
+}
 
 func (a *fakeAuthority) ClientCredentials(_ context.Context, req ports.TokenRequest) (domain.Grant, error) {
 	a.cc.Add(1)

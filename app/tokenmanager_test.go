@@ -179,7 +179,10 @@ type lockThenFn func()
 
 func lockThen(f func()) lockThenFn { return f }
 
-func (f lockThenFn) Lock(context.Context, domain.SessionKey) (func(), error) { f(); return func() {}, nil }
+func (f lockThenFn) Lock(context.Context, domain.SessionKey) (func(), error) {
+	f()
+	return func() {}, nil
+}
 
 func TestRenewalFailures(t *testing.T) {
 	cases := []struct {
