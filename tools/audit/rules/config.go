@@ -1,82 +1,182 @@
-// Package rules is stella's architecture checker: a type-aware
-// go/analysis analyzer that keeps the hexagon's layers apart and the raw
-// credentials inside the authentication adapter (ARCHITECTURE.md
-// "Dependency rules", SPEC §6). It is configured by a Go value, not text
-// patterns, so a rule is changed where it is reviewed.
+// Package rules is stella's architecture checker: a type-aware go/analysis
+// analyzer that keeps the hexagon's layers apart and the raw credentials
+// inside the authentication adapter (ARCHITECTURE.md "Dependency rules",
+// SPEC §6). It is configured by a Go value, not by text patterns, so a rule
+// changes where it is reviewed.
+//
+// Package patterns in the configuration are relative to the module
+// ("adapters/auth"). A "*" element matches one path element and a trailing
+// "/..." matches the package and everything below it, so "adapters/*/..."
+// is every adapter with its sub-packages.
 package rules
 
-// Config is what the analyzer enforces. Package paths are relative to
-// Module ("adapters/auth"); a trailing "/..." matches sub-packages.
+// Config is what the analyzer enforces.
 type Config struct {
+	// Module is the module path every pattern is relative to.
 	Module string
 
-	// Layers.
-	Domain, Ports, App, Adapters, Root string
-	// AppFxFile is the one file of App that may import fx.
-	AppFxFile string
-	FxPath    string
-	// SharedTestAdapters may be imported by other adapters' _test files
-	// (contract suites).
-	SharedTestAdapters []string
-	// Isolated packages may import nothing of the client: the development
-	// Authority must not agree with the client's bugs.
-	Isolated []string
-	// Exempt packages are test infrastructure outside the layer rules.
-	Exempt []string
+	// Layers are checked in order; a package belongs to the first layer
+	// whose Packages pattern matches it, and may import only what that
+	// layer allows.
+	Layers []Layer
+	// Root is the composition root: it may import anything.
+	Root []string
+	// Adapters matches every adapter. Outside the layers and the root, no
+	// non-test file may import one.
+	Adapters string
+	// LayerExempt packages are test infrastructure, outside the layer and
+	// composition-root rules unless a Layer names them.
+	LayerExempt []string
 
-	// RawTokenType and PasswordGrant are the raw credential API of the
-	// OAuth library; only RawCredentialOwner may touch them.
-	RawTokenPkg, RawTokenName, PasswordGrantMethod string
-	RawCredentialOwner                             string
-	// KeyringPath may be imported only by KeyringOwner.
-	KeyringPath, KeyringOwner string
-	// CredentialFieldSuffixes name string fields that would hold a secret
-	// in the clear; CredentialFieldAllowed are names that merely look so.
-	CredentialFieldSuffixes []string
-	CredentialFieldAllowed  []string
+	RawCredential RawCredential
 
-	// RevealFuncs (pkg-relative "Type.Method" or "Func" in Domain) may be
-	// called only from RevealAllowed packages (and Domain itself).
-	RevealFuncs   []string
+	// Reveal lists the functions that expose a secret's value; only
+	// RevealAllowed packages (and _test.go files) may call them.
+	Reveal        []Func
 	RevealAllowed []string
 
-	// HTTPClientAllowed packages may construct http.Client/Transport.
+	// HTTPClientAllowed packages may construct net/http clients and
+	// transports; HTTPExempt packages (test infrastructure) are not checked.
 	HTTPClientAllowed []string
+	HTTPExempt        []string
 
-	// ExitAllowedFile is the one file that may call os.Exit.
-	ExitAllowedFile string
+	// ExitAllowed are the files ("cmd/stella/main.go") that may end the
+	// process. ExitExemptMains are trees whose main packages (tools) may too.
+	ExitAllowed     []string
+	ExitExemptMains []string
+}
+
+// Layer is one ring of the hexagon and what it may depend on. The standard
+// library and the layer's own unit (the package and the sub-packages of the
+// same match: adapters/auth/internal/x is adapters/auth) are always allowed.
+type Layer struct {
+	// Name makes the rule id: "layer-" + Name.
+	Name string
+	// Packages is the pattern of the layer's packages ("adapters/*/...").
+	Packages string
+	// Imports are the module patterns the layer may import.
+	Imports []string
+	// ThirdParty allows importing packages outside the module and the
+	// standard library.
+	ThirdParty bool
+	// FileImports allows an import path only in the file of that base name
+	// ("module.go" → "go.uber.org/fx").
+	FileImports map[string][]string
+	// TestImports are the extra module patterns _test.go files may import;
+	// TestThirdParty lets _test.go files import third-party libraries.
+	TestImports    []string
+	TestThirdParty bool
+	// Rule says what the layer may import; Hint what to do instead.
+	Rule, Hint string
+}
+
+// RawCredential confines the OAuth library's raw credential API, the
+// keyring, and plain-text secret fields.
+type RawCredential struct {
+	// Owner packages may touch the raw types; everyone else sees
+	// domain.Session, domain.Token and domain.Secret.
+	Owner []string
+	// Exempt packages (a test Authority must handle raw credentials)
+	// are not checked. _test.go files are never checked.
+	Exempt []string
+	// Types are the raw credential types, in any position: variable, field,
+	// parameter, result, alias, embedding, literal, conversion.
+	Types []Func
+	// Funcs are the raw grants ("Config.PasswordCredentialsToken").
+	Funcs []Func
+
+	// Keyring is the keyring library, importable only by KeyringOwner.
+	Keyring      string
+	KeyringOwner []string
+
+	// FieldSuffixes name fields that hold a credential: a string or []byte
+	// field of an exported struct whose name (case-insensitive) equals or
+	// ends with one of them is reported. FieldNames match the whole name
+	// only ("Code" names a credential; "ErrorCode" does not).
+	FieldSuffixes []string
+	FieldNames    []string
+	// FieldAllowed are names that merely look like credentials: a field
+	// name ("TokenType") or a qualified "pkg.Type.Field"
+	// ("domain.OAuthError.Code").
+	FieldAllowed []string
+}
+
+// Func names a package-level function or type ("EncodeSession", "Token"),
+// or a method ("Secret.Reveal"), in the package at Path (a full import
+// path).
+type Func struct {
+	Path, Name string
 }
 
 // Default is stella's configuration.
 func Default() Config {
+	const m = "github.com/stellaops/stella"
 	return Config{
-		Module:             "github.com/stellaops/stella",
-		Domain:             "domain",
-		Ports:              "ports",
-		App:                "app",
-		Adapters:           "adapters",
-		Root:               "cmd/stella",
-		AppFxFile:          "module.go",
-		FxPath:             "go.uber.org/fx",
-		SharedTestAdapters: []string{"adapters/storetest"},
-		Isolated:           []string{"tools/devauthority/..."},
-		Exempt:             []string{"tools/...", "testscripts/..."},
+		Module: m,
+		Layers: []Layer{
+			{
+				Name: "domain", Packages: "domain/...", TestThirdParty: true,
+				Rule: "domain must import only the standard library",
+				Hint: "move the I/O to an adapter behind a port",
+			},
+			{
+				Name: "ports", Packages: "ports/...", Imports: []string{"domain/..."}, TestThirdParty: true,
+				Rule: "ports may import only domain and the standard library",
+				Hint: "describe the interface in domain types",
+			},
+			{
+				Name: "app", Packages: "app/...", Imports: []string{"domain/...", "ports/..."}, TestThirdParty: true,
+				FileImports: map[string][]string{"module.go": {"go.uber.org/fx"}},
+				Rule:        "app may import only domain, ports and the standard library (go.uber.org/fx in module.go)",
+				Hint:        "depend on a port and let cmd/stella inject the adapter",
+			},
+			{
+				Name: "adapter", Packages: "adapters/*/...", Imports: []string{"domain/...", "ports/..."}, ThirdParty: true,
+				TestImports: []string{"adapters/storetest/..."}, TestThirdParty: true,
+				Rule: "an adapter may import only domain, ports, the standard library and third-party libraries, never app or another adapter",
+				Hint: "share through a port or a domain type and let cmd/stella wire the adapters",
+			},
+			{
+				Name: "devauthority", Packages: "tools/devauthority/...", ThirdParty: true, TestThirdParty: true,
+				Rule: "tools/devauthority must import nothing of the client (domain, ports, app, adapters)",
+				Hint: "verify with its own code on go-jose and the standard library, so it cannot agree with the client's bugs",
+			},
+		},
+		Root:        []string{"cmd/stella/..."},
+		Adapters:    "adapters/*/...",
+		LayerExempt: []string{"tools/...", "testscripts/..."},
 
-		RawTokenPkg:         "golang.org/x/oauth2",
-		RawTokenName:        "Token",
-		PasswordGrantMethod: "PasswordCredentialsToken",
-		RawCredentialOwner:  "adapters/auth",
-		KeyringPath:         "github.com/zalando/go-keyring",
-		KeyringOwner:        "adapters/keychain",
-		CredentialFieldSuffixes: []string{"password", "passwd", "secret", "accesstoken", "refreshtoken", "idtoken", "token",
-			"passphrase", "privatekey", "verifier", "authcode", "devicecode"},
-		CredentialFieldAllowed: []string{"TokenType", "TokenCacheDir", "TokenCacheDirectory", "ClientSecretFile", "TokenStorage",
-			"TokenEndpoint", "PasswordFile", "SecretFile"},
+		RawCredential: RawCredential{
+			Owner:  []string{"adapters/auth/..."},
+			Exempt: []string{"tools/devauthority/..."},
+			Types:  []Func{{"golang.org/x/oauth2", "Token"}},
+			Funcs:  []Func{{"golang.org/x/oauth2", "Config.PasswordCredentialsToken"}},
 
-		RevealFuncs:   []string{"Secret.Reveal", "EncodeSession"},
-		RevealAllowed: []string{"adapters/auth", "adapters/transport", "adapters/dpop", "adapters/filestore", "adapters/keychain", "cmd/stella"},
+			Keyring:      "github.com/zalando/go-keyring",
+			KeyringOwner: []string{"adapters/keychain/..."},
 
-		HTTPClientAllowed: []string{"adapters/transport", "adapters/auth"},
-		ExitAllowedFile:   "cmd/stella/main.go",
+			FieldSuffixes: []string{
+				"Password", "Passwd", "Secret", "Token", // ClientSecret, AccessToken, RefreshToken, IDToken, IdToken
+				"Passphrase", "PrivateKey", "Verifier", "AuthCode", "AuthorizationCode", "DeviceCode",
+			},
+			FieldNames: []string{"Code"},
+			FieldAllowed: []string{
+				"TokenType", "TokenCacheDirectory", "ClientSecretFile", // names that merely start like a credential
+				"domain.OAuthError.Code", // the OAuth error code ("invalid_grant"), not an authorization code
+			},
+		},
+
+		Reveal: []Func{{m + "/domain", "Secret.Reveal"}, {m + "/domain", "EncodeSession"}},
+		RevealAllowed: []string{
+			"domain/...", // Secret's own package
+			"adapters/auth/...", "adapters/transport/...", "adapters/dpop/...", "adapters/filestore/...", "adapters/keychain/...",
+			"cmd/stella/...", // `stella auth token` prints the token by design
+		},
+
+		HTTPClientAllowed: []string{"adapters/transport/...", "adapters/auth/..."},
+		HTTPExempt:        []string{"tools/...", "testscripts/..."},
+
+		ExitAllowed:     []string{"cmd/stella/main.go"},
+		ExitExemptMains: []string{"tools/..."},
 	}
 }

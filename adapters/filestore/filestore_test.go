@@ -1,0 +1,224 @@
+package filestore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stellaops/stella/adapters/filestore"
+	"github.com/stellaops/stella/adapters/storetest"
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// fastKDF keeps the suite quick; the format records the parameters, so
+// production files use DefaultKDF through the same code.
+var fastKDF = filestore.KDFParams{N: 1 << 4, R: 8, P: 1}
+
+func passphrase(p string) func(context.Context) (domain.Secret, error) {
+	return func(context.Context) (domain.Secret, error) { return domain.NewSecret(p), nil }
+}
+
+func newStore(dir, pass string) *filestore.Store {
+	return filestore.New(filestore.Config{Dir: dir, Passphrase: passphrase(pass), KDF: fastKDF})
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, "file", func(t *testing.T) ports.SessionStore { return newStore(t.TempDir(), "pass") })
+}
+
+var key = domain.SessionKey{Profile: "default", Issuer: "https://authority.example.com", ClientID: "stella-cli"}
+
+func saved(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "tokens")
+	if err := newStore(dir, "right").Save(context.Background(), storetest.Session(key, 2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	return dir, filepath.Join(dir, key.ID()+".session")
+}
+
+func TestModesAndNoTempFiles(t *testing.T) {
+	dir, path := saved(t)
+	st, _ := os.Stat(dir)
+	fst, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o700 || fst.Mode().Perm() != 0o600 {
+		t.Fatalf("dir %#o file %#o", st.Mode().Perm(), fst.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("files left: %v", entries)
+	}
+	b, _ := os.ReadFile(path)
+	for _, secret := range []string{"rt-1", "private", "id.token.value", "at-1-"} {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Fatalf("%q in plaintext on disk", secret)
+		}
+	}
+}
+
+// Wrong passphrase, tampering, truncation, foreign or future files: a
+// storage error (exit 18) and the file byte-for-byte unchanged.
+func TestUnreadableFilesAreStorageErrorsAndUntouched(t *testing.T) {
+	cases := []struct {
+		name   string
+		pass   string
+		mangle func([]byte) []byte
+		msg    string
+	}{
+		{"wrong passphrase", "wrong", nil, "wrong passphrase or the file was modified"},
+		{"flipped ciphertext byte", "right", func(b []byte) []byte { b[len(b)-5] ^= 1; return b }, "wrong passphrase or the file was modified"},
+		{"flipped header byte", "right", func(b []byte) []byte {
+			i := bytes.Index(b, []byte(`"profile":"default"`))
+			b[i+11] = 'D'
+			return b
+		}, "belongs to another session"},
+		{"header tampered consistently", "right", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"r":8`), []byte(`"r":9`), 1)
+		}, "wrong passphrase or the file was modified"},
+		{"truncated", "right", func(b []byte) []byte { return b[:len(b)/2] }, "wrong passphrase or the file was modified"},
+		{"truncated header", "right", func(b []byte) []byte { return b[:20] }, "not a stella session"},
+		{"foreign file", "right", func([]byte) []byte { return []byte("{\"access_token\":\"x\"}") }, "not a stella session"},
+		{"future version", "right", func(b []byte) []byte { return bytes.Replace(b, []byte(`"v":1`), []byte(`"v":7`), 1) }, "format version 7"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, path := saved(t)
+			if tc.mangle != nil {
+				b, _ := os.ReadFile(path)
+				if err := os.WriteFile(path, tc.mangle(b), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := digest(t, path)
+			_, err := newStore(dir, tc.pass).Load(context.Background(), key)
+			if domain.KindOf(err) != domain.KindStorage || domain.ExitCodeFor(err) != 18 || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("err = %v (kind %v)", err, domain.KindOf(err))
+			}
+			if strings.Contains(err.Error(), "right") || strings.Contains(err.Error(), "rt-1") {
+				t.Fatal("secret in the error")
+			}
+			if digest(t, path) != before {
+				t.Fatal("the file was changed")
+			}
+		})
+	}
+}
+
+// A file copied onto another session's name is refused.
+func TestFileOfAnotherSession(t *testing.T) {
+	dir, path := saved(t)
+	other := domain.SessionKey{Profile: "x", Issuer: key.Issuer, ClientID: key.ClientID}
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(filepath.Join(dir, other.ID()+".session"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newStore(dir, "right").Load(context.Background(), other); domain.KindOf(err) != domain.KindStorage {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestListNeedsNoPassphrase(t *testing.T) {
+	dir, _ := saved(t)
+	s := filestore.New(filestore.Config{Dir: dir, KDF: fastKDF, Passphrase: func(context.Context) (domain.Secret, error) {
+		return domain.Secret{}, errors.New("must not be asked")
+	}})
+	keys, err := s.List(context.Background())
+	if err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("%v %v", keys, err)
+	}
+}
+
+func TestNoPassphrase(t *testing.T) {
+	dir, _ := saved(t)
+	s := filestore.New(filestore.Config{Dir: dir, KDF: fastKDF})
+	if _, err := s.Load(context.Background(), key); domain.KindOf(err) != domain.KindStorage || !strings.Contains(domain.HintFor(err), "STELLA_CACHE_PASSPHRASE") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLooseDirectoryIsTightened(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tokens")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := newStore(dir, "p").Save(context.Background(), storetest.Session(key, 100, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("dir mode %#o", st.Mode().Perm())
+	}
+}
+
+// A save that cannot complete is an error and leaves no temporary file
+// behind: here the session's name is taken by a directory, so the final
+// rename fails after the temporary file was written.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	dir, path := saved(t)
+	before := digest(t, path)
+	other := domain.SessionKey{Profile: "blocked", Issuer: key.Issuer, ClientID: key.ClientID}
+	if err := os.Mkdir(filepath.Join(dir, other.ID()+".session"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := newStore(dir, "right").Save(context.Background(), storetest.Session(other, 100, 2))
+	if domain.KindOf(err) != domain.KindStorage {
+		t.Fatalf("err = %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 || digest(t, path) != before {
+		t.Fatalf("a failed save changed the directory: %v", entries)
+	}
+}
+
+func TestQuarantine(t *testing.T) {
+	_, path := saved(t)
+	to, err := filestore.Quarantine(path, time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
+	if err != nil || !strings.HasSuffix(to, ".session.corrupt-20261122T120000Z") {
+		t.Fatalf("%s %v", to, err)
+	}
+	if _, err := os.Stat(to); err != nil {
+		t.Fatal("quarantined file is gone")
+	}
+}
+
+func digest(t *testing.T, p string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// BenchmarkLoad is one process's first load with production parameters
+// (scrypt N=2^15 dominates), a load with the derived key cached, and the
+// memory store as the floor.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	s := filestore.New(filestore.Config{Dir: dir, Passphrase: passphrase("p"), KDF: filestore.DefaultKDF})
+	if err := s.Save(ctx, storetest.Session(key, 4000, 1)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("file-first-load-scrypt-N32768", func(b *testing.B) {
+		for b.Loop() {
+			fresh := filestore.New(filestore.Config{Dir: dir, Passphrase: passphrase("p"), KDF: filestore.DefaultKDF})
+			if _, err := fresh.Load(ctx, key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("file-load-key-cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Load(ctx, key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

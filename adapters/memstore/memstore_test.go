@@ -1,0 +1,13 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/stellaops/stella/adapters/memstore"
+	"github.com/stellaops/stella/adapters/storetest"
+	"github.com/stellaops/stella/ports"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, "memory", func(*testing.T) ports.SessionStore { return memstore.New() })
+}
