@@ -1,10 +1,11 @@
 package rules
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
-	"path/filepath"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,171 +15,160 @@ import (
 
 // New builds the analyzer from a configuration.
 func New(cfg Config) *analysis.Analyzer {
-	c := &checker{cfg: cfg}
 	return &analysis.Analyzer{
 		Name: "audit",
-		Doc:  "enforces stella's architecture: layer dependencies, raw credentials, secret reveals, HTTP clients, exits",
-		Run:  c.run,
+		Doc: "enforce stella's architecture rules\n\n" +
+			"audit checks the layer dependencies (domain, ports, app, adapters, composition root,\n" +
+			"tools/devauthority), confines raw OAuth credentials, the keyring and secret reveals\n" +
+			"to their owners, HTTP clients to the transport, and process exits to main.go.",
+		URL: "https://github.com/stellaops/stella/blob/main/ARCHITECTURE.md#dependency-rules",
+		Run: func(pass *analysis.Pass) (any, error) {
+			// A test binary's generated main is not our code.
+			if strings.HasSuffix(pass.Pkg.Path(), ".test") {
+				return nil, nil
+			}
+			// An external test package (x_test) lives where x lives.
+			rel, ok := relPath(cfg.Module, strings.TrimSuffix(pass.Pkg.Path(), "_test"))
+			if !ok {
+				return nil, nil
+			}
+			a := &audit{cfg: cfg, pass: pass, rel: rel, reported: map[string]bool{}}
+			for _, f := range pass.Files {
+				a.imports(f)
+			}
+			a.rawCredentials()
+			a.credentialFields()
+			a.references()
+			return nil, nil
+		},
 	}
 }
 
-type checker struct{ cfg Config }
+// audit checks one package.
+type audit struct {
+	cfg      Config
+	pass     *analysis.Pass
+	rel      string // the package path relative to the module
+	reported map[string]bool
+}
 
-// rel is a package path relative to the module, or "" outside it.
-func (c *checker) rel(path string) (string, bool) {
-	path = strings.TrimSuffix(path, "_test")
-	if path == c.cfg.Module {
-		return ".", true
+// report reports once per line and group: a line that leaks a raw token
+// through a declaration, a call and a conversion is one finding.
+func (a *audit) report(group string, pos token.Pos, rule, format string, args ...any) {
+	p := a.pass.Fset.Position(pos)
+	key := fmt.Sprintf("%s:%s:%d", group, p.Filename, p.Line)
+	if a.reported[key] {
+		return
 	}
-	r, ok := strings.CutPrefix(path, c.cfg.Module+"/")
-	return r, ok
+	a.reported[key] = true
+	a.pass.Report(analysis.Diagnostic{Pos: pos, Category: rule, Message: "audit(" + rule + "): " + fmt.Sprintf(format, args...)})
 }
 
-// match reports whether a module-relative path matches a pattern
-// ("adapters/auth", or "tools/..." for a subtree).
-func match(rel, pattern string) bool {
-	if p, ok := strings.CutSuffix(pattern, "/..."); ok {
-		return rel == p || strings.HasPrefix(rel, p+"/")
-	}
-	return rel == pattern
+func (a *audit) isTest(f *ast.File) bool {
+	return strings.HasSuffix(a.pass.Fset.File(f.FileStart).Name(), "_test.go")
 }
 
-func matchAny(rel string, patterns []string) bool {
-	return slices.ContainsFunc(patterns, func(p string) bool { return match(rel, p) })
+func (a *audit) fileName(f *ast.File) string {
+	return path.Base(strings.ReplaceAll(a.pass.Fset.File(f.FileStart).Name(), `\`, "/"))
 }
 
-// adapterOf names the adapter a module-relative path belongs to.
-func (c *checker) adapterOf(rel string) string {
-	r, ok := strings.CutPrefix(rel, c.cfg.Adapters+"/")
-	if !ok {
-		return ""
-	}
-	name, _, _ := strings.Cut(r, "/")
-	return c.cfg.Adapters + "/" + name
-}
-
-func isStd(path string) bool {
-	first, _, _ := strings.Cut(path, "/")
-	return !strings.Contains(first, ".")
-}
-
-func (c *checker) isTest(pass *analysis.Pass, pos token.Pos) bool {
-	return strings.HasSuffix(pass.Fset.File(pos).Name(), "_test.go")
-}
-
-func (c *checker) run(pass *analysis.Pass) (any, error) {
-	rel, inModule := c.rel(pass.Pkg.Path())
-	// The generated main of a test binary is not our code.
-	if !inModule || strings.HasSuffix(pass.Pkg.Path(), ".test") {
-		return nil, nil
-	}
-	for _, f := range pass.Files {
-		c.imports(pass, rel, f)
-	}
-	if matchAny(rel, c.cfg.Exempt) {
-		return nil, nil
-	}
-	c.rawCredentials(pass, rel)
-	c.credentialFields(pass, rel)
-	c.calls(pass, rel)
-	return nil, nil
-}
-
-// imports applies the dependency rules of ARCHITECTURE.md.
-func (c *checker) imports(pass *analysis.Pass, rel string, f *ast.File) {
-	test := c.isTest(pass, f.Pos())
-	file := filepath.Base(pass.Fset.File(f.Pos()).Name())
+// imports applies the dependency rules to one file's imports.
+func (a *audit) imports(f *ast.File) {
+	test, file := a.isTest(f), a.fileName(f)
+	rc := a.cfg.RawCredential
+	layer, unit := a.layer()
 	for _, spec := range f.Imports {
-		path, err := strconv.Unquote(spec.Path.Value)
+		imp, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
 			continue
 		}
-		report := func(rule, msg string) {
-			pass.Reportf(spec.Pos(), "audit(%s): %s", rule, msg)
+		if rc.Keyring != "" && under(imp, rc.Keyring) && !test &&
+			!matchAny(a.rel, rc.KeyringOwner) && !matchAny(a.rel, rc.Exempt) {
+			a.report("keyring", spec.Pos(), "keyring", "only %s may import %s; reach the keychain through the port it implements",
+				list(rc.KeyringOwner), imp)
 		}
-		target, internal := c.rel(path)
-		if path == c.cfg.KeyringPath && !match(rel, c.cfg.KeyringOwner) && !matchAny(rel, c.cfg.Exempt) {
-			report("keyring", "only "+c.cfg.KeyringOwner+" may import "+path+"; reach the keychain through the ports.SessionStore it implements")
-			continue
-		}
-		if matchAny(rel, c.cfg.Isolated) {
-			if internal && !matchAny(target, c.cfg.Exempt) {
-				report("isolated", rel+" must not import "+path+": the development Authority verifies with its own code so it cannot share the client's bugs")
-			}
-			continue
-		}
-		if matchAny(rel, c.cfg.Exempt) {
-			continue
-		}
+		target, internal := relPath(a.cfg.Module, imp)
 		switch {
-		case rel == c.cfg.Domain:
-			if !isStd(path) && !test {
-				report("layer-domain", "domain must import only the standard library, not "+path+"; move the dependency to an adapter behind a port")
+		case layer != nil:
+			if !a.layerAllows(layer, unit, imp, target, internal, test, file) {
+				a.report("layer", spec.Pos(), "layer-"+layer.Name, "%s (%s imports %s); %s", layer.Rule, a.rel, imp, layer.Hint)
 			}
-		case rel == c.cfg.Ports:
-			if !isStd(path) && !(internal && target == c.cfg.Domain) && !test {
-				report("layer-ports", "ports may import only domain and the standard library, not "+path+"; define the interface in terms of domain types")
-			}
-		case rel == c.cfg.App:
-			switch {
-			case isStd(path), internal && (target == c.cfg.Domain || target == c.cfg.Ports):
-			case path == c.cfg.FxPath && file == c.cfg.AppFxFile:
-			case test && !internal:
-			default:
-				report("layer-app", "app may import only domain, ports and the standard library (fx only in "+c.cfg.AppFxFile+"), not "+path+"; depend on a port and let cmd/stella inject the adapter")
-			}
-		case c.adapterOf(rel) != "":
-			own := c.adapterOf(rel)
-			switch {
-			case !internal:
-			case target == c.cfg.Domain || target == c.cfg.Ports:
-			case c.adapterOf(target) == own:
-			case test && matchAny(target, c.cfg.SharedTestAdapters):
-			case target == c.cfg.App:
-				report("layer-adapter", own+" must not import app; an adapter implements ports and knows nothing of the use cases")
-			case c.adapterOf(target) != "":
-				report("layer-adapter", own+" must not import another adapter ("+target+"); share through a port or domain type, wired in cmd/stella")
-			default:
-				report("layer-adapter", own+" must not import "+target+"; adapters depend on domain and ports only")
-			}
-		case rel == c.cfg.Root || strings.HasPrefix(rel, c.cfg.Root+"/"):
-		default:
-			if internal && c.adapterOf(target) != "" {
-				report("composition-root", "only "+c.cfg.Root+" may import adapters ("+target+"); take the port instead")
-			}
+		case matchAny(a.rel, a.cfg.Root), matchAny(a.rel, a.cfg.LayerExempt), test:
+		case internal && match(target, a.cfg.Adapters):
+			a.report("layer", spec.Pos(), "composition-root", "only %s may import adapters (%s imports %s); depend on a port and let the composition root choose the adapter",
+				list(a.cfg.Root), a.rel, imp)
 		}
 	}
 }
 
-// rawCredentials reports any expression, declaration or alias whose type
-// involves the OAuth library's raw token, outside its owner — wherever it
-// comes from: an import, a return value, a field, an alias, an embedding.
-func (c *checker) rawCredentials(pass *analysis.Pass, rel string) {
-	if match(rel, c.cfg.RawCredentialOwner) {
+// layer finds the package's layer and its unit within it.
+func (a *audit) layer() (*Layer, string) {
+	for i := range a.cfg.Layers {
+		if unit, ok := matchUnit(a.rel, a.cfg.Layers[i].Packages); ok {
+			return &a.cfg.Layers[i], unit
+		}
+	}
+	return nil, ""
+}
+
+func (a *audit) layerAllows(l *Layer, unit, imp, target string, internal, test bool, file string) bool {
+	switch {
+	case slices.Contains(l.FileImports[file], imp):
+		return true
+	case !internal:
+		return isStd(imp) || l.ThirdParty || test && l.TestThirdParty
+	case target == unit || strings.HasPrefix(target, unit+"/"):
+		return true
+	}
+	return matchAny(target, l.Imports) || test && matchAny(target, l.TestImports)
+}
+
+// rawCredentials reports every expression and declaration whose type
+// involves a raw credential type outside its owner, however it got there:
+// an import, a result of another package's function, a field, an alias, an
+// embedding, a literal or a conversion. And it reports the raw grants.
+func (a *audit) rawCredentials() {
+	rc := a.cfg.RawCredential
+	if matchAny(a.rel, rc.Owner) || matchAny(a.rel, rc.Exempt) {
 		return
 	}
-	seen := map[token.Pos]bool{}
-	report := func(pos token.Pos, what string) {
-		if seen[pos] {
-			return
+	info := a.pass.TypesInfo
+	owner := list(rc.Owner)
+	for _, f := range a.pass.Files {
+		if a.isTest(f) {
+			continue
 		}
-		seen[pos] = true
-		pass.Reportf(pos, "audit(raw-credential): %s involves %s.%s outside %s; return domain.Grant / domain.Secret from the authentication adapter instead",
-			what, c.cfg.RawTokenPkg, c.cfg.RawTokenName, c.cfg.RawCredentialOwner)
-	}
-	for id, obj := range pass.TypesInfo.Defs {
-		if obj != nil && c.involvesRaw(obj.Type()) {
-			report(id.Pos(), "declaration of "+id.Name)
-		}
-	}
-	for _, f := range pass.Files {
+		// The raw grants first: their call is also an expression of a raw
+		// type, and the grant is the better message.
 		ast.Inspect(f, func(n ast.Node) bool {
+			var id *ast.Ident
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				id = n.Sel
+			case *ast.Ident:
+				id = n
+			default:
+				return true
+			}
+			if fn := lookup(info.Uses[id], rc.Funcs); fn != nil {
+				a.report("raw", n.Pos(), "password-grant", "%s is a raw credential grant, confined to %s; call the port (ports.Authority.Password) instead",
+					fn.Name, owner)
+			}
+			return true
+		})
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n.(type) {
+			case *ast.StructType, *ast.FuncType, *ast.InterfaceType, *ast.FuncLit:
+				return true // report the field, parameter or statement, not the whole
+			}
 			e, ok := n.(ast.Expr)
 			if !ok {
 				return true
 			}
-			if tv, ok := pass.TypesInfo.Types[e]; ok && c.involvesRaw(tv.Type) {
-				report(e.Pos(), "expression")
+			t := info.TypeOf(e)
+			if raw := a.rawIn(t); raw != "" {
+				a.report("raw", e.Pos(), "raw-token", "raw credential type %s outside %s (here %s); hand out domain.Grant, domain.Token or domain.Secret instead",
+					raw, owner, types.TypeString(t, types.RelativeTo(a.pass.Pkg)))
 				return false
 			}
 			return true
@@ -186,15 +176,22 @@ func (c *checker) rawCredentials(pass *analysis.Pass, rel string) {
 	}
 }
 
-func (c *checker) involvesRaw(t types.Type) bool {
-	return involves(t, func(n *types.Named) bool {
-		o := n.Obj()
-		return o.Pkg() != nil && o.Pkg().Path() == c.cfg.RawTokenPkg && o.Name() == c.cfg.RawTokenName
+// rawIn names the raw credential type t involves, or "".
+func (a *audit) rawIn(t types.Type) string {
+	var found string
+	involves(t, func(n *types.Named) bool {
+		if fn := lookup(n.Obj(), a.cfg.RawCredential.Types); fn != nil {
+			found = n.Obj().Pkg().Name() + "." + fn.Name
+			return true
+		}
+		return false
 	}, map[types.Type]bool{})
+	return found
 }
 
-// involves walks a type's structure (not the underlying type of named
-// project types, which are checked where they are declared).
+// involves walks a type's structure. It does not open named types other
+// than through their type arguments: a named type's fields are checked
+// where the type is declared, and reading one yields its own type.
 func involves(t types.Type, hit func(*types.Named) bool, seen map[types.Type]bool) bool {
 	if t == nil || seen[t] {
 		return false
@@ -207,14 +204,11 @@ func involves(t types.Type, hit func(*types.Named) bool, seen map[types.Type]boo
 		if hit(t) {
 			return true
 		}
-		if args := t.TypeArgs(); args != nil {
-			for i := range args.Len() {
-				if involves(args.At(i), hit, seen) {
-					return true
-				}
+		for arg := range t.TypeArgs().Types() {
+			if involves(arg, hit, seen) {
+				return true
 			}
 		}
-		return false
 	case *types.Pointer:
 		return involves(t.Elem(), hit, seen)
 	case *types.Slice:
@@ -226,56 +220,66 @@ func involves(t types.Type, hit func(*types.Named) bool, seen map[types.Type]boo
 	case *types.Map:
 		return involves(t.Key(), hit, seen) || involves(t.Elem(), hit, seen)
 	case *types.Struct:
-		for i := range t.NumFields() {
-			if involves(t.Field(i).Type(), hit, seen) {
+		for field := range t.Fields() {
+			if involves(field.Type(), hit, seen) {
 				return true
 			}
 		}
 	case *types.Tuple:
-		for i := range t.Len() {
-			if involves(t.At(i).Type(), hit, seen) {
+		for v := range t.Variables() {
+			if involves(v.Type(), hit, seen) {
 				return true
 			}
 		}
 	case *types.Signature:
 		return involves(t.Params(), hit, seen) || involves(t.Results(), hit, seen)
+	case *types.Interface:
+		for m := range t.ExplicitMethods() {
+			if involves(m.Type(), hit, seen) {
+				return true
+			}
+		}
 	}
 	return false
 }
 
-// credentialFields reports exported structs that keep a secret in a plain
-// string or []byte field: such a value prints itself in logs and errors.
-func (c *checker) credentialFields(pass *analysis.Pass, rel string) {
-	if match(rel, c.cfg.RawCredentialOwner) {
+// credentialFields reports exported structs that keep a credential in a
+// plain string or []byte field: such a value prints itself in logs, errors
+// and JSON, where domain.Secret prints [redacted].
+func (a *audit) credentialFields() {
+	rc := a.cfg.RawCredential
+	if matchAny(a.rel, rc.Owner) || matchAny(a.rel, rc.Exempt) {
 		return
 	}
-	for _, f := range pass.Files {
-		if c.isTest(pass, f.Pos()) {
+	for _, f := range a.pass.Files {
+		if a.isTest(f) {
 			continue
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			ts, ok := n.(*ast.TypeSpec)
-			if !ok || !ts.Name.IsExported() {
-				return true
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
 			}
-			st, ok := ts.Type.(*ast.StructType)
-			if !ok {
-				return true
-			}
-			for _, fld := range st.Fields.List {
-				t := pass.TypesInfo.TypeOf(fld.Type)
-				if !isStringish(t) {
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				st, ok := ts.Type.(*ast.StructType)
+				if !ok || !ts.Name.IsExported() {
 					continue
 				}
-				for _, name := range fld.Names {
-					if c.credentialName(name.Name) {
-						pass.Reportf(name.Pos(), "audit(credential-field): %s.%s holds a credential in a plain %s; use domain.Secret, which prints [redacted]",
-							ts.Name.Name, name.Name, types.TypeString(t, nil))
+				for _, field := range st.Fields.List {
+					t := a.pass.TypesInfo.TypeOf(field.Type)
+					if !isStringish(t) {
+						continue
+					}
+					for _, name := range field.Names {
+						if a.credentialName(ts.Name.Name, name.Name) {
+							a.report("field", name.Pos(), "credential-field", "%s.%s holds a credential in a plain %s; use domain.Secret, which prints [redacted]",
+								ts.Name.Name, name.Name, types.TypeString(t, types.RelativeTo(a.pass.Pkg)))
+						}
 					}
 				}
 			}
-			return true
-		})
+		}
 	}
 }
 
@@ -285,7 +289,7 @@ func isStringish(t types.Type) bool {
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
-		return u.Kind() == types.String
+		return u.Info()&types.IsString != 0
 	case *types.Slice:
 		b, ok := u.Elem().Underlying().(*types.Basic)
 		return ok && b.Kind() == types.Byte
@@ -293,113 +297,197 @@ func isStringish(t types.Type) bool {
 	return false
 }
 
-func (c *checker) credentialName(name string) bool {
-	if slices.Contains(c.cfg.CredentialFieldAllowed, name) {
+// credentialName matches whole names and suffixes, never substrings:
+// ClientSecret and IDToken hold credentials, TokenType and SecretFile do not.
+func (a *audit) credentialName(typ, field string) bool {
+	rc := a.cfg.RawCredential
+	if slices.Contains(rc.FieldAllowed, field) || slices.Contains(rc.FieldAllowed, a.rel+"."+typ+"."+field) {
 		return false
 	}
-	lower := strings.ToLower(name)
-	for _, s := range c.cfg.CredentialFieldSuffixes {
-		if strings.HasSuffix(lower, s) {
+	lower := strings.ToLower(field)
+	for _, s := range rc.FieldSuffixes {
+		if strings.HasSuffix(lower, strings.ToLower(s)) {
 			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(rc.FieldNames, func(s string) bool { return strings.EqualFold(field, s) })
 }
 
-// calls checks who reveals secrets, who builds HTTP clients, who exits.
-func (c *checker) calls(pass *analysis.Pass, rel string) {
-	revealOK := rel == c.cfg.Domain || matchAny(rel, c.cfg.RevealAllowed)
-	httpOK := matchAny(rel, c.cfg.HTTPClientAllowed)
-	rawOK := match(rel, c.cfg.RawCredentialOwner)
-	for _, f := range pass.Files {
-		test := c.isTest(pass, f.Pos())
-		file := pass.Fset.File(f.Pos()).Name()
-		exitOK := test || strings.HasSuffix(filepath.ToSlash(file), c.cfg.ExitAllowedFile) && rel == filepath.ToSlash(filepath.Dir(c.cfg.ExitAllowedFile))
+// references checks who reveals secrets, who builds HTTP clients and who
+// ends the process, by what each identifier resolves to: a method of the
+// same name on another type, or a local look-alike, is not reported.
+func (a *audit) references() {
+	info := a.pass.TypesInfo
+	rv, h, ex := a.cfg.Reveal, a.cfg.HTTP, a.cfg.Exit
+	httpOff := matchAny(a.rel, h.Allowed) || matchAny(a.rel, h.Exempt)
+	revealOff := matchAny(a.rel, rv.Allowed)
+	exitMainOff := a.pass.Pkg.Name() == "main" && matchAny(a.rel, ex.ExemptMains)
+	for _, f := range a.pass.Files {
+		if a.isTest(f) {
+			continue
+		}
+		exitOff := exitMainOff || slices.Contains(ex.AllowedFiles, a.rel+"/"+a.fileName(f))
+		construct := func(pos token.Pos, t types.Type) {
+			if t == nil || httpOff {
+				return
+			}
+			if n, ok := types.Unalias(t).(*types.Named); ok && lookup(n.Obj(), h.Types) != nil {
+				a.report("http", pos, "http-client", "only %s construct an HTTP %s; send requests through the authenticated transport (ports.Backend)",
+					list(h.Allowed), n.Obj().Name())
+			}
+		}
+		sels := map[*ast.Ident]ast.Node{}
 		ast.Inspect(f, func(n ast.Node) bool {
+			var id *ast.Ident
+			at := n
 			switch n := n.(type) {
 			case *ast.CompositeLit:
-				if !httpOK && !test && c.isHTTPClientType(pass.TypesInfo.TypeOf(n)) {
-					pass.Reportf(n.Pos(), "audit(http-client): only %s construct HTTP clients and transports; send backend calls through ports.Backend",
-						strings.Join(c.cfg.HTTPClientAllowed, " and "))
-				}
+				construct(n.Pos(), info.TypeOf(n))
+				return true
 			case *ast.CallExpr:
-				c.call(pass, n, revealOK || test, httpOK || test, exitOK, rawOK)
-			case *ast.SelectorExpr:
-				if obj, ok := pass.TypesInfo.Uses[n.Sel].(*types.Var); ok && !httpOK && !test && obj.Pkg() != nil &&
-					obj.Pkg().Path() == "net/http" && (obj.Name() == "DefaultClient" || obj.Name() == "DefaultTransport") {
-					pass.Reportf(n.Pos(), "audit(http-client): http.%s bypasses the authenticated transport; use ports.Backend", obj.Name())
+				if b, ok := info.Uses[identOf(n.Fun)].(*types.Builtin); ok && b.Name() == "new" && len(n.Args) == 1 {
+					construct(n.Pos(), info.TypeOf(n.Args[0]))
 				}
+				return true
+			case *ast.SelectorExpr:
+				sels[n.Sel] = n
+				return true
+			case *ast.Ident:
+				id = n
+				if s, ok := sels[n]; ok {
+					at = s
+				}
+				if v, ok := info.Defs[n].(*types.Var); ok && v.Kind() != types.ParamVar && v.Kind() != types.ResultVar && v.Kind() != types.RecvVar {
+					construct(n.Pos(), v.Type()) // var c http.Client: a zero client is a client
+				}
+			default:
+				return true
+			}
+			obj := info.Uses[id]
+			switch {
+			case obj == nil:
+			case !revealOff && lookup(obj, rv.Funcs) != nil:
+				a.report("reveal", at.Pos(), "reveal", "%s reveals a secret; only %s may call it: pass the domain.Secret along instead of its value",
+					lookup(obj, rv.Funcs).Name, list(rv.Allowed))
+			case !httpOff && lookup(obj, h.Uses) != nil:
+				a.report("http", at.Pos(), "http-client", "http.%s bypasses the authenticated transport; only %s build HTTP clients, everyone else goes through ports.Backend",
+					lookup(obj, h.Uses).Name, list(h.Allowed))
+			case !exitOff && lookup(obj, ex.Funcs) != nil:
+				fn := lookup(obj, ex.Funcs)
+				name := fn.Name
+				if fn.Path != "" {
+					name = path.Base(fn.Path) + "." + fn.Name
+				}
+				a.report("exit", at.Pos(), "exit", "%s outside %s; return an error with a domain kind so the exit code is decided in one place",
+					name, list(ex.AllowedFiles))
 			}
 			return true
 		})
 	}
 }
 
-func (c *checker) isHTTPClientType(t types.Type) bool {
-	if t == nil {
-		return false
+func identOf(e ast.Expr) *ast.Ident {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return e
+	case *ast.SelectorExpr:
+		return e.Sel
 	}
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem()
-	}
-	n, ok := types.Unalias(t).(*types.Named)
-	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "net/http" {
-		return false
-	}
-	return n.Obj().Name() == "Client" || n.Obj().Name() == "Transport"
+	return nil
 }
 
-func (c *checker) call(pass *analysis.Pass, call *ast.CallExpr, revealOK, httpOK, exitOK, rawOK bool) {
-	var fn types.Object
-	switch f := ast.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		fn = pass.TypesInfo.Uses[f]
-	case *ast.SelectorExpr:
-		fn = pass.TypesInfo.Uses[f.Sel]
-	case *ast.IndexExpr:
-		if id, ok := f.X.(*ast.Ident); ok {
-			fn = pass.TypesInfo.Uses[id]
+// lookup finds obj among the configured names: a package-level object
+// ("Get"), a method ("Transport.Clone") or a builtin (empty Path).
+func lookup(obj types.Object, names []Func) *Func {
+	if obj == nil {
+		return nil
+	}
+	var pkg, name string
+	switch obj := obj.(type) {
+	case *types.Builtin:
+		name = obj.Name()
+	case *types.Func:
+		pkg, name = obj.Pkg().Path(), obj.Name()
+		if recv := obj.Signature().Recv(); recv != nil {
+			t := recv.Type()
+			if p, ok := t.(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			n, ok := types.Unalias(t).(*types.Named)
+			if !ok {
+				return nil // an interface method
+			}
+			name = n.Obj().Name() + "." + name
+		}
+	default:
+		if obj.Pkg() == nil || obj.Parent() != obj.Pkg().Scope() {
+			return nil // a field, a local or a universe object
+		}
+		pkg, name = obj.Pkg().Path(), obj.Name()
+	}
+	for i := range names {
+		if names[i].Path == pkg && names[i].Name == name {
+			return &names[i]
 		}
 	}
-	if b, ok := fn.(*types.Builtin); ok {
-		if b.Name() == "panic" && !exitOK {
-			pass.Reportf(call.Pos(), "audit(exit): panic outside %s; return an error with a domain kind instead", c.cfg.ExitAllowedFile)
+	return nil
+}
+
+// relPath makes an import path relative to the module; "." is the module's
+// root package.
+func relPath(module, p string) (string, bool) {
+	if p == module {
+		return ".", true
+	}
+	r, ok := strings.CutPrefix(p, module+"/")
+	return r, ok
+}
+
+// under reports whether p is root or below it.
+func under(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+
+// isStd reports whether an import path is the standard library's: its
+// first element has no dot.
+func isStd(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
+}
+
+// matchUnit matches a module-relative path against a pattern ("*" for one
+// element, a trailing "/..." for the subtree) and returns the unit: the part
+// the pattern matched before "/...".
+func matchUnit(rel, pattern string) (string, bool) {
+	pat := strings.Split(pattern, "/")
+	sub := pat[len(pat)-1] == "..."
+	if sub {
+		pat = pat[:len(pat)-1]
+	}
+	el := strings.Split(rel, "/")
+	if len(el) < len(pat) || !sub && len(el) != len(pat) {
+		return "", false
+	}
+	for i, p := range pat {
+		if p != "*" && p != el[i] {
+			return "", false
 		}
-		if b.Name() == "new" && !httpOK && len(call.Args) == 1 && c.isHTTPClientType(pass.TypesInfo.TypeOf(call.Args[0])) {
-			pass.Reportf(call.Pos(), "audit(http-client): only %s construct HTTP clients and transports; send backend calls through ports.Backend",
-				strings.Join(c.cfg.HTTPClientAllowed, " and "))
-		}
-		return
 	}
-	f, ok := fn.(*types.Func)
-	if !ok || f.Pkg() == nil {
-		return
+	return strings.Join(el[:len(pat)], "/"), true
+}
+
+func match(rel, pattern string) bool {
+	_, ok := matchUnit(rel, pattern)
+	return ok
+}
+
+func matchAny(rel string, patterns []string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return match(rel, p) })
+}
+
+// list shows patterns as the folders they name.
+func list(patterns []string) string {
+	out := make([]string, len(patterns))
+	for i, p := range patterns {
+		out[i] = strings.TrimSuffix(p, "/...")
 	}
-	pkg, name := f.Pkg().Path(), f.Name()
-	recv := ""
-	if sig, ok := f.Type().(*types.Signature); ok && sig.Recv() != nil {
-		rt := sig.Recv().Type()
-		if p, ok := rt.(*types.Pointer); ok {
-			rt = p.Elem()
-		}
-		if n, ok := types.Unalias(rt).(*types.Named); ok {
-			recv = n.Obj().Name()
-		}
-	}
-	qualified := name
-	if recv != "" {
-		qualified = recv + "." + name
-	}
-	switch {
-	case pkg == c.cfg.Module+"/"+c.cfg.Domain && slices.Contains(c.cfg.RevealFuncs, qualified) && !revealOK:
-		pass.Reportf(call.Pos(), "audit(reveal): %s may be called only by %s; pass the domain.Secret along instead of its value",
-			qualified, strings.Join(c.cfg.RevealAllowed, ", "))
-	case pkg == c.cfg.RawTokenPkg && name == c.cfg.PasswordGrantMethod && !rawOK:
-		pass.Reportf(call.Pos(), "audit(raw-credential): the password grant is confined to %s; call ports.Authority.Password", c.cfg.RawCredentialOwner)
-	case pkg == "net/http" && !httpOK && (recv == "" && slices.Contains([]string{"Get", "Post", "PostForm", "Head"}, name) || recv == "Transport" && name == "Clone"):
-		pass.Reportf(call.Pos(), "audit(http-client): http.%s bypasses the authenticated transport; use ports.Backend", qualified)
-	case !exitOK && (pkg == "os" && name == "Exit" || pkg == "log" && (strings.HasPrefix(name, "Fatal") || strings.HasPrefix(name, "Panic"))):
-		pass.Reportf(call.Pos(), "audit(exit): %s.%s outside %s; return an error with a domain kind so the exit code is decided in one place",
-			f.Pkg().Name(), name, c.cfg.ExitAllowedFile)
-	}
+	return strings.Join(out, ", ")
 }

@@ -29,21 +29,44 @@ type Config struct {
 	LayerExempt []string
 
 	RawCredential RawCredential
+	Reveal        Reveal
+	HTTP          HTTP
+	Exit          Exit
+}
 
-	// Reveal lists the functions that expose a secret's value; only
-	// RevealAllowed packages (and _test.go files) may call them.
-	Reveal        []Func
-	RevealAllowed []string
+// Reveal confines the functions that expose a secret's value.
+type Reveal struct {
+	// Funcs are the doors to a secret's value ("Secret.Reveal").
+	Funcs []Func
+	// Allowed packages may call them, and so may every _test.go file.
+	Allowed []string
+}
 
-	// HTTPClientAllowed packages may construct net/http clients and
-	// transports; HTTPExempt packages (test infrastructure) are not checked.
-	HTTPClientAllowed []string
-	HTTPExempt        []string
+// HTTP confines who builds HTTP clients: one authenticated transport, so
+// every request gets the timeouts, size limits, proxy and CA settings.
+type HTTP struct {
+	// Allowed packages may construct and use everything below.
+	Allowed []string
+	// Exempt packages (test infrastructure) and _test.go files are not
+	// checked.
+	Exempt []string
+	// Types may be constructed only by Allowed packages: by a composite
+	// literal, new, or a variable or field of the type itself.
+	Types []Func
+	// Uses may be referred to only by Allowed packages: the shared default
+	// client and its helpers, and Transport.Clone.
+	Uses []Func
+}
 
-	// ExitAllowed are the files ("cmd/stella/main.go") that may end the
-	// process. ExitExemptMains are trees whose main packages (tools) may too.
-	ExitAllowed     []string
-	ExitExemptMains []string
+// Exit confines ending the process: the exit code is decided in one place.
+type Exit struct {
+	// Funcs end the process; an empty Path names a builtin ("panic").
+	Funcs []Func
+	// AllowedFiles ("cmd/stella/main.go") may call them.
+	AllowedFiles []string
+	// ExemptMains are trees whose main packages (tools) may call them.
+	// _test.go files are always exempt.
+	ExemptMains []string
 }
 
 // Layer is one ring of the hexagon and what it may depend on. The standard
@@ -166,17 +189,34 @@ func Default() Config {
 			},
 		},
 
-		Reveal: []Func{{m + "/domain", "Secret.Reveal"}, {m + "/domain", "EncodeSession"}},
-		RevealAllowed: []string{
-			"domain/...", // Secret's own package
-			"adapters/auth/...", "adapters/transport/...", "adapters/dpop/...", "adapters/filestore/...", "adapters/keychain/...",
-			"cmd/stella/...", // `stella auth token` prints the token by design
+		Reveal: Reveal{
+			Funcs: []Func{{m + "/domain", "Secret.Reveal"}, {m + "/domain", "EncodeSession"}},
+			Allowed: []string{
+				"domain/...", // Secret's own package
+				"adapters/auth/...", "adapters/transport/...", "adapters/dpop/...", "adapters/filestore/...", "adapters/keychain/...",
+				"cmd/stella/...", // `stella auth token` prints the token by design
+			},
 		},
 
-		HTTPClientAllowed: []string{"adapters/transport/...", "adapters/auth/..."},
-		HTTPExempt:        []string{"tools/...", "testscripts/..."},
+		HTTP: HTTP{
+			Allowed: []string{"adapters/transport/...", "adapters/auth/..."},
+			Exempt:  []string{"tools/...", "testscripts/..."},
+			Types:   []Func{{"net/http", "Client"}, {"net/http", "Transport"}},
+			Uses: []Func{
+				{"net/http", "DefaultClient"}, {"net/http", "DefaultTransport"}, {"net/http", "Transport.Clone"},
+				{"net/http", "Get"}, {"net/http", "Post"}, {"net/http", "PostForm"}, {"net/http", "Head"},
+			},
+		},
 
-		ExitAllowed:     []string{"cmd/stella/main.go"},
-		ExitExemptMains: []string{"tools/..."},
+		Exit: Exit{
+			Funcs: []Func{
+				{"", "panic"}, {"os", "Exit"},
+				{"log", "Fatal"}, {"log", "Fatalf"}, {"log", "Fatalln"}, {"log", "Panic"}, {"log", "Panicf"}, {"log", "Panicln"},
+				{"log", "Logger.Fatal"}, {"log", "Logger.Fatalf"}, {"log", "Logger.Fatalln"},
+				{"log", "Logger.Panic"}, {"log", "Logger.Panicf"}, {"log", "Logger.Panicln"},
+			},
+			AllowedFiles: []string{"cmd/stella/main.go"},
+			ExemptMains:  []string{"tools/..."},
+		},
 	}
 }

@@ -10,3 +10,5 @@ type Config struct{ ClientID string }
 func (c *Config) PasswordCredentialsToken(ctx context.Context, user, pass string) (*Token, error) {
 	return &Token{}, nil
 }
+
+func (c *Config) AuthCodeURL(state string) string { return "" }

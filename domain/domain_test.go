@@ -1,0 +1,365 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := NewSecret("hunter2-token")
+	type wrapper struct {
+		S Secret
+		P *Secret
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("x", "secret", s, "group", slog.GroupValue(slog.Any("inner", s)))
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("y", "secret", s)
+	j, _ := json.Marshal(map[string]any{"a": s, "w": wrapper{s, &s}})
+	outs := []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q %x %d", s, s, s, s, s, s, s),
+		fmt.Sprintf("%+v", wrapper{s, &s}), string(j), buf.String(), fmt.Errorf("wrapped: %v", s).Error()}
+	for _, o := range outs {
+		if strings.Contains(o, "hunter2") {
+			t.Fatalf("secret printed: %s", o)
+		}
+		if !strings.Contains(o, "[redacted]") {
+			t.Fatalf("no redaction marker: %s", o)
+		}
+	}
+	if s.Reveal() != "hunter2-token" || !s.Equal(NewSecret("hunter2-token")) || s.IsZero() || !(Secret{}).IsZero() {
+		t.Fatal("Reveal/Equal/IsZero")
+	}
+}
+
+func TestExitCodeTable(t *testing.T) {
+	want := map[Kind]int{KindUnexpected: 1, KindUsage: 2, KindUnauthorized: 10, KindForbidden: 11, KindLoginRequired: 12,
+		KindUnreachable: 13, KindServer: 14, KindProtocol: 15, KindTimeout: 16, KindAccessDenied: 17, KindStorage: 18,
+		KindConflict: 19, KindInterrupted: 130}
+	for k, code := range want {
+		if k.ExitCode() != code || k.DefaultHint() == "" {
+			t.Errorf("%v: code %d hint %q", k, k.ExitCode(), k.DefaultHint())
+		}
+	}
+	if Kind(99).ExitCode() != 1 {
+		t.Error("unknown kinds are bugs")
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	inner := E(KindLoginRequired, "inner", "inner hint")
+	cases := []struct {
+		name string
+		err  error
+		kind Kind
+		code int
+		hint string
+	}{
+		{"nil", nil, KindUnexpected, 0, ""},
+		{"plain", errors.New("x"), KindUnexpected, 1, kindTable[KindUnexpected].hint},
+		{"sentinel wrapped", fmt.Errorf("refresh: %w", ErrLoginRequired), KindLoginRequired, 12, kindTable[KindLoginRequired].hint},
+		{"outer kind wins", Wrap(KindUnauthorized, inner, "outer", ""), KindUnauthorized, 10, "inner hint"},
+		{"outer hint wins", Wrap(KindUnauthorized, inner, "outer", "outer hint"), KindUnauthorized, 10, "outer hint"},
+		{"fmt around Error", fmt.Errorf("ctx: %w", inner), KindLoginRequired, 12, "inner hint"},
+		{"joined", errors.Join(errors.New("a"), E(KindConflict, "c", "ch")), KindConflict, 19, "ch"},
+		{"canceled", fmt.Errorf("x: %w", context.Canceled), KindInterrupted, 130, kindTable[KindInterrupted].hint},
+		{"deadline", context.DeadlineExceeded, KindUnreachable, 13, kindTable[KindUnreachable].hint},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil {
+				if ExitCodeFor(nil) != 0 {
+					t.Fatal("nil must exit 0")
+				}
+				return
+			}
+			if KindOf(tc.err) != tc.kind || ExitCodeFor(tc.err) != tc.code || HintFor(tc.err) != tc.hint {
+				t.Fatalf("kind %v code %d hint %q", KindOf(tc.err), ExitCodeFor(tc.err), HintFor(tc.err))
+			}
+		})
+	}
+	if !errors.Is(inner, ErrLoginRequired) || errors.Is(inner, ErrForbidden) {
+		t.Fatal("errors.Is with sentinels")
+	}
+	if Wrap(KindServer, errors.New("cause"), "what", "").Error() != "what: cause" {
+		t.Fatal("message composition")
+	}
+}
+
+func TestRefreshPolicy(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tok := func(life time.Duration) Token {
+		return Token{Value: NewSecret("x"), IssuedAt: t0, Expiry: t0.Add(life)}
+	}
+	cases := []struct {
+		name   string
+		tok    Token
+		at     time.Time
+		minTTL time.Duration
+		lead   time.Duration
+		due    bool
+	}{
+		{"1m token: 30s floor, not yet", tok(time.Minute), t0.Add(29 * time.Second), 0, 30 * time.Second, false},
+		{"1m token: exactly at lead", tok(time.Minute), t0.Add(30 * time.Second), 0, 30 * time.Second, true},
+		{"1h token: 10% = 6m, outside", tok(time.Hour), t0.Add(53*time.Minute + 59*time.Second), 0, 6 * time.Minute, false},
+		{"1h token: 10% = 6m, inside", tok(time.Hour), t0.Add(54 * time.Minute), 0, 6 * time.Minute, true},
+		{"24h token", tok(24 * time.Hour), t0.Add(20 * time.Hour), 0, 144 * time.Minute, false},
+		{"minTTL larger than lead", tok(time.Hour), t0.Add(40 * time.Minute), 30 * time.Minute, 6 * time.Minute, true},
+		{"expired", tok(time.Hour), t0.Add(2 * time.Hour), 0, 6 * time.Minute, true},
+		{"unknown expiry never due", Token{Value: NewSecret("x"), IssuedAt: t0}, t0.Add(100 * time.Hour), 0, 30 * time.Second, false},
+		{"empty token always due", Token{}, t0, 0, 30 * time.Second, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.tok.RefreshLead() != tc.lead || tc.tok.DueForRefresh(tc.at, tc.minTTL) != tc.due {
+				t.Fatalf("lead %v due %v", tc.tok.RefreshLead(), tc.tok.DueForRefresh(tc.at, tc.minTTL))
+			}
+		})
+	}
+	if tok(time.Hour).Expired(t0.Add(59*time.Minute)) || !tok(time.Hour).Expired(t0.Add(time.Hour)) {
+		t.Fatal("Expired")
+	}
+}
+
+func TestNormalizeTokenType(t *testing.T) {
+	for in, want := range map[string]string{"": "Bearer", "bearer": "Bearer", "BEARER": "Bearer", "dpop": "DPoP", "DpOp": "DPoP", "mac": "mac"} {
+		if got := NormalizeTokenType(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	s, err := ParseScopes(" packs.run\tpacks.read\npacks.run ")
+	if err != nil || s.String() != "packs.read packs.run" || !s.Has("packs.run") || s.Missing(Scopes{"a", "packs.read"}).String() != "a" {
+		t.Fatalf("%v %v", s, err)
+	}
+	for _, bad := range []string{"a\x00b", "é", `a"b`, `a\b`, "a\x7fb"} {
+		if _, err := ParseScopes(bad); KindOf(err) != KindUsage {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestValidateServerURL(t *testing.T) {
+	ok := []string{"https://a.example.com", "https://a.example.com/tenant/", "http://127.0.0.1:8080", "http://[::1]:9", "http://localhost"}
+	bad := []string{"", "a.example.com", "/rel", "ftp://a", "http://a.example.com", "https://user:pw@a", "https://a/?q=1", "https://a/#f",
+		"https://" + strings.Repeat("a", 2100)}
+	for _, u := range ok {
+		if _, err := ValidateServerURL("x", u); err != nil {
+			t.Errorf("%q: %v", u, err)
+		}
+	}
+	for _, u := range bad {
+		if _, err := ValidateServerURL("x", u); KindOf(err) != KindUsage {
+			t.Errorf("%q accepted", u)
+		}
+	}
+	if strings.Contains(fmt.Sprint(ValidateServerURL("x", "https://user:pw@a")), "pw@") {
+		// the message echoes the URL the user typed; credentials in a URL are refused before use
+		t.Log("URL echoed")
+	}
+}
+
+func TestSessionKeyID(t *testing.T) {
+	base := SessionKey{Profile: "p", Issuer: "https://a", ClientID: "c"}
+	seen := map[string]bool{}
+	for _, k := range []SessionKey{base, {"p", "https://b", "c"}, {"p", "https://a", "d"}, {"q", "https://a", "c"},
+		{"../x", "https://a", "c"}, {"a/b", "https://a", "c"}, {"é" + strings.Repeat("z", 200), "https://a", "c"}} {
+		id := k.ID()
+		if seen[id] || strings.ContainsAny(id, "/\\.") || len(id) > 60 || id != k.ID() {
+			t.Fatalf("bad id %q for %v", id, k)
+		}
+		seen[id] = true
+	}
+}
+
+func TestSessionCodec(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Session{Key: SessionKey{"p", "https://a", "c"}, Grant: GrantPassword,
+		Access:  Token{Value: NewSecret("at"), Type: TokenTypeBearer, IssuedAt: now, Expiry: now.Add(time.Hour), Scopes: Scopes{"a"}},
+		Refresh: NewSecret("rt"), Identity: Identity{Subject: "s"}, Created: now, Claims: map[string]any{"cnf": map[string]any{"jkt": "x"}}}
+	b, err := EncodeSession(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSession(b)
+	if err != nil || got.Refresh.Reveal() != "rt" || got.Access.Value.Reveal() != "at" || !got.Access.Expiry.Equal(s.Access.Expiry) ||
+		ClaimCnf(got.Claims, "jkt") != "x" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for _, bad := range []string{`{`, `{"v":2}`, `{"v":1,"profile":"p","issuer":"i","clientId":"c"}`} {
+		if _, err := DecodeSession([]byte(bad)); KindOf(err) != KindStorage {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	kept := s.WithGrant(Grant{Access: Token{Value: NewSecret("at2")}})
+	if kept.Refresh.Reveal() != "rt" || kept.Access.Value.Reveal() != "at2" {
+		t.Fatal("WithGrant must keep the refresh token when none came back")
+	}
+}
+
+func TestParseOAuthError(t *testing.T) {
+	cases := []struct {
+		body string
+		ok   bool
+		want string
+	}{
+		{`{"error":"invalid_grant","error_description":"expired"}`, true, "invalid_grant: expired"},
+		{`{"error":"invalid_client"}`, true, "invalid_client"},
+		{`{"error":"x","error_description":"a\u001b[31mred\nline"}`, true, "x: a [31mred line"},
+		{`<html>`, false, ""},
+		{`["error"]`, false, ""},
+		{`{"error":42}`, false, ""},
+		{`{"error":"bad\"quote"}`, false, ""},
+		{`{"error":"` + strings.Repeat("e", 200) + `"}`, false, ""},
+	}
+	for _, tc := range cases {
+		e, ok := ParseOAuthError([]byte(tc.body))
+		if ok != tc.ok || (ok && e.String() != tc.want) {
+			t.Errorf("%s → %v %q", tc.body, ok, e.String())
+		}
+	}
+	if got := Printable("ééé", 4); got != "éé…" {
+		t.Errorf("Printable cut %q", got)
+	}
+}
+
+func TestParseProblem(t *testing.T) {
+	p, ok := ParseProblem([]byte(`{"type":"about:blank","title":"Forbidden","status":403,"detail":"needs packs.run","requiredScope":"packs.run"}`))
+	if !ok || p.Status != 403 || p.RequiredScope != "packs.run" || p.Summary() != "Forbidden: needs packs.run" {
+		t.Fatalf("%+v", p)
+	}
+	p, ok = ParseProblem([]byte(`{"title":7,"status":"x","detail":"d"}`))
+	if !ok || p.Title != "" || p.Status != 0 || p.Detail != "d" {
+		t.Fatalf("wrong types must be ignored: %+v", p)
+	}
+	p, _ = ParseProblem([]byte(`{"status":999,"title":"t"}`))
+	if p.Status != 0 {
+		t.Fatal("status out of range")
+	}
+	for _, bad := range []string{`{}`, `[]`, `null`, `x`} {
+		if _, ok := ParseProblem([]byte(bad)); ok {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if !IsProblemJSON("application/problem+json; charset=utf-8") || IsProblemJSON("application/json") {
+		t.Fatal("IsProblemJSON")
+	}
+}
+
+func TestParseWWWAuthenticate(t *testing.T) {
+	type c = map[string]string
+	cases := []struct {
+		in   []string
+		want []string // scheme|param=value,...
+	}{
+		{[]string{`Bearer realm="example"`}, []string{"Bearer|realm=example"}},
+		{[]string{`Bearer error="invalid_token", error_description="The access token expired"`}, []string{"Bearer|error=invalid_token,error_description=The access token expired"}},
+		{[]string{`Bearer error="insufficient_scope", scope="packs.run packs.read"`}, []string{"Bearer|error=insufficient_scope,scope=packs.run packs.read"}},
+		{[]string{`DPoP algs="ES256 PS256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`},
+			[]string{"DPoP|algs=ES256 PS256,error=use_dpop_nonce,error_description=Resource server requires nonce in DPoP proof"}},
+		{[]string{`Bearer realm="x", DPoP algs="ES256"`}, []string{"Bearer|realm=x", "DPoP|algs=ES256"}},
+		{[]string{`Basic realm="simple"`, `Bearer`}, []string{"Basic|realm=simple", "Bearer|"}},
+		{[]string{`Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple"`},
+			[]string{`Newauth|realm=apps,title=Login to "apps",type=1`, "Basic|realm=simple"}},
+		{[]string{`Negotiate abc==`}, []string{"Negotiate|token68=abc=="}},
+		{[]string{`Bearer ERROR=invalid_token`}, []string{"Bearer|error=invalid_token"}},
+		{[]string{`Bearer realm="unterminated`}, []string{"Bearer|"}},
+		{[]string{`"garbage`}, nil},
+	}
+	for _, tc := range cases {
+		var got []string
+		for _, ch := range ParseWWWAuthenticate(tc.in) {
+			var ps []string
+			if ch.Token68 != "" {
+				ps = append(ps, "token68="+ch.Token68)
+			}
+			keys := make([]string, 0, len(ch.Params))
+			for k := range ch.Params {
+				keys = append(keys, k)
+			}
+			sortStrings(keys)
+			for _, k := range keys {
+				ps = append(ps, k+"="+ch.Params[k])
+			}
+			got = append(got, ch.Scheme+"|"+strings.Join(ps, ","))
+		}
+		if strings.Join(got, " ; ") != strings.Join(tc.want, " ; ") {
+			t.Errorf("%q\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+	ch, ok := FindChallenge(ParseWWWAuthenticate([]string{`bearer scope="a"`}), "Bearer")
+	if !ok || ch.Param("SCOPE") != "a" {
+		t.Fatal("FindChallenge")
+	}
+	_ = c{}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestClaims(t *testing.T) {
+	jwt := "eyJhbGciOiJub25lIn0." + b64(`{"sub":"op","aud":["a","b"],"exp":1795353439,"cnf":{"jkt":"t"},"preferred_username":"o"}`) + ".sig"
+	c, ok := PeekJWTClaims(jwt)
+	if !ok || ClaimString(c, "sub") != "op" || len(ClaimAudience(c)) != 2 || ClaimCnf(c, "jkt") != "t" ||
+		ClaimTime(c, "exp").Unix() != 1795353439 || IdentityFromClaims(c).Name != "o" {
+		t.Fatalf("%v %v", c, ok)
+	}
+	for _, bad := range []string{"a.b", "a.!!.c", "a." + b64(`[1]`) + ".c", "a." + b64(`{"a":1}{}`) + ".c", "a." + strings.Repeat("A", 70000) + ".c"} {
+		if _, ok := PeekJWTClaims(bad); ok {
+			t.Errorf("%.20s accepted", bad)
+		}
+	}
+	if !ClaimTime(map[string]any{"exp": -5.0}, "exp").IsZero() || !ClaimTime(map[string]any{"exp": 1e15}, "exp").IsZero() {
+		t.Fatal("absurd times must be zero")
+	}
+}
+
+func b64(s string) string {
+	return strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(base64Std(s)), "=")
+}
+
+func TestClassifyNetError(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	_, dialErr := net.Dial("tcp", addr)
+	cases := []struct {
+		err  error
+		kind Kind
+		msg  string
+	}{
+		{dialErr, KindUnreachable, "connection refused by the Authority at h"},
+		{&net.DNSError{Err: "no such host", Name: "x"}, KindUnreachable, "cannot resolve the Authority at h"},
+		{context.DeadlineExceeded, KindUnreachable, "timed out"},
+		{E(KindServer, "already kinded", ""), KindServer, "already kinded"},
+	}
+	for _, tc := range cases {
+		err := ClassifyNetError(tc.err, "the Authority", "h")
+		if KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v → %v (%v)", tc.err, err, KindOf(err))
+		}
+	}
+	if !errors.Is(ClassifyNetError(context.Canceled, "x", "h"), context.Canceled) {
+		t.Fatal("cancellation must pass through")
+	}
+}
+
+func TestUserAgent(t *testing.T) {
+	if got := (BuildInfo{Version: "1.2.3", GOOS: "linux", GOARCH: "amd64"}).UserAgent(); got != "stella/1.2.3 (linux/amd64)" {
+		t.Fatal(got)
+	}
+}
