@@ -10,14 +10,12 @@ import (
 
 	"github.com/stellaops/stella/adapters/auth" // want `audit\(layer-app\).*app imports github.com/stellaops/stella/adapters/auth`
 	"github.com/stellaops/stella/domain"
-	"github.com/stellaops/stella/ports"
 )
 
 const Name = "app"
 
 var _ = fx.Module
 var _ = keyring.Get
-var _ ports.Store
 
 // Token is a local type that merely shares the name: no report.
 type Token struct{ Scope string }
@@ -54,7 +52,7 @@ type Options struct {
 	SecretFile   string
 	Scope        string
 	Secret       domain.Secret
-	Refresh      raw    // want `audit\(credential-field\)`
+	RefreshToken raw    // want `audit\(credential-field\)`
 	Code         string // want `audit\(credential-field\): Options.Code`
 	ErrorCode    string
 	Passcode     int
@@ -67,7 +65,7 @@ type raw string
 type options struct{ Password string }
 
 func tokens() {
-	t := auth.Raw()                      // want `audit\(raw-token\): raw credential type oauth2.Token outside adapters/auth \(here \*golang.org/x/oauth2.Token\)`
+	t := auth.Raw()                      // want `audit\(raw-token\): raw credential type oauth2.Token outside adapters/auth \(here \*oauth2.Token\)`
 	_ = t                                // want `audit\(raw-token\)`
 	_ = auth.Adapter{}.Raw().AccessToken // want `audit\(raw-token\)`
 	_ = options{}

@@ -3,7 +3,7 @@ package domain
 import (
 	"fmt"
 
-	"golang.org/x/oauth2" // want `audit\(layer-domain\): domain must import only the standard library \(domain imports golang.org/x/oauth2\); move the I/O to an adapter behind a port` `audit\(raw-token\)`
+	"golang.org/x/oauth2" // want `audit\(layer-domain\): domain must import only the standard library \(domain imports golang.org/x/oauth2\); move the I/O to an adapter behind a port`
 )
 
 type Secret struct{ v string }

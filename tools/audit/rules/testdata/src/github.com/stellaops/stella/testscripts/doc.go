@@ -9,7 +9,7 @@ import (
 	"github.com/stellaops/stella/tools/devauthority"
 )
 
-var _ = auth.Raw
+var _ = auth.Settings{}
 var _ = devauthority.Serve
 
 func fetch() { _, _ = http.Get("http://127.0.0.1/") }
