@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,16 +61,29 @@ func TestMain(m *testing.M) {
 var realBinary string
 
 // recordingStella runs the real binary with the same arguments, stdin and
-// environment, copies its output to ours and to $STELLA_TEST_RECORD, and
-// exits with its code.
+// environment, and exits with its code. Every call runs with -v -v so the
+// leak check sees the most verbose logs stella can write; unless the script
+// itself asked for -v, the debug lines are kept out of what the script sees,
+// so its assertions are about the default output.
 func recordingStella() int {
 	bin, record := os.Getenv("STELLA_TEST_REAL_BINARY"), os.Getenv("STELLA_TEST_RECORD")
-	cmd := exec.Command(bin, os.Args[1:]...)
+	args := os.Args[1:]
+	asked := slices.ContainsFunc(args, func(a string) bool { return a == "-v" || a == "-vv" || a == "--verbose" })
+	run := args
+	if !asked {
+		run = append([]string{"-v", "-v"}, args...)
+	}
+	cmd := exec.Command(bin, run...)
 	var out, errb bytes.Buffer
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
-	cmd.Stderr = io.MultiWriter(os.Stderr, &errb)
+	cmd.Stderr = &errb
 	err := cmd.Run()
+	if asked {
+		_, _ = os.Stderr.Write(errb.Bytes())
+	} else {
+		_, _ = io.WriteString(os.Stderr, quiet(errb.String()))
+	}
 	code := 0
 	var ee *exec.ExitError
 	switch {
@@ -79,13 +94,32 @@ func recordingStella() int {
 		return 1
 	}
 	if record != "" {
-		entry, _ := json.Marshal(recorded{Args: os.Args[1:], Stdout: out.String(), Stderr: errb.String(), Code: code})
+		entry, _ := json.Marshal(recorded{Args: run, Stdout: out.String(), Stderr: errb.String(), Code: code})
 		if f, err := os.OpenFile(record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
 			_, _ = f.Write(append(entry, '\n'))
 			_ = f.Close()
 		}
 	}
 	return code
+}
+
+// verboseLine is a log line as -v writes it: a timestamp, then the level.
+var verboseLine = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} (debug|warning|error): `)
+
+// quiet turns -v -v stderr back into what stella prints without -v: debug
+// lines dropped, the timestamp taken off warnings.
+func quiet(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		m := verboseLine.FindStringSubmatch(line)
+		switch {
+		case m == nil:
+			b.WriteString(line)
+		case m[1] != "debug":
+			b.WriteString(line[len("15:04:05.000 "):])
+		}
+	}
+	return b.String()
 }
 
 type recorded struct {
