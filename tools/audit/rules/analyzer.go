@@ -343,8 +343,8 @@ func (a *audit) references() {
 				return
 			}
 			if n, ok := types.Unalias(t).(*types.Named); ok && lookup(n.Obj(), h.Types) != nil {
-				a.report("http", pos, "http-client", "only %s construct an HTTP %s; send requests through the authenticated transport (ports.Backend)",
-					list(h.Allowed), n.Obj().Name())
+				a.report("http", pos, "http-client", "http.%s built outside %s; send requests through the authenticated transport (ports.Backend)",
+					n.Obj().Name(), list(h.Allowed))
 			}
 		}
 		sels := map[*ast.Ident]ast.Node{}
@@ -378,10 +378,10 @@ func (a *audit) references() {
 			switch {
 			case obj == nil:
 			case !revealOff && lookup(obj, rv.Funcs) != nil:
-				a.report("reveal", at.Pos(), "reveal", "%s reveals a secret; only %s may call it: pass the domain.Secret along instead of its value",
+				a.report("reveal", at.Pos(), "reveal", "%s reveals a secret outside %s; pass the domain.Secret along instead of its value",
 					lookup(obj, rv.Funcs).Name, list(rv.Allowed))
 			case !httpOff && lookup(obj, h.Uses) != nil:
-				a.report("http", at.Pos(), "http-client", "http.%s bypasses the authenticated transport; only %s build HTTP clients, everyone else goes through ports.Backend",
+				a.report("http", at.Pos(), "http-client", "http.%s bypasses the authenticated transport; only %s build HTTP clients, the rest send requests through ports.Backend",
 					lookup(obj, h.Uses).Name, list(h.Allowed))
 			case !exitOff && lookup(obj, ex.Funcs) != nil:
 				fn := lookup(obj, ex.Funcs)

@@ -150,7 +150,7 @@ func Default() Config {
 			{
 				Name: "app", Packages: "app/...", Imports: []string{"domain/...", "ports/..."}, TestThirdParty: true,
 				FileImports: map[string][]string{"module.go": {"go.uber.org/fx"}},
-				Rule:        "app may import only domain, ports and the standard library (go.uber.org/fx in module.go)",
+				Rule:        "app may import only domain, ports, the standard library, and go.uber.org/fx in module.go",
 				Hint:        "depend on a port and let cmd/stella inject the adapter",
 			},
 			{
