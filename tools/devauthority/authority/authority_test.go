@@ -108,7 +108,9 @@ func TestTokenEndpointRejects(t *testing.T) {
 		{"wrong password", func() reply {
 			return h.form("/token", url.Values{"grant_type": {"password"}, "client_id": {"stella-cli"}, "username": {"operator"}, "password": {"x"}})
 		}, 400, "invalid_grant"},
-		{"unknown grant", func() reply { return h.form("/token", url.Values{"grant_type": {"magic"}}, "stella-ci", "stella-ci-secret") }, 400, "unsupported_grant_type"},
+		{"unknown grant", func() reply {
+			return h.form("/token", url.Values{"grant_type": {"magic"}}, "stella-ci", "stella-ci-secret")
+		}, 400, "unsupported_grant_type"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,5 @@
+package cache
+
+import "example.com/shop/infra/db" // want `audit\(layer-infra\): infra must not import infra`
+
+var _ = db.Open
