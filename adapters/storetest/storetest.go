@@ -149,13 +149,13 @@ func Run(t *testing.T, name string, newStore func(t *testing.T) ports.SessionSto
 func same(t *testing.T, got, want domain.Session) {
 	t.Helper()
 	type flat struct {
-		Key                                   domain.SessionKey
+		Key                                    domain.SessionKey
 		Grant, Access, Type, Refresh, ID, Key2 string
-		Issued, Expiry, Created               time.Time
-		Scopes                                string
-		Identity                              domain.Identity
-		Constraint                            domain.SenderConstraint
-		Claims                                string
+		Issued, Expiry, Created                time.Time
+		Scopes                                 string
+		Identity                               domain.Identity
+		Constraint                             domain.SenderConstraint
+		Claims                                 string
 	}
 	f := func(s domain.Session) flat {
 		return flat{s.Key, s.Grant, s.Access.Value.Reveal(), s.Access.Type, s.Refresh.Reveal(), s.IDToken.Reveal(), s.DPoPKey.Reveal(),
