@@ -40,7 +40,7 @@ scenario:
 	$(GO) test -count=1 ./testscripts -run 'TestScripts/$(NAME)$$' -v
 
 staticcheck:
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 lint: fmt vet staticcheck audit
 

@@ -86,7 +86,7 @@ func (u *Whoami) Do(ctx context.Context) (WhoamiOutput, error) {
 	case domain.KindOf(err) == domain.KindProtocol:
 		return out, err
 	default:
-		out.Source, out.Note = "cached", "userinfo unavailable ("+err.Error()+"); showing the cached claims"
+		out.Source, out.Note = "cached", "userinfo unavailable: "+err.Error()+"; showing the cached claims"
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+step() { if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; else printf '\n$ %s\n' "$*" >&2; fi; }
 
 ./bin/devauthority -addr 127.0.0.1:0 >"$work/authority.out" 2>"$work/authority.log" &
 authority_pid=$!

@@ -34,6 +34,7 @@ import (
 // a copy of everything it printed, for the secret-leak check.
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == "stella" {
+		//lint:ignore SA1019 RunMain returns the code, so the wrapper can exit with stella's.
 		os.Exit(testscript.RunMain(m, map[string]func() int{"stella": recordingStella}))
 	}
 	dir, err := os.MkdirTemp("", "stella-bin-")
@@ -53,6 +54,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	//lint:ignore SA1019 RunMain returns, so the built binary can be removed afterwards.
 	code := testscript.RunMain(m, map[string]func() int{"stella": recordingStella})
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -111,7 +111,7 @@ func (a *Authority) UserInfo(ctx context.Context, cred domain.Credential) (map[s
 	case resp.StatusCode == http.StatusUnauthorized:
 		return nil, domain.E(domain.KindUnauthorized, "the userinfo endpoint rejected the token", "")
 	case resp.StatusCode == http.StatusForbidden:
-		return nil, domain.E(domain.KindForbidden, "the token may not read userinfo (it lacks the openid scope)", "")
+		return nil, domain.E(domain.KindForbidden, "the token lacks the openid scope that userinfo requires", "")
 	case resp.StatusCode != http.StatusOK:
 		return nil, a.endpointErr("userinfo", resp.StatusCode, body)
 	}

@@ -21,7 +21,6 @@ func New(cfg Config) *analysis.Analyzer {
 			"audit checks the layer dependencies (domain, ports, app, adapters, composition root,\n" +
 			"tools/devauthority), confines raw OAuth credentials, the keyring and secret reveals\n" +
 			"to their owners, HTTP clients to the transport, and process exits to main.go.",
-		URL: "https://github.com/stellaops/stella/blob/main/ARCHITECTURE.md#dependency-rules",
 		// The repository grows while it is checked: a package that does
 		// not compile yet still has its imports and resolved names checked.
 		RunDespiteErrors: true,

@@ -124,9 +124,10 @@ type RawCredential struct {
 	FieldAllowed []string
 }
 
-// Func names a package-level function or type ("EncodeSession", "Token"),
-// or a method ("Secret.Reveal"), in the package at Path (a full import
-// path).
+// Func names a package-level object — a function, type or variable
+// ("EncodeSession", "Token", "DefaultClient") — or a method
+// ("Secret.Reveal") in the package at Path, a full import path. An empty
+// Path names a builtin ("panic").
 type Func struct {
 	Path, Name string
 }

@@ -31,7 +31,7 @@ func (s *Server) sign(claims map[string]any, typ string) (string, error) {
 // verify checks an access token as a resource server must: signature with
 // our key, typ at+jwt, issuer, audience, time window with a small leeway.
 func (s *Server) verifyAccess(raw string, now time.Time) (map[string]any, error) {
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return nil, errors.New("not a signed JWT")
 	}

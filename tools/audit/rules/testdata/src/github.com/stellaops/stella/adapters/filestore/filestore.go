@@ -24,6 +24,8 @@ type cache struct {
 
 type tokens = []*oauth2.Token // want `audit\(raw-token\)`
 
+var anon struct{ *oauth2.Token } // want `audit\(raw-token\)`
+
 func grants(cfg *oauth2.Config, v struct{ AccessToken, RefreshToken string }) {
 	_ = oauth2.Token{}                                                  // want `audit\(raw-token\)`
 	_ = oauth2.Token(v)                                                 // want `audit\(raw-token\)`
