@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,15 +144,21 @@ func (a *fakeAuthority) ClientCredentials(_ context.Context, req ports.TokenRequ
 	return a.grant(false), nil
 }
 
-func (a *fakeAuthority) Password(_ context.Context, _ ports.TokenRequest, _ string, _ domain.Secret) (domain.Grant, error) {
+func (a *fakeAuthority) Password(_ context.Context, req ports.TokenRequest, _ string, _ domain.Secret) (domain.Grant, error) {
+	a.mu.Lock()
+	a.lastReq = req
+	a.mu.Unlock()
 	if err := a.takeFailure(); err != nil {
 		return domain.Grant{}, err
 	}
 	return a.grant(true), nil
 }
 
-func (a *fakeAuthority) Refresh(_ context.Context, _ ports.TokenRequest, rt domain.Secret) (domain.Grant, error) {
+func (a *fakeAuthority) Refresh(_ context.Context, req ports.TokenRequest, rt domain.Secret) (domain.Grant, error) {
 	a.refresh.Add(1)
+	a.mu.Lock()
+	a.lastReq = req
+	a.mu.Unlock()
 	if a.onGrant != nil {
 		a.onGrant()
 	}
@@ -190,4 +198,29 @@ func userSession(s domain.Settings, issued, exp time.Time) domain.Session {
 		Identity:   domain.Identity{Subject: "operator"},
 		Constraint: domain.SenderConstraint{Mode: domain.AuthModeBearer},
 	}
+}
+
+// fakeProver hands out numbered keys.
+type fakeProver struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (p *fakeProver) NewKey() (domain.Secret, string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	return domain.NewSecret(fmt.Sprintf("key-%d", p.n)), fmt.Sprintf("jkt-%d", p.n), nil
+}
+
+func (p *fakeProver) Thumbprint(k domain.Secret) (string, error) {
+	return "jkt-" + strings.TrimPrefix(k.Reveal(), "key-"), nil
+}
+
+func (p *fakeProver) Proof(domain.Secret, string, string, string, domain.Secret) (domain.Secret, error) {
+	return domain.NewSecret("proof"), nil
+}
+
+func (p *fakeProver) Wrap(base http.RoundTripper, _ ports.NonceMemory, _, _ domain.Secret) http.RoundTripper {
+	return base
 }

@@ -93,11 +93,16 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	}
 	defer unlock()
 
-	g, grant, err := u.grant(ctx, flow)
+	// A new sign-in gets a new proof key (SPEC §3.9).
+	b, err := u.tokens.newBinding()
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	s := NewSession(u.settings, grant, g, u.clock.Now())
+	g, grant, err := u.grant(ctx, flow, b)
+	if err != nil {
+		return LoginOutput{}, err
+	}
+	s := newSession(u.settings, grant, g, u.clock.Now(), b)
 	if err := u.store.Save(ctx, s); err != nil {
 		return LoginOutput{}, err
 	}
@@ -114,8 +119,8 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	return out, nil
 }
 
-func (u *Login) grant(ctx context.Context, flow Flow) (domain.Grant, string, error) {
-	req := ports.TokenRequest{Scopes: u.settings.Scopes, Audience: u.settings.Audience}
+func (u *Login) grant(ctx context.Context, flow Flow, b binding) (domain.Grant, string, error) {
+	req := ports.TokenRequest{Scopes: u.settings.Scopes, Audience: u.settings.Audience, DPoPKey: b.key}
 	switch flow {
 	case FlowClientCredentials:
 		if !u.settings.HasClientSecret() {

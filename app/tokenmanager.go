@@ -25,6 +25,7 @@ type TokenManager struct {
 	store     ports.SessionStore
 	locker    ports.SessionLocker
 	authority ports.Authority
+	prover    ports.Prover
 	clock     ports.Clock
 	log       *slog.Logger
 
@@ -34,8 +35,24 @@ type TokenManager struct {
 
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
-	authority ports.Authority, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, clock: clock, log: log}
+	authority ports.Authority, prover ports.Prover, clock ports.Clock, log *slog.Logger) *TokenManager {
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, clock: clock, log: log}
+}
+
+// binding is the proof key of a session: made once at sign-in and kept with
+// the session, so a cached DPoP-bound token works in the next process.
+type binding struct {
+	key domain.Secret
+	jkt string
+}
+
+// newBinding makes a key for a new session in DPoP mode; other modes need none.
+func (m *TokenManager) newBinding() (binding, error) {
+	if m.settings.AuthMode != domain.AuthModeDPoP {
+		return binding{}, nil
+	}
+	key, jkt, err := m.prover.NewKey()
+	return binding{key: key, jkt: jkt}, err
 }
 
 var _ ports.TokenSource = (*TokenManager)(nil)
@@ -182,6 +199,14 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
 	now := m.clock.Now()
 	req := ports.TokenRequest{Scopes: m.settings.Scopes, Audience: m.settings.Audience}
+	b, err := m.newBinding()
+	if err != nil {
+		return domain.Session{}, err
+	}
+	if stored != nil && !stored.DPoPKey.IsZero() {
+		b = binding{key: stored.DPoPKey, jkt: stored.Constraint.JKT}
+	}
+	req.DPoPKey = b.key
 	switch {
 	case stored != nil && !stored.Refresh.IsZero():
 		m.log.Debug("refreshing session", "session", stored.Key.ID(), "expires", stored.Access.Expiry)
@@ -200,7 +225,7 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 			}
 			return domain.Session{}, err
 		}
-		return NewSession(m.settings, domain.GrantClientCredentials, g, now), nil
+		return newSession(m.settings, domain.GrantClientCredentials, g, now, b), nil
 	case stored == nil:
 		return domain.Session{}, notSignedIn(m.settings)
 	default:
@@ -244,8 +269,8 @@ func credentialOf(s domain.Session) domain.Credential {
 	return domain.Credential{Access: s.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}
 }
 
-// NewSession makes a session from a fresh grant for the configured key.
-func NewSession(s domain.Settings, grant string, g domain.Grant, now time.Time) domain.Session {
+// newSession makes a session from a fresh grant for the configured key.
+func newSession(s domain.Settings, grant string, g domain.Grant, now time.Time, b binding) domain.Session {
 	return domain.Session{
 		Key:        s.SessionKey(),
 		Grant:      grant,
@@ -253,7 +278,8 @@ func NewSession(s domain.Settings, grant string, g domain.Grant, now time.Time) 
 		Refresh:    g.Refresh,
 		IDToken:    g.IDToken,
 		Identity:   g.Identity,
-		Constraint: domain.SenderConstraint{Mode: domain.AuthModeBearer},
+		Constraint: domain.SenderConstraint{Mode: s.AuthMode, JKT: b.jkt},
+		DPoPKey:    b.key,
 		Created:    now,
 		Claims:     g.Claims,
 	}

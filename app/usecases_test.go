@@ -221,3 +221,27 @@ func TestAPIErrorMapping(t *testing.T) {
 		})
 	}
 }
+
+// In DPoP mode a sign-in makes a key, the session keeps it with its
+// thumbprint, and refreshes are made with that same key.
+func TestDPoPKeyPerSession(t *testing.T) {
+	s := testSettings()
+	s.AuthMode = domain.AuthModeDPoP
+	s.Username, s.Password = "operator", domain.NewSecret("operator")
+	f := newTM(t, s)
+	out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Session.DPoPKey.Reveal() != "key-1" || out.Session.Constraint.JKT != "jkt-1" || out.Session.Constraint.Mode != domain.AuthModeDPoP ||
+		f.auth.lastReq.DPoPKey.Reveal() != "key-1" {
+		t.Fatalf("session %+v, request key %q", out.Session.Constraint, f.auth.lastReq.DPoPKey.Reveal())
+	}
+	f.clock.Add(2 * time.Hour)
+	if _, err := f.tm.Credential(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.auth.lastReq.DPoPKey.Reveal() != "key-1" || f.store.sessions[s.SessionKey()].DPoPKey.Reveal() != "key-1" {
+		t.Fatal("the refresh used or stored another key")
+	}
+}

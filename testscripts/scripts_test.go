@@ -161,6 +161,8 @@ func params(dir string) testscript.Params {
 			"closedport":   cmdClosedPort,
 			"perm":         cmdPerm,
 			"cp-session":   cmdCopySession,
+			"bearer":       cmdBearer,
+			"with-headers": cmdWithHeaders,
 			"same-session": cmdSameSession,
 			"flip-session": cmdFlipSession,
 		},
@@ -458,4 +460,48 @@ func cmdFlipSession(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	b[len(b)-1] ^= 0x01
 	ts.Check(os.WriteFile(p, b, 0o600))
+}
+
+// bearer FILE PATH calls the backend with the token in FILE as a plain
+// bearer token, as a thief would, and prints the status code.
+func cmdBearer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: bearer TOKENFILE PATH")
+	}
+	tok, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	status := rawCall(ts, http.MethodGet, args[1], http.Header{"Authorization": {"Bearer " + strings.TrimSpace(string(tok))}})
+	fmt.Fprintln(ts.Stdout(), status)
+}
+
+// with-headers FILE METHOD PATH sends a request with the "Name: value"
+// lines of FILE (as curl -H @file would) and prints the status code.
+func cmdWithHeaders(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: with-headers FILE METHOD PATH")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	h := http.Header{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			ts.Fatalf("bad header line %q", line)
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	fmt.Fprintln(ts.Stdout(), rawCall(ts, args[1], args[2], h))
+}
+
+func rawCall(ts *testscript.TestScript, method, path string, h http.Header) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, ts.Getenv("AUTHORITY")+path, nil)
+	ts.Check(err)
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }

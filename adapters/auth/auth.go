@@ -35,6 +35,8 @@ type Authority struct {
 	base     ports.HTTPBase
 	clock    ports.Clock
 	log      *slog.Logger
+	prover   ports.Prover
+	nonces   ports.NonceMemory
 
 	mu       sync.Mutex
 	meta     *metadata
@@ -43,8 +45,8 @@ type Authority struct {
 }
 
 // New returns the adapter; it does no I/O (discovery happens on first use).
-func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger) *Authority {
-	return &Authority{settings: s, base: base, clock: clock, log: log}
+func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, nonces ports.NonceMemory) *Authority {
+	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, nonces: nonces}
 }
 
 var _ ports.Authority = (*Authority)(nil)
@@ -63,6 +65,18 @@ type metadata struct {
 	DPoPAlgs                []string `json:"dpop_signing_alg_values_supported"`
 	CodeChallengeMethods    []string `json:"code_challenge_methods_supported"`
 	AuthorizationIssParamOK bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+// clientFor is the client for one request: in DPoP mode every request it
+// sends carries a proof made with key (and, for userinfo, the token's hash).
+func (a *Authority) clientFor(key, access domain.Secret) *http.Client {
+	base := a.httpClient()
+	if key.IsZero() {
+		return base
+	}
+	c := *base
+	c.Transport = a.prover.Wrap(limitBody{a.base}, a.nonces, key, access)
+	return &c
 }
 
 // httpClient is the client for every Authority request: bounded bodies,

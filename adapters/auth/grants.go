@@ -47,8 +47,12 @@ func (a *Authority) oauthConfig(m *metadata, scopes domain.Scopes) *oauth2.Confi
 	}
 }
 
-func (a *Authority) ctx(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, a.httpClient())
+// ctx carries the HTTP client x/oauth2 must use for this token request.
+func (a *Authority) ctx(ctx context.Context, req ports.TokenRequest) (context.Context, error) {
+	if a.settings.AuthMode == domain.AuthModeDPoP && req.DPoPKey.IsZero() {
+		return nil, domain.E(domain.KindUnexpected, "a DPoP token request without a key", "")
+	}
+	return context.WithValue(ctx, oauth2.HTTPClient, a.clientFor(req.DPoPKey, domain.Secret{})), nil
 }
 
 // ClientCredentials performs the client_credentials grant (RFC 6749 §4.4).
@@ -65,13 +69,17 @@ func (a *Authority) ClientCredentials(ctx context.Context, req ports.TokenReques
 		ClientID: a.settings.ClientID, ClientSecret: a.settings.ClientSecret.Reveal(), TokenURL: m.TokenEndpoint,
 		Scopes: req.Scopes, EndpointParams: extraParams(req), AuthStyle: a.authStyle(m),
 	}
+	tctx, err := a.ctx(ctx, req)
+	if err != nil {
+		return domain.Grant{}, err
+	}
 	start := a.now()
-	tok, err := cc.Token(a.ctx(ctx))
+	tok, err := cc.Token(tctx)
 	a.logGrant(domain.GrantClientCredentials, req.Scopes, start, err)
 	if err != nil {
 		return domain.Grant{}, a.tokenErr(err, domain.GrantClientCredentials, req)
 	}
-	return a.grant(ctx, m, tok, req.Scopes, "")
+	return a.grant(ctx, m, tok, req, "")
 }
 
 // Password performs the legacy resource-owner password grant (RFC 6749
@@ -82,13 +90,17 @@ func (a *Authority) Password(ctx context.Context, req ports.TokenRequest, userna
 		return domain.Grant{}, err
 	}
 	conf := a.oauthConfig(m, req.Scopes)
+	tctx, err := a.ctx(ctx, req)
+	if err != nil {
+		return domain.Grant{}, err
+	}
 	start := a.now()
-	tok, err := conf.PasswordCredentialsToken(a.ctx(ctx), username, password.Reveal())
+	tok, err := conf.PasswordCredentialsToken(tctx, username, password.Reveal())
 	a.logGrant(domain.GrantPassword, req.Scopes, start, err)
 	if err != nil {
 		return domain.Grant{}, a.tokenErr(err, domain.GrantPassword, req)
 	}
-	return a.grant(ctx, m, tok, req.Scopes, "")
+	return a.grant(ctx, m, tok, req, "")
 }
 
 // Refresh performs the refresh_token grant (RFC 6749 §6). The caller keeps
@@ -107,16 +119,20 @@ func (a *Authority) Refresh(ctx context.Context, req ports.TokenRequest, refresh
 	for k, v := range extraParams(req) {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
 	}
+	tctx, err := a.ctx(ctx, req)
+	if err != nil {
+		return domain.Grant{}, err
+	}
 	start := a.now()
 	// Exchange with grant_type overridden sends exactly the refresh request
 	// and, unlike a TokenSource, lets the caller add parameters (a
 	// down-scoped refresh for pack approval carries its own).
-	tok, err := conf.Exchange(a.ctx(ctx), "", opts...)
+	tok, err := conf.Exchange(tctx, "", opts...)
 	a.logGrant(domain.GrantRefreshToken, req.Scopes, start, err)
 	if err != nil {
 		return domain.Grant{}, a.tokenErr(err, domain.GrantRefreshToken, req)
 	}
-	return a.grant(ctx, m, tok, req.Scopes, "")
+	return a.grant(ctx, m, tok, req, "")
 }
 
 func extraParams(req ports.TokenRequest) url.Values {
@@ -139,7 +155,8 @@ func (a *Authority) logGrant(grant string, scopes domain.Scopes, start time.Time
 }
 
 // grant checks a token response and turns it into a domain.Grant.
-func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, asked domain.Scopes, nonce string) (domain.Grant, error) {
+func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, req ports.TokenRequest, nonce string) (domain.Grant, error) {
+	asked := req.Scopes
 	now := a.now()
 	if tok.AccessToken == "" {
 		return domain.Grant{}, malformed("it has no access_token")
@@ -149,15 +166,10 @@ func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, a
 		raw = tok.TokenType
 	}
 	typ := domain.NormalizeTokenType(raw)
-	if typ != domain.TokenTypeBearer {
-		// RFC 6749 §7.1: a client must not use a token type it does not
-		// understand; a DPoP-bound answer to a bearer request is the
-		// Authority binding the token to a key we do not hold.
-		return domain.Grant{}, domain.E(domain.KindProtocol,
-			fmt.Sprintf("the Authority issued a %q token, but AuthMode is bearer", domain.Printable(raw, 32)),
-			"Set AuthMode to match the Authority (dpop support is coming), or ask its operators to issue bearer tokens to this client.")
-	}
 	claims, isJWT := domain.PeekJWTClaims(tok.AccessToken)
+	if err := a.checkBinding(typ, raw, claims, isJWT, req); err != nil {
+		return domain.Grant{}, err
+	}
 	access := domain.Token{Value: domain.NewSecret(tok.AccessToken), Type: typ, IssuedAt: now, Scopes: asked}
 	access.Expiry = a.expiry(tok, claims, now)
 	if s, ok := tok.Extra("scope").(string); ok && strings.TrimSpace(s) != "" {
@@ -185,6 +197,40 @@ func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, a
 		g.Identity = id
 	}
 	return g, nil
+}
+
+// checkBinding refuses a token that is not bound the way AuthMode says
+// (SPEC §3.9): no silent downgrade from DPoP to bearer, and a JWT access
+// token's cnf.jkt must be our key's thumbprint (RFC 9449 §6.1).
+func (a *Authority) checkBinding(typ, raw string, claims map[string]any, isJWT bool, req ports.TokenRequest) error {
+	switch a.settings.AuthMode {
+	case domain.AuthModeDPoP:
+		if typ != domain.TokenTypeDPoP {
+			return domain.E(domain.KindProtocol,
+				fmt.Sprintf("the Authority answered a DPoP token request with an unbound %q token", domain.Printable(raw, 32)),
+				"If this Authority does not support DPoP, set AuthMode: bearer (or --auth-mode bearer) for it.")
+		}
+		if !isJWT {
+			return nil // opaque: the Authority binds it server-side
+		}
+		jkt, err := a.prover.Thumbprint(req.DPoPKey)
+		if err != nil {
+			return err
+		}
+		if got := domain.ClaimCnf(claims, "jkt"); got != jkt {
+			return domain.E(domain.KindProtocol, "the access token is bound to another key (cnf.jkt does not match this session's DPoP key)",
+				"Nothing was stored. Check the Authority; sign in again.")
+		}
+	default:
+		if typ != domain.TokenTypeBearer {
+			// RFC 6749 §7.1: a client must not use a token type it does not
+			// understand.
+			return domain.E(domain.KindProtocol,
+				fmt.Sprintf("the Authority issued a %q token, but AuthMode is %s", domain.Printable(raw, 32), a.settings.AuthMode),
+				"Set AuthMode to match the Authority (dpop for DPoP-bound tokens), or ask its operators to issue bearer tokens to this client.")
+		}
+	}
+	return nil
 }
 
 // expiry reads expires_in as servers really send it: a number, a numeric

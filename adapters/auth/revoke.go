@@ -93,12 +93,13 @@ func (a *Authority) UserInfo(ctx context.Context, cred domain.Credential) (map[s
 	if err != nil {
 		return nil, domain.Wrap(domain.KindProtocol, err, "bad userinfo endpoint", "")
 	}
-	if cred.Access.Type != domain.TokenTypeBearer {
-		return nil, domain.E(domain.KindProtocol, "token type "+cred.Access.Type+" is not supported for userinfo by this build", "")
+	client := a.httpClient()
+	if cred.Access.Type == domain.TokenTypeDPoP {
+		client = a.clientFor(cred.DPoPKey, cred.Access.Value)
 	}
-	req.Header.Set("Authorization", "Bearer "+cred.Access.Value.Reveal())
+	req.Header.Set("Authorization", cred.Access.Type+" "+cred.Access.Value.Reveal())
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.httpClient().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, a.netErr(err)
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/stellaops/stella/domain"
 )
 
-// Defaults. DPoP becomes the default once the sender-constraint support
-// lands; until then an explicit dpop is refused rather than downgraded.
+// Defaults. DPoP is the default binding (SPEC §3.9): a stolen token is
+// useless without the session's key; bearer is an explicit choice.
 const (
-	DefaultAuthMode       = domain.AuthModeBearer
+	DefaultAuthMode       = domain.AuthModeDPoP
 	DefaultTokenStorage   = domain.StorageAuto
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultWaitTimeout    = 5 * time.Minute

@@ -99,7 +99,7 @@ func TestDefaultsAndPaths(t *testing.T) {
 	if s.ConfigDir != filepath.Join(home, ".stellaops") || s.TokenCacheDir != filepath.Join(home, "cache") || s.CABundleFile != filepath.Join(home, "ca.pem") {
 		t.Fatalf("%q %q %q", s.ConfigDir, s.TokenCacheDir, s.CABundleFile)
 	}
-	if s.AuthMode != domain.AuthModeBearer || s.TokenStorage != domain.StorageAuto || s.RequestTimeout != 30*time.Second || s.WaitTimeout != 5*time.Minute {
+	if s.AuthMode != domain.AuthModeDPoP || s.TokenStorage != domain.StorageAuto || s.RequestTimeout != 30*time.Second || s.WaitTimeout != 5*time.Minute {
 		t.Fatalf("defaults: %v %v %v %v", s.AuthMode, s.TokenStorage, s.RequestTimeout, s.WaitTimeout)
 	}
 	s, _, _ = Load(Input{Flags: Flags{Timeout: 5 * time.Second}, LookupEnv: env{}.lookup, Home: home})

@@ -16,12 +16,14 @@ import (
 type Authenticated struct {
 	base   ports.HTTPBase
 	tokens ports.TokenSource
+	prover ports.Prover
+	nonces ports.NonceMemory
 	log    *slog.Logger
 }
 
 // NewAuthenticated wraps the base transport; it does no I/O.
-func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, log *slog.Logger) *Authenticated {
-	return &Authenticated{base: base, tokens: tokens, log: log}
+func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, prover ports.Prover, nonces ports.NonceMemory, log *slog.Logger) *Authenticated {
+	return &Authenticated{base: base, tokens: tokens, prover: prover, nonces: nonces, log: log}
 }
 
 // RoundTrip sends req with credentials.
@@ -60,6 +62,11 @@ func (a *Authenticated) send(req *http.Request, cred domain.Credential) (*http.R
 	switch cred.Access.Type {
 	case domain.TokenTypeBearer:
 		out.Header.Set("Authorization", "Bearer "+cred.Access.Value.Reveal())
+	case domain.TokenTypeDPoP:
+		// RFC 9449 §7.1: the DPoP scheme, and a proof per request that
+		// carries the token's hash; nonce challenges are answered inside.
+		out.Header.Set("Authorization", "DPoP "+cred.Access.Value.Reveal())
+		return a.prover.Wrap(a.base, a.nonces, cred.DPoPKey, cred.Access.Value).RoundTrip(out)
 	default:
 		closeBody(req)
 		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("token type %q is not supported by this build", cred.Access.Type),

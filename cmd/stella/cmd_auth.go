@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // LoginCmd is `stella auth login`.
@@ -214,16 +216,28 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 		return err
 	}
 	var tm *app.TokenManager
-	if err := rt.Populate(&tm); err != nil {
+	var prover ports.Prover
+	if err := rt.Populate(&tm, &prover); err != nil {
 		return err
 	}
 	cred, err := tm.Credential(rt.ctx)
 	if err != nil {
 		return err
 	}
-	if cred.Access.Type != domain.TokenTypeBearer {
-		return domain.E(domain.KindUsage, cred.Access.Type+" tokens are not supported by this build", "Use AuthMode: bearer.")
+	switch cred.Access.Type {
+	case domain.TokenTypeBearer:
+		_, err = fmt.Fprintf(rt.Out(), "Authorization: Bearer %s\n", cred.Access.Value.Reveal())
+		return err
+	case domain.TokenTypeDPoP:
+		// A proof for exactly this method and URL, with the token's hash; the
+		// server's nonce is not known here, so a server that demands one will
+		// answer use_dpop_nonce and the caller must retry with stella api.
+		proof, err := prover.Proof(cred.DPoPKey, strings.ToUpper(c.Method), c.URL, "", cred.Access.Value)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(rt.Out(), "Authorization: DPoP %s\nDPoP: %s\n", cred.Access.Value.Reveal(), proof.Reveal())
+		return err
 	}
-	_, err = fmt.Fprintf(rt.Out(), "Authorization: Bearer %s\n", cred.Access.Value.Reveal())
-	return err
+	return domain.E(domain.KindProtocol, "the session's token type "+cred.Access.Type+" is not supported", "Sign in again with `stella auth login --force`.")
 }

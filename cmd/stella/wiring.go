@@ -9,6 +9,7 @@ import (
 
 	"github.com/stellaops/stella/adapters/auth"
 	"github.com/stellaops/stella/adapters/clock"
+	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/lock"
 	"github.com/stellaops/stella/adapters/memstore"
@@ -21,11 +22,11 @@ import (
 
 // modules is the composition root: the one place adapters are chosen.
 func modules(s domain.Settings) ([]fx.Option, error) {
-	if s.AuthMode != domain.AuthModeBearer {
+	if s.AuthMode == domain.AuthModeMTLS {
 		// No silent fallback: a user who asked for a binding must not get
 		// a bearer token instead.
-		return nil, domain.E(domain.KindUsage, fmt.Sprintf("AuthMode %s is not available in this build", s.AuthMode),
-			"Use --auth-mode bearer (or AuthMode: bearer in the profile) until DPoP and mTLS support lands.")
+		return nil, domain.E(domain.KindUsage, "AuthMode mtls is not available in this build",
+			"Use --auth-mode dpop (the default) or bearer until mTLS support lands.")
 	}
 	store, err := storeModule(s)
 	if err != nil {
@@ -34,6 +35,7 @@ func modules(s domain.Settings) ([]fx.Option, error) {
 	return []fx.Option{
 		app.Module,
 		clock.Module,
+		dpop.Module,
 		transport.Module,
 		auth.Module,
 		store,

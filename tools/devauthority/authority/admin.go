@@ -15,6 +15,8 @@ type stats struct {
 	tokenErrors map[string]int
 	reused      int
 	revocations int
+	nonces      int
+	proofErrors int
 }
 
 func newStats() *stats {
@@ -33,13 +35,16 @@ func (s *stats) grant(g string) {
 func (s *stats) tokenError(c string) { s.mu.Lock(); s.tokenErrors[c]++; s.mu.Unlock() }
 func (s *stats) reuse()              { s.mu.Lock(); s.reused++; s.mu.Unlock() }
 func (s *stats) revocation()         { s.mu.Lock(); s.revocations++; s.mu.Unlock() }
+func (s *stats) nonceChallenge()     { s.mu.Lock(); s.nonces++; s.mu.Unlock() }
+func (s *stats) proofError()         { s.mu.Lock(); s.proofErrors++; s.mu.Unlock() }
 
 func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
 	st := s.stats
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"endpoints": st.endpoints, "grants": st.grants, "tokenErrors": st.tokenErrors,
-		"refreshReuseDetected": st.reused, "revocations": st.revocations})
+		"refreshReuseDetected": st.reused, "revocations": st.revocations, "dpopNonceChallenges": st.nonces,
+		"dpopProofErrors": st.proofErrors})
 }
 
 func (s *Server) resetStats(w http.ResponseWriter, _ *http.Request) {

@@ -168,7 +168,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 func TestResourceServer(t *testing.T) {
 	h := start(t)
 	tok := h.form("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"packs.read"}}, "stella-ci", "stella-ci-secret").body["access_token"].(string)
-	if r := h.get("/api/v1/jobs", ""); r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer realm="stellaops"` {
+	if r := h.get("/api/v1/jobs", ""); r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer realm="stellaops", DPoP algs="ES256"` {
 		t.Fatalf("no token: %d %q", r.status, r.header.Get("WWW-Authenticate"))
 	}
 	if r := h.get("/api/v1/jobs", tok+"x"); r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {

@@ -3,6 +3,7 @@ package authority
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -156,6 +157,31 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
+	if s.cfg.RequireDPoPNonce {
+		w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
+	}
+	// The proof is checked before the grant: a refused proof must never
+	// spend a rotating refresh token.
+	jkt := ""
+	if proofs := r.Header.Values("DPoP"); len(proofs) > 0 {
+		if len(proofs) > 1 {
+			fail(http.StatusBadRequest, "invalid_dpop_proof", "exactly one DPoP header is allowed")
+			return
+		}
+		j, err := s.checkProof(proofs[0], http.MethodPost, s.URL()+"/token", "", now)
+		if err != nil {
+			var pe *proofError
+			if errors.As(err, &pe) && pe.nonce {
+				s.stats.nonceChallenge()
+				w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
+				fail(http.StatusBadRequest, "use_dpop_nonce", err.Error())
+				return
+			}
+			fail(http.StatusBadRequest, "invalid_dpop_proof", err.Error())
+			return
+		}
+		jkt = j
+	}
 	switch grant {
 	case "client_credentials":
 		scopes, ok := s.scopes(f.Get("scope"), c.scopes)
@@ -163,7 +189,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "invalid_scope", "scope not allowed for "+c.id)
 			return
 		}
-		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes}, nil, now, "")
+		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes}, nil, now, "", jkt)
 	case "password":
 		username, password := f.Get("username"), f.Get("password")
 		s.remember(password)
@@ -177,9 +203,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: scopes, user: true}}
-		s.issue(w, fam.grant, fam, now, "")
+		if c.secret == "" {
+			fam.jkt = jkt // RFC 9449 §5: a public client's refresh tokens are bound to its key
+		}
+		s.issue(w, fam.grant, fam, now, "", jkt)
 	case "refresh_token":
-		s.refresh(w, f, c, now, fail)
+		s.refresh(w, f, c, now, jkt, fail)
 	}
 }
 
@@ -201,7 +230,7 @@ func (s *Server) scopes(requested string, allowed []string) ([]string, bool) {
 	return out, true
 }
 
-func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, fail func(int, string, string)) {
+func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt string, fail func(int, string, string)) {
 	value := f.Get("refresh_token")
 	s.remember(value)
 	s.tokens.mu.Lock()
@@ -218,6 +247,10 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 	case !now.Before(rt.expires):
 		s.tokens.mu.Unlock()
 		fail(http.StatusBadRequest, "invalid_grant", "refresh token expired")
+		return
+	case rt.family.jkt != "" && rt.family.jkt != jkt:
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_dpop_proof", "the refresh token is bound to another DPoP key")
 		return
 	case rt.used:
 		// Reuse of a rotated token: someone else holds a copy. End the family.
@@ -248,13 +281,13 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 	if !s.cfg.RotateRefresh {
 		keep = value
 	}
-	s.issue(w, g, fam, now, keep)
+	s.issue(w, g, fam, now, keep, jkt)
 }
 
 // issue writes a token response. A family gets a refresh token when it was
 // asked for (offline_access) and rotation is on; keep is a refresh token to
 // leave unchanged (no rotation: the response omits it, RFC 6749 §6).
-func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep string) {
+func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep, jkt string) {
 	jti := randomString(12)
 	claims := map[string]any{
 		"iss": s.advertisedIssuer(), "sub": g.subject, "aud": s.URL(), "client_id": g.clientID,
@@ -264,13 +297,18 @@ func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now ti
 	if g.user {
 		claims["name"] = operator.display
 	}
+	tokenType := "Bearer"
+	if jkt != "" {
+		claims["cnf"] = map[string]string{"jkt": jkt}
+		tokenType = "DPoP"
+	}
 	at, err := s.sign(claims, "at+jwt")
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
 		return
 	}
 	s.tokens.addAccess(&accessToken{jti: jti, value: at, family: fam, expires: now.Add(s.cfg.TokenTTL)})
-	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int(s.cfg.TokenTTL.Seconds()),
+	resp := map[string]any{"access_token": at, "token_type": tokenType, "expires_in": int(s.cfg.TokenTTL.Seconds()),
 		"scope": strings.Join(g.scopes, " ")}
 	if fam != nil && slices.Contains(g.scopes, "offline_access") && keep == "" {
 		rt := randomString(32)

@@ -3,6 +3,7 @@ package authority
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,13 +16,25 @@ func decodeSegment(seg string) ([]byte, error) { return base64.RawURLEncoding.De
 // authorize checks an RFC 6750 bearer token on a protected route. Failures
 // carry WWW-Authenticate; on backend routes also an RFC 9457 problem.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string, backend bool) (map[string]any, bool) {
+	now := time.Now()
+	if s.cfg.RequireDPoPNonce {
+		w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
+	}
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	dpopScheme := strings.EqualFold(scheme, "DPoP")
 	deny := func(status int, code, desc string, extra map[string]any) (map[string]any, bool) {
 		chal := `Bearer realm="stellaops"`
+		if dpopScheme || code == "use_dpop_nonce" {
+			chal = `DPoP algs="ES256"`
+		}
 		if code != "" {
 			chal += fmt.Sprintf(`, error=%q, error_description=%q`, code, desc)
 		}
 		if code == "insufficient_scope" {
 			chal += fmt.Sprintf(`, scope=%q`, scope)
+		}
+		if code == "" {
+			chal += `, DPoP algs="ES256"`
 		}
 		w.Header().Set("WWW-Authenticate", chal)
 		if backend {
@@ -32,21 +45,50 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string,
 		}
 		return nil, false
 	}
-	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return deny(http.StatusUnauthorized, "", "a bearer token is required", nil)
+	if !found || !(strings.EqualFold(scheme, "Bearer") || dpopScheme) || token == "" {
+		return deny(http.StatusUnauthorized, "", "an access token is required", nil)
 	}
 	s.remember(token)
 	if backend && s.takeBackend401() {
 		return deny(http.StatusUnauthorized, "invalid_token", "injected fault: token rejected once", nil)
 	}
-	now := time.Now()
 	claims, err := s.verifyAccess(token, now)
 	if err != nil {
 		return deny(http.StatusUnauthorized, "invalid_token", "the access token is invalid: "+err.Error(), nil)
 	}
 	if !s.tokens.accessValid(fmt.Sprint(claims["jti"]), now) {
 		return deny(http.StatusUnauthorized, "invalid_token", "the access token is revoked or unknown", nil)
+	}
+	cnf, _ := claims["cnf"].(map[string]any)
+	bound, _ := cnf["jkt"].(string)
+	switch {
+	case bound != "" && !dpopScheme:
+		// RFC 9449 §7.1: a DPoP-bound token presented as a bearer token is
+		// refused — that is the whole point of binding it.
+		return deny(http.StatusUnauthorized, "invalid_token", "this token is DPoP-bound; present it with the DPoP scheme and a proof", nil)
+	case bound == "" && dpopScheme:
+		return deny(http.StatusUnauthorized, "invalid_token", "this token is not DPoP-bound", nil)
+	case bound != "":
+		proofs := r.Header.Values("DPoP")
+		if len(proofs) != 1 {
+			s.stats.proofError()
+			return deny(http.StatusUnauthorized, "invalid_dpop_proof", "exactly one DPoP proof is required", nil)
+		}
+		jkt, err := s.checkProof(proofs[0], r.Method, s.URL()+r.URL.Path, token, now)
+		if err != nil {
+			var pe *proofError
+			if errors.As(err, &pe) && pe.nonce {
+				s.stats.nonceChallenge()
+				w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
+				return deny(http.StatusUnauthorized, "use_dpop_nonce", err.Error(), nil)
+			}
+			s.stats.proofError()
+			return deny(http.StatusUnauthorized, "invalid_dpop_proof", err.Error(), nil)
+		}
+		if jkt != bound {
+			s.stats.proofError()
+			return deny(http.StatusUnauthorized, "invalid_token", "the proof was made with another key than the token is bound to", nil)
+		}
 	}
 	if scope != "" {
 		granted := strings.Fields(fmt.Sprint(claims["scope"]))

@@ -27,12 +27,14 @@ type Config struct {
 	RotateRefresh     bool
 	ClientAuthMethods []string // advertised and accepted: client_secret_basic, client_secret_post
 	Issuer            string   // advertised issuer override, to simulate a mismatch
+	RequireDPoPNonce  bool     // demand server nonces in DPoP proofs (RFC 9449 §8, §9)
+	DPoPNonceRotate   time.Duration
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
 func DefaultConfig() Config {
 	return Config{TokenTTL: time.Hour, RefreshTTL: 24 * time.Hour, RotateRefresh: true,
-		ClientAuthMethods: []string{"client_secret_basic", "client_secret_post"}}
+		ClientAuthMethods: []string{"client_secret_basic", "client_secret_post"}, DPoPNonceRotate: 5 * time.Minute}
 }
 
 // BindFlags registers the command-line flags on fs.
@@ -53,6 +55,8 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 		return nil
 	})
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "advertise this issuer instead of the real URL (to test issuer checks)")
+	fs.BoolVar(&c.RequireDPoPNonce, "require-dpop-nonce", c.RequireDPoPNonce, "require server-provided nonces in DPoP proofs")
+	fs.DurationVar(&c.DPoPNonceRotate, "dpop-nonce-rotate", c.DPoPNonceRotate, "how often the DPoP nonce changes")
 }
 
 // client is a registered OAuth client.
@@ -94,6 +98,7 @@ type Server struct {
 	ln       net.Listener
 	srv      *http.Server
 	tokens   *tokenStore
+	dpop     *dpopState
 	stats    *stats
 	faults   faults
 	reqSeq   int
@@ -112,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), stats: newStats(),
+	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), stats: newStats(),
 		received: map[string]bool{}}, nil
 }
 

@@ -18,6 +18,7 @@ type grantRecord struct {
 type family struct {
 	id      string
 	grant   grantRecord
+	jkt     string // the DPoP key a public client's refresh tokens are bound to
 	revoked bool
 }
 

@@ -1,0 +1,217 @@
+// Package dpop makes DPoP proofs (RFC 9449) with go-jose: a P-256 key per
+// session, its RFC 7638 thumbprint, and one signed proof per request.
+package dpop
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// Prover implements ports.Prover. Parsed keys and signers are cached by
+// key, since one process signs many proofs with one session key.
+type Prover struct {
+	clock ports.Clock
+
+	mu      sync.Mutex
+	signers map[string]*keyed
+}
+
+type keyed struct {
+	signer jose.Signer
+}
+
+// New returns a Prover; it does no work.
+func New(clock ports.Clock) *Prover { return &Prover{clock: clock, signers: map[string]*keyed{}} }
+
+var _ ports.Prover = (*Prover)(nil)
+
+// NewKey makes a fresh P-256 key and returns it as a private JWK (a
+// secret: it is the proof of possession) and its thumbprint.
+func (p *Prover) NewKey() (domain.Secret, string, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return domain.Secret{}, "", domain.Wrap(domain.KindUnexpected, err, "cannot make a DPoP key", "")
+	}
+	jwk := jose.JSONWebKey{Key: k, Algorithm: string(jose.ES256)}
+	b, err := jwk.MarshalJSON()
+	if err != nil {
+		return domain.Secret{}, "", domain.Wrap(domain.KindUnexpected, err, "cannot encode the DPoP key", "")
+	}
+	jkt, err := thumbprint(&jwk)
+	if err != nil {
+		return domain.Secret{}, "", err
+	}
+	return domain.NewSecret(string(b)), jkt, nil
+}
+
+// Thumbprint is the RFC 7638 SHA-256 thumbprint of the key's public part.
+func (p *Prover) Thumbprint(key domain.Secret) (string, error) {
+	jwk, err := parse(key)
+	if err != nil {
+		return "", err
+	}
+	return thumbprint(jwk)
+}
+
+func thumbprint(jwk *jose.JSONWebKey) (string, error) {
+	pub := jwk.Public()
+	t, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", domain.Wrap(domain.KindUnexpected, err, "cannot compute the DPoP key thumbprint", "")
+	}
+	return base64.RawURLEncoding.EncodeToString(t), nil
+}
+
+func parse(key domain.Secret) (*jose.JSONWebKey, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON([]byte(key.Reveal())); err != nil || jwk.IsPublic() {
+		return nil, domain.E(domain.KindStorage, "the session's DPoP key is unreadable", "Sign in again with `stella auth login --force`.")
+	}
+	if _, ok := jwk.Key.(*ecdsa.PrivateKey); !ok {
+		return nil, domain.E(domain.KindStorage, "the session's DPoP key is not a P-256 key", "Sign in again with `stella auth login --force`.")
+	}
+	return &jwk, nil
+}
+
+func (p *Prover) signer(key domain.Secret) (jose.Signer, error) {
+	id := sha256.Sum256([]byte(key.Reveal()))
+	cacheKey := string(id[:])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k, ok := p.signers[cacheKey]; ok {
+		return k.signer, nil
+	}
+	jwk, err := parse(key)
+	if err != nil {
+		return nil, err
+	}
+	// EmbedJWK puts the public key — only the public key — in the header.
+	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jwk.Key}, opts)
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUnexpected, err, "cannot sign DPoP proofs", "")
+	}
+	p.signers[cacheKey] = &keyed{signer: s}
+	return s, nil
+}
+
+// Proof makes the DPoP proof for one request. access is the access token
+// the request carries (its hash goes in ath), empty for token requests.
+func (p *Prover) Proof(key domain.Secret, method, target, nonce string, access domain.Secret) (domain.Secret, error) {
+	s, err := p.signer(key)
+	if err != nil {
+		return domain.Secret{}, err
+	}
+	htu, err := HTU(target)
+	if err != nil {
+		return domain.Secret{}, err
+	}
+	jti := make([]byte, 16)
+	if _, err := rand.Read(jti); err != nil {
+		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "no randomness for a DPoP proof", "")
+	}
+	claims := map[string]any{
+		"jti": base64.RawURLEncoding.EncodeToString(jti),
+		"htm": strings.ToUpper(method),
+		"htu": htu,
+		"iat": p.clock.Now().Unix(),
+	}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	if !access.IsZero() {
+		h := sha256.Sum256([]byte(access.Reveal()))
+		claims["ath"] = base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot encode a DPoP proof", "")
+	}
+	jws, err := s.Sign(payload)
+	if err != nil {
+		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot sign a DPoP proof", "")
+	}
+	compact, err := jws.CompactSerialize()
+	if err != nil {
+		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot encode a DPoP proof", "")
+	}
+	return domain.NewSecret(compact), nil
+}
+
+// HTU is the htu of a request URL (RFC 9449 §4.2/§4.3): scheme and host in
+// lower case, the default port dropped, the path kept, no query, no
+// fragment.
+func HTU(target string) (string, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", domain.E(domain.KindUsage, fmt.Sprintf("%q is not an absolute URL", domain.Printable(target, 200)), "Give the full URL, such as https://host/path.")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	return scheme + "://" + host + path, nil
+}
+
+// Nonces remembers the latest DPoP-Nonce of each server (by origin), so the
+// next request sends it proactively instead of being refused first.
+type Nonces struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// NewNonces returns an empty nonce memory.
+func NewNonces() *Nonces { return &Nonces{m: map[string]string{}} }
+
+var _ ports.NonceMemory = (*Nonces)(nil)
+
+func origin(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// Get returns the remembered nonce for target's server.
+func (n *Nonces) Get(target string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.m[origin(target)]
+}
+
+// Put remembers a server's latest nonce.
+func (n *Nonces) Put(target, nonce string) {
+	if nonce == "" || len(nonce) > 1024 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.m[origin(target)] = nonce
+}
