@@ -1,0 +1,217 @@
+package dpop
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/stellaops/stella/domain"
+)
+
+type clock struct{ t time.Time }
+
+func (c clock) Now() time.Time { return c.t }
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func TestHTU(t *testing.T) {
+	cases := map[string]string{
+		"https://Auth.Example.COM/token":           "https://auth.example.com/token",
+		"https://auth.example.com:443/token?x=1#f": "https://auth.example.com/token",
+		"http://127.0.0.1:80/a/b":                  "http://127.0.0.1/a/b",
+		"http://127.0.0.1:8080/api/v1/jobs?page=2": "http://127.0.0.1:8080/api/v1/jobs",
+		"https://h.example.com":                    "https://h.example.com/",
+		"https://h.example.com/a%2Fb":              "https://h.example.com/a%2Fb",
+		"HTTPS://[::1]:8443/x":                     "https://[::1]:8443/x",
+	}
+	for in, want := range cases {
+		if got, err := HTU(in); err != nil || got != want {
+			t.Errorf("%s → %q %v, want %q", in, got, err, want)
+		}
+	}
+	if _, err := HTU("/relative"); domain.KindOf(err) != domain.KindUsage {
+		t.Error("relative URL accepted")
+	}
+}
+
+// The thumbprint is RFC 7638's: SHA-256 over the required members in
+// lexicographic order, computed here by hand rather than by go-jose.
+func TestThumbprintIsRFC7638(t *testing.T) {
+	p := New(clock{now})
+	key, jkt, err := p.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON([]byte(key.Reveal())); err != nil {
+		t.Fatal(err)
+	}
+	pub := jwk.Key.(*ecdsa.PrivateKey).PublicKey
+	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+	x, y := make([]byte, 32), make([]byte, 32)
+	pub.X.FillBytes(x)
+	pub.Y.FillBytes(y)
+	sum := sha256.Sum256([]byte(fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, b64(x), b64(y))))
+	if jkt != b64(sum[:]) {
+		t.Fatalf("jkt %s, RFC 7638 gives %s", jkt, b64(sum[:]))
+	}
+	if again, _ := p.Thumbprint(key); again != jkt {
+		t.Fatal("Thumbprint disagrees with NewKey")
+	}
+	if strings.Contains(fmt.Sprint(key), "\"d\"") {
+		t.Fatal("the key printed itself")
+	}
+}
+
+func TestProofClaims(t *testing.T) {
+	p := New(clock{now})
+	key, jkt, _ := p.NewKey()
+	proof, err := p.Proof(key, "post", "https://Auth.example.com:443/token?x=1", "n-1", domain.NewSecret("the-access-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSignedCompact(proof.Reveal(), []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := jws.Signatures[0].Protected
+	if h.ExtraHeaders["typ"] != "dpop+jwt" || h.Algorithm != "ES256" || h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() {
+		t.Fatalf("header %+v", h)
+	}
+	payload, err := jws.Verify(h.JSONWebKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	_ = json.Unmarshal(payload, &c)
+	ath := sha256.Sum256([]byte("the-access-token"))
+	if c["htm"] != "POST" || c["htu"] != "https://auth.example.com/token" || c["nonce"] != "n-1" || c["iat"] != float64(now.Unix()) ||
+		c["ath"] != base64.RawURLEncoding.EncodeToString(ath[:]) || len(c["jti"].(string)) < 16 {
+		t.Fatalf("claims %v", c)
+	}
+	if got, _ := p.Thumbprint(key); got != jkt {
+		t.Fatal("key changed")
+	}
+	other, _ := p.Proof(key, "GET", "https://a/x", "", domain.Secret{})
+	var c2 map[string]any
+	j2, _ := jose.ParseSignedCompact(other.Reveal(), []jose.SignatureAlgorithm{jose.ES256})
+	pl2, _ := j2.Verify(h.JSONWebKey)
+	_ = json.Unmarshal(pl2, &c2)
+	if c2["jti"] == c["jti"] || c2["ath"] != nil || c2["nonce"] != nil {
+		t.Fatalf("second proof %v", c2)
+	}
+}
+
+// One challenge, one retry; a server that keeps demanding nonces gets
+// exactly two requests, never a loop; a learnt nonce is sent proactively.
+func TestNonceChallenges(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		demand    int32 // how many requests are refused for their nonce
+		status    int
+		wantCalls int32
+		wantCode  int
+	}{
+		{"authority 400 once", 1, 400, 2, 200},
+		{"backend 401 once", 1, 401, 2, 200},
+		{"server that always demands", 1000, 400, 2, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			var lastNonce atomic.Value
+			sent := make(chan string, 10)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := calls.Add(1)
+				body, _ := io.ReadAll(r.Body)
+				if string(body) != "grant_type=x" {
+					t.Errorf("body %q on call %d", body, n)
+				}
+				j, _ := jose.ParseSignedCompact(r.Header.Get("DPoP"), []jose.SignatureAlgorithm{jose.ES256})
+				pl, _ := j.Verify(j.Signatures[0].Protected.JSONWebKey)
+				var c map[string]any
+				_ = json.Unmarshal(pl, &c)
+				lastNonce.Store(fmt.Sprint(c["nonce"]))
+				sent <- fmt.Sprint(c["nonce"])
+				w.Header().Set("DPoP-Nonce", fmt.Sprintf("nonce-%d", n))
+				if n <= tc.demand {
+					if tc.status == 401 {
+						w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+						w.WriteHeader(401)
+						return
+					}
+					w.WriteHeader(400)
+					_, _ = w.Write([]byte(`{"error":"use_dpop_nonce"}`))
+				}
+			}))
+			defer srv.Close()
+			p := New(clock{now})
+			key, _, _ := p.NewKey()
+			nonces := NewNonces()
+			rt := p.Wrap(http.DefaultTransport, nonces, key, domain.Secret{})
+			req, _ := http.NewRequest("POST", srv.URL+"/token", strings.NewReader("grant_type=x"))
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if calls.Load() != tc.wantCalls || resp.StatusCode != tc.wantCode {
+				t.Fatalf("calls %d status %d", calls.Load(), resp.StatusCode)
+			}
+			if tc.wantCode == 400 && !strings.Contains(string(b), "use_dpop_nonce") {
+				t.Fatalf("the error body was lost: %q", b)
+			}
+			if lastNonce.Load() != "nonce-1" {
+				t.Fatalf("retry sent nonce %v", lastNonce.Load())
+			}
+			// The next request sends the latest nonce without being asked.
+			for range tc.wantCalls {
+				<-sent
+			}
+			req, _ = http.NewRequest("POST", srv.URL+"/token", strings.NewReader("grant_type=x"))
+			resp, _ = rt.RoundTrip(req)
+			resp.Body.Close()
+			if first := <-sent; first != fmt.Sprintf("nonce-%d", tc.wantCalls) {
+				t.Fatalf("proactive nonce %v", first)
+			}
+		})
+	}
+}
+
+// BenchmarkProof compares a go-jose proof with the raw P-256 signature of
+// the same kind of digest it contains.
+func BenchmarkProof(b *testing.B) {
+	p := New(clock{now})
+	key, _, _ := p.NewKey()
+	access := domain.NewSecret(strings.Repeat("t", 800))
+	b.Run("raw-ecdsa-SignASN1", func(b *testing.B) {
+		var jwk jose.JSONWebKey
+		_ = jwk.UnmarshalJSON([]byte(key.Reveal()))
+		priv := jwk.Key.(*ecdsa.PrivateKey)
+		digest := sha256.Sum256([]byte("header.payload"))
+		for b.Loop() {
+			if _, err := ecdsa.SignASN1(rand.Reader, priv, digest[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stella-proof", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := p.Proof(key, "GET", "https://backend.example.com/api/v1/jobs", "n", access); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
