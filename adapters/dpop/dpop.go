@@ -30,8 +30,11 @@ type Prover struct {
 	signers map[string]*keyed
 }
 
+// keyed is a parsed session key with its protected header already encoded:
+// alg, typ and the public jwk are the same in every proof of a key.
 type keyed struct {
-	signer jose.Signer
+	priv   *ecdsa.PrivateKey
+	header string // base64url of the protected header
 }
 
 // New returns a Prover; it does no work.
@@ -87,32 +90,39 @@ func parse(key domain.Secret) (*jose.JSONWebKey, error) {
 	return &jwk, nil
 }
 
-func (p *Prover) signer(key domain.Secret) (jose.Signer, error) {
+func (p *Prover) keyed(key domain.Secret) (*keyed, error) {
 	id := sha256.Sum256([]byte(key.Reveal()))
 	cacheKey := string(id[:])
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if k, ok := p.signers[cacheKey]; ok {
-		return k.signer, nil
+		return k, nil
 	}
 	jwk, err := parse(key)
 	if err != nil {
 		return nil, err
 	}
-	// EmbedJWK puts the public key — only the public key — in the header.
-	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jwk.Key}, opts)
+	// Only the public key goes in the header (RFC 9449 §4.2).
+	pub, err := jwk.Public().MarshalJSON()
 	if err != nil {
-		return nil, domain.Wrap(domain.KindUnexpected, err, "cannot sign DPoP proofs", "")
+		return nil, domain.Wrap(domain.KindUnexpected, err, "cannot encode the DPoP public key", "")
 	}
-	p.signers[cacheKey] = &keyed{signer: s}
-	return s, nil
+	h := `{"alg":"ES256","typ":"dpop+jwt","jwk":` + string(pub) + `}`
+	k := &keyed{priv: jwk.Key.(*ecdsa.PrivateKey), header: base64.RawURLEncoding.EncodeToString([]byte(h))}
+	p.signers[cacheKey] = k
+	return k, nil
 }
 
 // Proof makes the DPoP proof for one request. access is the access token
 // the request carries (its hash goes in ath), empty for token requests.
+//
+// The compact JWS is assembled here rather than by go-jose's signer: the
+// header is encoded once per key, so a proof costs little more than its
+// one P-256 signature, which every backend call pays. go-jose still parses
+// the key and computes thumbprints, and the tests and the development
+// Authority verify these proofs with go-jose.
 func (p *Prover) Proof(key domain.Secret, method, target, nonce string, access domain.Secret) (domain.Secret, error) {
-	s, err := p.signer(key)
+	k, err := p.keyed(key)
 	if err != nil {
 		return domain.Secret{}, err
 	}
@@ -120,36 +130,37 @@ func (p *Prover) Proof(key domain.Secret, method, target, nonce string, access d
 	if err != nil {
 		return domain.Secret{}, err
 	}
-	jti := make([]byte, 16)
-	if _, err := rand.Read(jti); err != nil {
+	var jti [16]byte
+	if _, err := rand.Read(jti[:]); err != nil {
 		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "no randomness for a DPoP proof", "")
 	}
-	claims := map[string]any{
-		"jti": base64.RawURLEncoding.EncodeToString(jti),
-		"htm": strings.ToUpper(method),
-		"htu": htu,
-		"iat": p.clock.Now().Unix(),
-	}
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
+	claims := struct {
+		JTI   string `json:"jti"`
+		HTM   string `json:"htm"`
+		HTU   string `json:"htu"`
+		IAT   int64  `json:"iat"`
+		Nonce string `json:"nonce,omitempty"`
+		ATH   string `json:"ath,omitempty"`
+	}{JTI: base64.RawURLEncoding.EncodeToString(jti[:]), HTM: strings.ToUpper(method), HTU: htu, IAT: p.clock.Now().Unix(), Nonce: nonce}
 	if !access.IsZero() {
 		h := sha256.Sum256([]byte(access.Reveal()))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(h[:])
+		claims.ATH = base64.RawURLEncoding.EncodeToString(h[:])
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot encode a DPoP proof", "")
 	}
-	jws, err := s.Sign(payload)
+	signingInput := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	digest := sha256.Sum256([]byte(signingInput))
+	r, sv, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
 	if err != nil {
 		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot sign a DPoP proof", "")
 	}
-	compact, err := jws.CompactSerialize()
-	if err != nil {
-		return domain.Secret{}, domain.Wrap(domain.KindUnexpected, err, "cannot encode a DPoP proof", "")
-	}
-	return domain.NewSecret(compact), nil
+	// A JWS ES256 signature is R || S, 32 bytes each (RFC 7518 §3.4).
+	var sig [64]byte
+	r.FillBytes(sig[:32])
+	sv.FillBytes(sig[32:])
+	return domain.NewSecret(signingInput + "." + base64.RawURLEncoding.EncodeToString(sig[:])), nil
 }
 
 // HTU is the htu of a request URL (RFC 9449 §4.2/§4.3): scheme and host in

@@ -22,16 +22,19 @@ const maxRequestBody = 32 << 20
 
 // Backend performs backend calls through the authenticated transport.
 type Backend struct {
-	settings domain.Settings
-	auth     *Authenticated
+	settings  domain.Settings
+	auth      *Authenticated
+	userAgent string
 
 	once   sync.Once
 	client *http.Client
+	base   *url.URL
+	err    error
 }
 
 // NewBackend returns the backend client; it does no I/O.
-func NewBackend(s domain.Settings, auth *Authenticated) *Backend {
-	return &Backend{settings: s, auth: auth}
+func NewBackend(s domain.Settings, auth *Authenticated, build domain.BuildInfo) *Backend {
+	return &Backend{settings: s, auth: auth, userAgent: build.UserAgent()}
 }
 
 var _ ports.Backend = (*Backend)(nil)
@@ -66,6 +69,8 @@ func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.Backend
 			req.Header.Add(k, v)
 		}
 	}
+	// Set here, on a request we own, so the base transport need not copy it.
+	req.Header.Set("User-Agent", b.userAgent)
 	resp, err := b.httpClient().Do(req)
 	if err != nil {
 		return ports.BackendResponse{}, domain.ClassifyNetError(unwrapURLError(err), "the backend", target.Host)
@@ -74,8 +79,14 @@ func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.Backend
 }
 
 func (b *Backend) httpClient() *http.Client {
+	b.init()
+	return b.client
+}
+
+func (b *Backend) init() {
 	b.once.Do(func() {
-		base, _ := url.Parse(b.settings.BackendURL)
+		b.base, b.err = domain.ValidateServerURL("backend URL", b.settings.BackendURL)
+		base := b.base
 		b.client = &http.Client{
 			Transport: b.auth,
 			Timeout:   b.settings.RequestTimeout,
@@ -92,16 +103,16 @@ func (b *Backend) httpClient() *http.Client {
 			},
 		}
 	})
-	return b.client
 }
 
 // resolve joins a path to BackendUrl. Absolute URLs are refused: a session's
 // token goes only to the configured backend.
 func (b *Backend) resolve(path string) (*url.URL, error) {
-	base, err := domain.ValidateServerURL("backend URL", b.settings.BackendURL)
-	if err != nil {
-		return nil, err
+	b.init()
+	if b.err != nil {
+		return nil, b.err
 	}
+	base := b.base
 	if strings.Contains(path, "://") || strings.HasPrefix(path, "//") {
 		return nil, domain.E(domain.KindUsage, fmt.Sprintf("%q is not a path", path),
 			"Give a path relative to the backend URL, such as /api/v1/jobs; use --backend to change the backend.")

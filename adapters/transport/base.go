@@ -53,6 +53,9 @@ func (b *Base) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Header.Set("User-Agent", b.build.UserAgent())
 	}
+	if !b.log.Enabled(req.Context(), slog.LevelDebug) {
+		return b.rt.RoundTrip(req)
+	}
 	start := time.Now()
 	resp, err := b.rt.RoundTrip(req)
 	// Never the query: it can carry codes. Never headers or bodies.

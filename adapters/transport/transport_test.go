@@ -54,7 +54,7 @@ func settingsFor(url string) domain.Settings {
 func newBackend(url string, tokens ports.TokenSource) *Backend {
 	s := settingsFor(url)
 	base := NewBase(s, domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"}, quiet())
-	return NewBackend(s, NewAuthenticated(base, tokens, nil, nil, quiet()))
+	return NewBackend(s, NewAuthenticated(base, tokens, nil, nil, quiet()), domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"})
 }
 
 func TestAttachesTokenAndUserAgent(t *testing.T) {
