@@ -27,8 +27,10 @@ func (f Flow) String() string {
 
 // LoginInput says how to sign in.
 type LoginInput struct {
-	Flow  Flow
-	Force bool // sign in again even when the session is valid
+	Flow         Flow
+	Force        bool // sign in again even when the session is valid
+	NoBrowser    bool // print the URL, keep the listener, open nothing
+	CallbackPort int  // fixed loopback port; 0 for an ephemeral one
 }
 
 // LoginOutput describes the session that is now in force.
@@ -47,14 +49,15 @@ type Login struct {
 	locker    ports.SessionLocker
 	authority ports.Authority
 	tokens    *TokenManager
+	people    People
 	clock     ports.Clock
 	log       *slog.Logger
 }
 
 // NewLogin builds the use case; it does no I/O.
 func NewLogin(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker, authority ports.Authority,
-	tokens *TokenManager, clock ports.Clock, log *slog.Logger) *Login {
-	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, clock: clock, log: log}
+	tokens *TokenManager, people People, clock ports.Clock, log *slog.Logger) *Login {
+	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, people: people, clock: clock, log: log}
 }
 
 // Do signs in.
@@ -62,16 +65,22 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	if err := u.settings.RequireAuthority(); err != nil {
 		return LoginOutput{}, err
 	}
-	flow, err := u.chooseFlow(in.Flow)
+	flow, why, err := u.chooseFlow(in.Flow)
 	if err != nil {
 		return LoginOutput{}, err
 	}
 	out := LoginOutput{Flow: flow, Store: u.store.Info()}
+	if why != "" {
+		u.people.Console.Say(why)
+	}
 	if flow == FlowPassword {
 		out.Warnings = append(out.Warnings,
 			"the password grant is deprecated (OAuth 2.1 removes it); use `stella auth login` (browser or device) or client credentials where the Authority allows")
 	}
 
+	// What the store holds now, whatever its mode: a different session after
+	// the lock means another process signed in meanwhile.
+	prior, priorErr := u.store.Load(ctx, u.settings.SessionKey())
 	existing, err := u.tokens.Current(ctx)
 	if err != nil && domain.KindOf(err) != domain.KindLoginRequired {
 		return LoginOutput{}, err
@@ -93,12 +102,22 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	}
 	defer unlock()
 
+	// Interactive sign-in is single-flight too: a process that waited for
+	// another one's sign-in uses its result instead of opening a second
+	// browser or device code.
+	if fresh, err := u.store.Load(ctx, u.settings.SessionKey()); err == nil && !fresh.Access.Expired(u.clock.Now()) &&
+		fresh.Constraint.Mode == u.settings.AuthMode && (priorErr != nil || !fresh.Access.Value.Equal(prior.Access.Value)) {
+		u.tokens.Adopt(fresh)
+		out.Session, out.AlreadySignedIn = fresh, true
+		return out, nil
+	}
+
 	// A new sign-in gets a new proof key (SPEC §3.9).
 	b, err := u.tokens.newBinding()
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	g, grant, err := u.grant(ctx, flow, b)
+	g, grant, err := u.grant(ctx, in, flow, b)
 	if err != nil {
 		return LoginOutput{}, err
 	}
@@ -119,9 +138,17 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	return out, nil
 }
 
-func (u *Login) grant(ctx context.Context, flow Flow, b binding) (domain.Grant, string, error) {
+func (u *Login) grant(ctx context.Context, in LoginInput, flow Flow, b binding) (domain.Grant, string, error) {
 	req := ports.TokenRequest{Scopes: u.settings.Scopes, Audience: u.settings.Audience, DPoPKey: b.key}
 	switch flow {
+	case FlowBrowser:
+		req.Scopes = interactiveScopes(req.Scopes)
+		g, err := u.browserFlow(ctx, in, req, b)
+		return g, domain.GrantAuthorizationCode, err
+	case FlowDevice:
+		req.Scopes = interactiveScopes(req.Scopes)
+		g, err := u.deviceFlow(ctx, req)
+		return g, domain.GrantDeviceCode, err
 	case FlowClientCredentials:
 		if !u.settings.HasClientSecret() {
 			return domain.Grant{}, "", domain.E(domain.KindUsage, "client credentials need a client secret",
@@ -137,23 +164,27 @@ func (u *Login) grant(ctx context.Context, flow Flow, b binding) (domain.Grant, 
 		g, err := u.authority.Password(ctx, req, u.settings.Username, u.settings.Password)
 		return g, domain.GrantPassword, err
 	}
-	return domain.Grant{}, "", domain.E(domain.KindUsage, fmt.Sprintf("%s sign-in is not available in this build", flow),
-		"Use `stella auth login --client-credentials` with a client secret, or `--password` for Authorities that still allow it.")
+	return domain.Grant{}, "", domain.E(domain.KindUnexpected, fmt.Sprintf("unknown sign-in flow %d", flow), "")
 }
 
-// chooseFlow applies the ladder of SPEC §3.1 to a flow that was not named.
-func (u *Login) chooseFlow(f Flow) (Flow, error) {
+// chooseFlow applies the ladder of SPEC §3.1 to a flow that was not named,
+// and says why when it falls back to the device flow.
+func (u *Login) chooseFlow(f Flow) (Flow, string, error) {
 	if f != FlowAuto {
-		return f, nil
+		return f, "", nil
 	}
 	if u.settings.HasClientSecret() {
-		return FlowClientCredentials, nil
+		return FlowClientCredentials, "", nil
 	}
-	if u.settings.NonInteractive {
-		return 0, domain.E(domain.KindLoginRequired, "no credentials for a non-interactive sign-in",
-			"Set STELLA_CLIENT_SECRET_FILE for client credentials, or pass --browser or --headless to sign in as a person.")
+	ok, why := u.people.Browser.CanOpen()
+	switch {
+	case ok:
+		return FlowBrowser, "", nil
+	case !u.settings.NonInteractive:
+		return FlowDevice, "Signing in with a device code because " + why + "; use --browser to force the browser.", nil
 	}
-	return FlowBrowser, nil
+	return 0, "", domain.E(domain.KindLoginRequired, "no credentials for a non-interactive sign-in",
+		"Set STELLA_CLIENT_SECRET_FILE for client credentials, or pass --browser or --headless to sign in as a person.")
 }
 
 // errNoSession is returned by use cases that need a stored session.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,8 +15,19 @@ import (
 )
 
 func newLogin(f *tmFixture) *Login {
-	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, f.clock, discardLog())
+	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, People{Browser: noBrowser{}, Console: quietConsole{}}, f.clock, discardLog())
 }
+
+type noBrowser struct{}
+
+func (noBrowser) CanOpen() (bool, string)            { return false, "no display" }
+func (noBrowser) Open(context.Context, string) error { return nil }
+
+type quietConsole struct{}
+
+func (quietConsole) Say(string)      {}
+func (quietConsole) Progress(string) {}
+func (quietConsole) Done()           {}
 
 func TestLoginFlowChoice(t *testing.T) {
 	cases := []struct {
@@ -243,5 +255,85 @@ func TestDPoPKeyPerSession(t *testing.T) {
 	}
 	if f.auth.lastReq.DPoPKey.Reveal() != "key-1" || f.store.sessions[s.SessionKey()].DPoPKey.Reveal() != "key-1" {
 		t.Fatal("the refresh used or stored another key")
+	}
+}
+
+// scriptedDevice answers polls from a script and records the waits.
+type scriptedDevice struct {
+	answers []error
+	polls   int
+}
+
+func (d *scriptedDevice) AuthorizationURL(context.Context, ports.AuthorizationRequest) (string, error) {
+	return "", nil
+}
+func (d *scriptedDevice) ExchangeCode(context.Context, ports.TokenRequest, domain.Secret, domain.Secret, string, string) (domain.Grant, error) {
+	return domain.Grant{}, nil
+}
+func (d *scriptedDevice) CheckIssuer(context.Context, string, bool) error { return nil }
+func (d *scriptedDevice) StartDevice(context.Context, ports.TokenRequest) (ports.DeviceAuthorization, error) {
+	return ports.DeviceAuthorization{DeviceCode: domain.NewSecret("dc"), UserCode: "ABCDEFGH", VerificationURI: "https://a/device",
+		ExpiresIn: 10 * time.Minute, Interval: 2 * time.Second}, nil
+}
+func (d *scriptedDevice) PollDevice(context.Context, ports.TokenRequest, domain.Secret) (domain.Grant, error) {
+	err := d.answers[d.polls]
+	d.polls++
+	if err != nil {
+		return domain.Grant{}, err
+	}
+	return domain.Grant{Access: domain.Token{Value: domain.NewSecret("at"), Type: domain.TokenTypeBearer}}, nil
+}
+
+// fakeSleeper advances the fake clock instead of sleeping.
+type fakeSleeper struct {
+	clock *fakeClock
+	waits []time.Duration
+}
+
+func (s *fakeSleeper) Sleep(_ context.Context, d time.Duration) error {
+	s.waits = append(s.waits, d)
+	s.clock.Add(d)
+	return nil
+}
+
+func TestDeviceFlowPolling(t *testing.T) {
+	pending := fmt.Errorf("x: %w", ports.ErrAuthorizationPending)
+	slow := fmt.Errorf("x: %w", ports.ErrSlowDown)
+	cases := []struct {
+		name    string
+		answers []error
+		waits   string
+		kind    domain.Kind
+	}{
+		{"pending then approved", []error{pending, pending, nil}, "[2s 2s 2s]", 0},
+		{"slow_down adds 5 s", []error{pending, slow, pending, nil}, "[2s 2s 7s 7s]", 0},
+		{"denied", []error{pending, domain.E(domain.KindAccessDenied, "denied", "")}, "[2s 2s]", domain.KindAccessDenied},
+		{"expired", []error{domain.E(domain.KindTimeout, "expired", "")}, "[2s]", domain.KindTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSettings()
+			s.AuthMode, s.WaitTimeout = domain.AuthModeBearer, 5*time.Minute
+			f := newTM(t, s)
+			dev := &scriptedDevice{answers: tc.answers}
+			sleeper := &fakeSleeper{clock: f.clock}
+			l := NewLogin(s, f.store, &fakeLocker{}, f.auth, f.tm,
+				People{Authority: dev, Browser: noBrowser{}, Console: quietConsole{}, Sleeper: sleeper}, f.clock, discardLog())
+			_, err := l.Do(context.Background(), LoginInput{Flow: FlowDevice})
+			if domain.KindOf(err) != tc.kind && !(tc.kind == 0 && err == nil) {
+				t.Fatalf("err %v", err)
+			}
+			if got := fmt.Sprint(sleeper.waits); got != tc.waits {
+				t.Fatalf("waits %s, want %s", got, tc.waits)
+			}
+		})
+	}
+}
+
+func TestGroupUserCode(t *testing.T) {
+	for in, want := range map[string]string{"ABCDEFGH": "ABCD-EFGH", "ABCD-EFGH": "ABCD-EFGH", "123456": "123456"} {
+		if got := GroupUserCode(in); got != want {
+			t.Errorf("%s → %s", in, got)
+		}
 	}
 }

@@ -7,6 +7,7 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -134,6 +135,10 @@ type AuthorizationResponse struct {
 // Redirect is one open loopback redirect listener (RFC 8252).
 type Redirect interface {
 	RedirectURI() string
+	// StartURL redirects to the authorization URL: it is what is printed
+	// and opened, so the request's state and nonce stay out of the terminal.
+	StartURL() string
+	SetAuthorizationURL(url string)
 	// Wait returns the first response carrying the expected state.
 	Wait(ctx context.Context) (AuthorizationResponse, error)
 	Close() error
@@ -163,4 +168,72 @@ type Prover interface {
 type NonceMemory interface {
 	Get(url string) string
 	Put(url, nonce string)
+}
+
+// AuthorizationRequest is what the browser sign-in asks the Authority for
+// (RFC 6749 §4.1, RFC 7636, OIDC Core §3.1.2.1, RFC 9449 §10).
+type AuthorizationRequest struct {
+	RedirectURI   string
+	State         string
+	Nonce         string
+	CodeChallenge string // S256 of the verifier
+	Scopes        domain.Scopes
+	DPoPJKT       string
+}
+
+// DeviceAuthorization is the Authority's answer to a device request (RFC 8628 §3.2).
+type DeviceAuthorization struct {
+	DeviceCode              domain.Secret
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	ExpiresIn               time.Duration
+	Interval                time.Duration
+}
+
+// Errors of one device-flow poll that mean "keep polling" (RFC 8628 §3.5).
+var (
+	ErrAuthorizationPending = errors.New("authorization_pending")
+	ErrSlowDown             = errors.New("slow_down")
+)
+
+// InteractiveAuthority is the part of the Authority a person signs in with.
+type InteractiveAuthority interface {
+	AuthorizationURL(ctx context.Context, req AuthorizationRequest) (string, error)
+	ExchangeCode(ctx context.Context, req TokenRequest, code, verifier domain.Secret, redirectURI, nonce string) (domain.Grant, error)
+	// CheckIssuer checks an authorization response's iss (RFC 9207).
+	CheckIssuer(ctx context.Context, iss string, present bool) error
+	StartDevice(ctx context.Context, req TokenRequest) (DeviceAuthorization, error)
+	// PollDevice makes one token request; ErrAuthorizationPending and
+	// ErrSlowDown (wrapped) mean poll again.
+	PollDevice(ctx context.Context, req TokenRequest, deviceCode domain.Secret) (domain.Grant, error)
+}
+
+// Browser opens a URL for the person at this machine.
+type Browser interface {
+	// CanOpen says whether a browser can be opened here, and why not.
+	CanOpen() (bool, string)
+	Open(ctx context.Context, url string) error
+}
+
+// Random gives unguessable values: state, nonce, PKCE verifier.
+type Random interface {
+	// Token returns n random bytes, base64url-encoded without padding.
+	Token(n int) (string, error)
+}
+
+// Sleeper waits; the device poller uses it so tests need not.
+type Sleeper interface {
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Console tells the person at the terminal what to do and how it goes.
+type Console interface {
+	// Say prints one line on stderr.
+	Say(line string)
+	// Progress replaces the current status line on a terminal, and prints
+	// it as a plain line (rarely) otherwise.
+	Progress(line string)
+	// Done ends a progress line.
+	Done()
 }

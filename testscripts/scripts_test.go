@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -35,7 +36,10 @@ import (
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == "stella" {
 		//lint:ignore SA1019 RunMain returns the code, so the wrapper can exit with stella's.
-		os.Exit(testscript.RunMain(m, map[string]func() int{"stella": recordingStella}))
+		os.Exit(testscript.RunMain(m, commands))
+	}
+	if filepath.Base(os.Args[0]) == "fakebrowser" {
+		os.Exit(testscript.RunMain(m, commands))
 	}
 	dir, err := os.MkdirTemp("", "stella-bin-")
 	if err != nil {
@@ -55,12 +59,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	//lint:ignore SA1019 RunMain returns, so the built binary can be removed afterwards.
-	code := testscript.RunMain(m, map[string]func() int{"stella": recordingStella})
+	code := testscript.RunMain(m, commands)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
 var realBinary string
+
+// commands are the programs scripts can exec besides testscript's own.
+var commands = map[string]func() int{"stella": recordingStella, "fakebrowser": fakeBrowser}
 
 // recordingStella runs the real binary with the same arguments, stdin and
 // environment, and exits with its code. Every call runs with -v -v so the
@@ -163,6 +170,7 @@ func params(dir string) testscript.Params {
 			"cp-session":   cmdCopySession,
 			"bearer":       cmdBearer,
 			"with-headers": cmdWithHeaders,
+			"device":       cmdDevice,
 			"same-session": cmdSameSession,
 			"flip-session": cmdFlipSession,
 		},
@@ -504,4 +512,72 @@ func rawCall(ts *testscript.TestScript, method, path string, h http.Header) int 
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// fakeBrowser stands in for a person with a browser, for the scenarios
+// (the real browser suite uses Chromium): it follows the sign-in URL and,
+// on the consent page, signs in as operator and presses the button named
+// by $FAKEBROWSER (approve or deny). With FAKEBROWSER=forge it first sends
+// the listener a callback with a forged state.
+func fakeBrowser() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: fakebrowser URL")
+		return 2
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	start, _ := url.Parse(os.Args[1])
+	action := os.Getenv("FAKEBROWSER")
+	if action == "forge" {
+		if resp, err := c.Get(start.Scheme + "://" + start.Host + "/callback?state=forged&code=stolen"); err == nil {
+			resp.Body.Close()
+		}
+		action = "approve"
+	}
+	resp, err := c.Get(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		return 0 // auto-approved: the callback page was reached
+	}
+	form := url.Values{"request": {string(m[1])}, "action": {action}, "username": {"operator"}, "password": {"operator"}}
+	resp, err = c.PostForm(resp.Request.URL.Scheme+"://"+resp.Request.URL.Host+"/authorize", form)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	resp.Body.Close()
+	return 0
+}
+
+// device approve|deny|expire acts on the latest device sign-in, waiting
+// (bounded) for stella to have started one.
+func cmdDevice(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: device approve|deny|expire")
+	}
+	body := map[string]string{"approve": `{"action":"approve"}`, "deny": `{"action":"deny"}`, "expire": `{"expire":true}`}[args[0]]
+	if body == "" {
+		ts.Fatalf("device: unknown action %q", args[0])
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodPost, ts.Getenv("AUTHORITY")+"/admin/device", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		ts.Check(err)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNoContent {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("device: no device sign-in started (%s)", resp.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

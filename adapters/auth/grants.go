@@ -342,6 +342,13 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 		login += " --profile " + a.settings.Profile
 	}
 	switch oe.Code {
+	case "authorization_pending":
+		return fmt.Errorf("%s: %w", where, ports.ErrAuthorizationPending)
+	case "slow_down":
+		return fmt.Errorf("%s: %w", where, ports.ErrSlowDown)
+	case "expired_token":
+		return domain.E(domain.KindTimeout, "the device code expired before the sign-in was approved",
+			"Run `"+login+" --headless` again and enter the new code in time.")
 	case "invalid_client":
 		return domain.E(domain.KindUnauthorized, "the Authority rejected the client credentials ("+oe.String()+")",
 			"Check STELLA_CLIENT_ID and the client secret (STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile).")
@@ -359,6 +366,10 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 		return domain.E(domain.KindUnauthorized, fmt.Sprintf("client %s may not use the %s grant (%s)", a.settings.ClientID, grant, oe.String()),
 			"Use a sign-in method the Authority allows for this client, or another client id.")
 	case "access_denied":
+		if grant == domain.GrantDeviceCode {
+			return domain.E(domain.KindAccessDenied, "the sign-in was denied on the verification page",
+				"Run `"+login+" --headless` again and approve the request if you meant to.")
+		}
 		return domain.E(domain.KindAccessDenied, "the Authority denied the request ("+oe.String()+")", "Ask the Authority's operators for access.")
 	}
 	return domain.E(domain.KindProtocol, fmt.Sprintf("%s refused the token request: %s", where, oe.String()),

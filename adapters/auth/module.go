@@ -7,4 +7,8 @@ import (
 )
 
 // Module provides the Authority port.
-var Module = fx.Module("auth", fx.Provide(fx.Annotate(New, fx.As(new(ports.Authority)))))
+var Module = fx.Module("auth", fx.Provide(
+	New,
+	func(a *Authority) ports.Authority { return a },
+	func(a *Authority) ports.InteractiveAuthority { return a },
+))

@@ -2,6 +2,7 @@
 package clock
 
 import (
+	"context"
 	"time"
 
 	"go.uber.org/fx"
@@ -15,7 +16,25 @@ type System struct{}
 // Now returns the current time.
 func (System) Now() time.Time { return time.Now() }
 
-var _ ports.Clock = System{}
+// Sleep waits d or until ctx ends.
+func (System) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
-// Module provides the system clock.
-var Module = fx.Module("clock", fx.Provide(func() ports.Clock { return System{} }))
+var (
+	_ ports.Clock   = System{}
+	_ ports.Sleeper = System{}
+)
+
+// Module provides the system clock and sleeper.
+var Module = fx.Module("clock", fx.Provide(
+	func() ports.Clock { return System{} },
+	func() ports.Sleeper { return System{} },
+))

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/fx"
+
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
@@ -29,6 +31,9 @@ type Listener struct {
 	state   string
 	results chan result
 	once    sync.Once
+
+	mu      sync.Mutex
+	authURL string
 }
 
 type result struct {
@@ -60,9 +65,35 @@ func (Opener) Listen(ctx context.Context, port int, expectedState string) (ports
 	l := &Listener{ln: ln, state: expectedState, results: make(chan result, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc(CallbackPath, l.callback)
+	mux.HandleFunc("/{$}", l.start)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()
 	return l, nil
+}
+
+// StartURL is the address to print and open: it redirects to the
+// authorization request, so state, nonce and challenge never appear in
+// the terminal or in logs.
+func (l *Listener) StartURL() string { return "http://" + l.ln.Addr().String() + "/" }
+
+// SetAuthorizationURL is where StartURL sends the browser.
+func (l *Listener) SetAuthorizationURL(u string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.authURL = u
+}
+
+func (l *Listener) start(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	u := l.authURL
+	l.mu.Unlock()
+	if u == "" {
+		page(w, http.StatusServiceUnavailable, "Not ready", "stella is still preparing the sign-in; reload in a moment.", false)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, u, http.StatusFound)
 }
 
 // RedirectURI is http://127.0.0.1:<port>/callback (RFC 8252 §7.3).
@@ -155,3 +186,6 @@ func page(w http.ResponseWriter, status int, title, msg string, ok bool) {
 		OK             bool
 	}{title, msg, ok})
 }
+
+// Module provides the loopback listener.
+var Module = fx.Module("loopback", fx.Provide(func() ports.RedirectListener { return New() }))

@@ -28,9 +28,14 @@ func (LoginCmd) Help() string {
 secret means client credentials; otherwise a person signs in in the browser,
 or with a device code where no browser can be opened.
 
+The browser sign-in listens on 127.0.0.1 and prints a local URL that leads
+to the Authority's sign-in page; the device sign-in prints a URL and a code
+to enter on any other device. stella never asks for a password itself.
+
 Examples:
   stella auth login                                   # interactive sign-in
   stella auth login --headless                        # over SSH: a URL and a code to enter elsewhere
+  stella auth login --browser --no-browser --callback-port 8765   # then: ssh -L 8765:127.0.0.1:8765 host
   STELLA_CLIENT_SECRET_FILE=ci.secret stella auth login --client-credentials`
 }
 
@@ -51,7 +56,10 @@ func (c *LoginCmd) Run(rt *Runtime) error {
 	case c.Password:
 		flow = app.FlowPassword
 	}
-	res, err := uc.Do(rt.ctx, app.LoginInput{Flow: flow, Force: c.Force})
+	if c.CallbackPort < 0 || c.CallbackPort > 65535 {
+		return domain.E(domain.KindUsage, fmt.Sprintf("--callback-port %d is not a port", c.CallbackPort), "Use a number from 1 to 65535.")
+	}
+	res, err := uc.Do(rt.ctx, app.LoginInput{Flow: flow, Force: c.Force, NoBrowser: c.NoBrowser, CallbackPort: c.CallbackPort})
 	for _, w := range res.Warnings {
 		fmt.Fprintf(rt.Err(), "warning: %s\n", w)
 	}

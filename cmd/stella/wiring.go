@@ -8,11 +8,14 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/stellaops/stella/adapters/auth"
+	"github.com/stellaops/stella/adapters/browser"
 	"github.com/stellaops/stella/adapters/clock"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/lock"
+	"github.com/stellaops/stella/adapters/loopback"
 	"github.com/stellaops/stella/adapters/memstore"
+	"github.com/stellaops/stella/adapters/random"
 	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/adapters/transport"
 	"github.com/stellaops/stella/app"
@@ -39,7 +42,11 @@ func modules(s domain.Settings) ([]fx.Option, error) {
 		transport.Module,
 		auth.Module,
 		store,
+		browser.Module,
+		loopback.Module,
+		random.Module,
 		fx.Provide(fx.Annotate(term.NewPrompter, fx.As(new(ports.Prompter)))),
+		fx.Provide(fx.Annotate(term.NewConsole, fx.As(new(ports.Console)))),
 	}, nil
 }
 

@@ -147,3 +147,9 @@ func (s *Server) revokeAll(w http.ResponseWriter, _ *http.Request) {
 	s.tokens.revokeAll()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

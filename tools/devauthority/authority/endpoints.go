@@ -135,8 +135,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.stats.tokenError(code)
 		oauthError(w, status, code, desc)
 	}
+	const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
 	switch grant {
-	case "client_credentials", "password", "refresh_token":
+	case "client_credentials", "password", "refresh_token", "authorization_code", deviceGrant:
 	case "":
 		fail(http.StatusBadRequest, "invalid_request", "grant_type is required")
 		return
@@ -209,6 +210,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.issue(w, fam.grant, fam, now, "", jkt)
 	case "refresh_token":
 		s.refresh(w, f, c, now, jkt, fail)
+	case "authorization_code":
+		s.codeGrant(w, f, c, now, jkt, fail)
+	case deviceGrant:
+		s.deviceGrantToken(w, f, c, now, jkt, fail)
 	}
 }
 
@@ -288,6 +293,16 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 // asked for (offline_access) and rotation is on; keep is a refresh token to
 // leave unchanged (no rotation: the response omits it, RFC 6749 §6).
 func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep, jkt string) {
+	s.issueFull(w, g, fam, now, keep, jkt, "")
+}
+
+// issueWithNonce issues a fresh user session, echoing the OIDC nonce of
+// the authorization request in the ID token.
+func (s *Server) issueWithNonce(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, jkt, nonce string) {
+	s.issueFull(w, g, fam, now, "", jkt, nonce)
+}
+
+func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep, jkt, nonce string) {
 	jti := randomString(12)
 	claims := map[string]any{
 		"iss": s.advertisedIssuer(), "sub": g.subject, "aud": s.URL(), "client_id": g.clientID,
@@ -316,9 +331,13 @@ func (s *Server) issue(w http.ResponseWriter, g grantRecord, fam *family, now ti
 		resp["refresh_token"] = rt
 	}
 	if g.user && slices.Contains(g.scopes, "openid") {
-		idt, err := s.sign(map[string]any{"iss": s.advertisedIssuer(), "sub": g.subject, "aud": g.clientID, "iat": now.Unix(),
+		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": g.subject, "aud": g.clientID, "iat": now.Unix(),
 			"exp": now.Add(s.cfg.TokenTTL).Unix(), "auth_time": now.Unix(), "name": operator.display, "tenant": operator.tenant,
-			"email": operator.email}, "JWT")
+			"email": operator.email}
+		if nonce != "" {
+			idc["nonce"] = nonce
+		}
+		idt, err := s.sign(idc, "JWT")
 		if err != nil {
 			oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
 			return

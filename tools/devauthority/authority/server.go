@@ -29,12 +29,16 @@ type Config struct {
 	Issuer            string   // advertised issuer override, to simulate a mismatch
 	RequireDPoPNonce  bool     // demand server nonces in DPoP proofs (RFC 9449 §8, §9)
 	DPoPNonceRotate   time.Duration
+	AutoApprove       bool          // approve browser and device sign-ins without a person
+	DeviceInterval    time.Duration // RFC 8628 polling interval
+	DeviceTTL         time.Duration // device code lifetime
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
 func DefaultConfig() Config {
 	return Config{TokenTTL: time.Hour, RefreshTTL: 24 * time.Hour, RotateRefresh: true,
-		ClientAuthMethods: []string{"client_secret_basic", "client_secret_post"}, DPoPNonceRotate: 5 * time.Minute}
+		ClientAuthMethods: []string{"client_secret_basic", "client_secret_post"}, DPoPNonceRotate: 5 * time.Minute,
+		DeviceInterval: 5 * time.Second, DeviceTTL: 10 * time.Minute}
 }
 
 // BindFlags registers the command-line flags on fs.
@@ -57,6 +61,9 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "advertise this issuer instead of the real URL (to test issuer checks)")
 	fs.BoolVar(&c.RequireDPoPNonce, "require-dpop-nonce", c.RequireDPoPNonce, "require server-provided nonces in DPoP proofs")
 	fs.DurationVar(&c.DPoPNonceRotate, "dpop-nonce-rotate", c.DPoPNonceRotate, "how often the DPoP nonce changes")
+	fs.BoolVar(&c.AutoApprove, "auto-approve", c.AutoApprove, "approve browser and device sign-ins without showing the consent page")
+	fs.DurationVar(&c.DeviceInterval, "device-interval", c.DeviceInterval, "device flow polling interval (whole seconds on the wire)")
+	fs.DurationVar(&c.DeviceTTL, "device-ttl", c.DeviceTTL, "device code lifetime")
 }
 
 // client is a registered OAuth client.
@@ -99,6 +106,7 @@ type Server struct {
 	srv      *http.Server
 	tokens   *tokenStore
 	dpop     *dpopState
+	inter    *interactive
 	stats    *stats
 	faults   faults
 	reqSeq   int
@@ -117,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), stats: newStats(),
+	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), inter: newInteractive(), stats: newStats(),
 		received: map[string]bool{}}, nil
 }
 
@@ -197,6 +205,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.discovery)
 	mux.HandleFunc("GET /jwks", s.jwks)
 	mux.HandleFunc("POST /token", s.token)
+	mux.HandleFunc("GET /authorize", s.authorizeGet)
+	mux.HandleFunc("POST /authorize", s.authorizePost)
+	mux.HandleFunc("POST /device_authorization", s.deviceAuthorization)
+	mux.HandleFunc("GET /device", s.devicePage)
+	mux.HandleFunc("POST /device", s.deviceSubmit)
+	mux.HandleFunc("POST /admin/device", s.adminDevice)
 	mux.HandleFunc("POST /revoke", s.revoke)
 	mux.HandleFunc("POST /introspect", s.introspect)
 	mux.HandleFunc("GET /userinfo", s.userinfo)
