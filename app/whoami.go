@@ -111,6 +111,9 @@ func describe(s domain.Session) WhoamiOutput {
 	if !s.IDToken.IsZero() {
 		// Peeking is safe here: the ID token was verified when it was received.
 		out.IDClaims, _ = s.IDToken.JWTClaims()
+		// The nonce tied the ID token to one sign-in; it has no use to a
+		// reader and is kept out of output like the other sign-in values.
+		delete(out.IDClaims, "nonce")
 	}
 	return out
 }

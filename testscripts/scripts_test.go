@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,7 +89,20 @@ func recordingStella() int {
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
 	cmd.Stderr = &errb
-	err := cmd.Run()
+	// Pass Ctrl-C and termination on to stella, as a shell would.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "stella test wrapper:", err)
+		return 1
+	}
+	go func() {
+		for sig := range sigs {
+			_ = cmd.Process.Signal(sig)
+		}
+	}()
+	err := cmd.Wait()
 	if asked {
 		_, _ = os.Stderr.Write(errb.Bytes())
 	} else {
@@ -171,6 +186,8 @@ func params(dir string) testscript.Params {
 			"bearer":       cmdBearer,
 			"with-headers": cmdWithHeaders,
 			"device":       cmdDevice,
+			"lastexit":     cmdLastExit,
+			"waitfor":      cmdWaitFor,
 			"same-session": cmdSameSession,
 			"flip-session": cmdFlipSession,
 		},
@@ -580,4 +597,34 @@ func cmdDevice(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// lastexit CODE checks the exit code of the last stella call, for calls
+// run in the background (`exec stella ... &`).
+func cmdLastExit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: lastexit CODE")
+	}
+	b, err := os.ReadFile(ts.MkAbs(".stella-record.jsonl"))
+	ts.Check(err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var r recorded
+	ts.Check(json.Unmarshal([]byte(lines[len(lines)-1]), &r))
+	if strconv.Itoa(r.Code) != args[0] {
+		ts.Fatalf("last stella exited %d, want %s", r.Code, args[0])
+	}
+}
+
+// waitfor PATH waits (bounded) until a file exists, e.g. a lock a
+// background stella has taken.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitfor GLOB")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m, _ := filepath.Glob(ts.MkAbs(args[0])); len(m) > 0 {
+			return
+		}
+	}
+	ts.Fatalf("waitfor: %s never appeared", args[0])
 }

@@ -76,7 +76,8 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra}
 	err = kctx.Run(rt)
 	if ctx.Err() != nil && err != nil {
-		err = domain.Wrap(domain.KindInterrupted, err, "interrupted", "Run the command again when you are ready.")
+		// The cause is only "context canceled": say what happened instead.
+		err = domain.E(domain.KindInterrupted, "interrupted", "Run the command again when you are ready.")
 	}
 	return report(stdio, cli.JSON, err)
 }

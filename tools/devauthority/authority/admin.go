@@ -60,6 +60,7 @@ type faults struct {
 	BackendErrors      int    `json:"backendErrors"`
 	BackendErrorStatus int    `json:"backendErrorStatus"`
 	Latency            string `json:"latency"`
+	SlowDown           int    `json:"slowDown"` // the next N device polls answer slow_down
 }
 
 func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
@@ -95,6 +96,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	if f.Latency != "" {
 		s.faults.Latency = f.Latency
 	}
+	s.faults.SlowDown += f.SlowDown
 	cur := s.faults
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, cur)
@@ -152,4 +154,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+func (s *Server) takeSlowDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.SlowDown == 0 {
+		return false
+	}
+	s.faults.SlowDown--
+	return true
 }

@@ -123,6 +123,10 @@ func (s *Server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", "scope not allowed")
 		return
 	}
+	// state, nonce and the challenge are the client's secrets for this
+	// sign-in: the leak checks look for them in what stella prints.
+	s.remember(q.Get("state"))
+	s.remember(q.Get("nonce"))
 	req := authRequest{clientID: c.id, redirectURI: redirect, state: q.Get("state"), nonce: q.Get("nonce"),
 		challenge: q.Get("code_challenge"), dpopJKT: q.Get("dpop_jkt"), scopes: scopes}
 	if s.cfg.AutoApprove {
@@ -318,6 +322,13 @@ func (s *Server) deviceGrantToken(w http.ResponseWriter, f url.Values, c client,
 	if !ok || g.clientID != c.id {
 		s.inter.mu.Unlock()
 		fail(http.StatusBadRequest, "invalid_grant", "unknown device code")
+		return
+	}
+	if s.takeSlowDown() {
+		g.lastPoll = now
+		g.interval += 5 * time.Second
+		s.inter.mu.Unlock()
+		fail(http.StatusBadRequest, "slow_down", "injected: polling too fast")
 		return
 	}
 	tooFast := !g.lastPoll.IsZero() && now.Sub(g.lastPoll) < g.interval
