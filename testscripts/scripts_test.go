@@ -187,6 +187,7 @@ func params(dir string) testscript.Params {
 			"with-headers": cmdWithHeaders,
 			"device":       cmdDevice,
 			"lastexit":     cmdLastExit,
+			"mix-headers":  cmdMixHeaders,
 			"waitfor":      cmdWaitFor,
 			"same-session": cmdSameSession,
 			"flip-session": cmdFlipSession,
@@ -627,4 +628,25 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("waitfor: %s never appeared", args[0])
+}
+
+// mix-headers A B OUT writes A's Authorization line and B's DPoP line to
+// OUT: a token presented with a proof made by another key.
+func cmdMixHeaders(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: mix-headers A B OUT")
+	}
+	line := func(file, prefix string) string {
+		b, err := os.ReadFile(ts.MkAbs(file))
+		ts.Check(err)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		ts.Fatalf("%s has no %s line", file, prefix)
+		return ""
+	}
+	out := line(args[0], "Authorization: ") + "\n" + line(args[1], "DPoP: ") + "\n"
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
 }

@@ -49,8 +49,16 @@ func (a *Authority) oauthConfig(m *metadata, scopes domain.Scopes) *oauth2.Confi
 
 // ctx carries the HTTP client x/oauth2 must use for this token request.
 func (a *Authority) ctx(ctx context.Context, req ports.TokenRequest) (context.Context, error) {
-	if a.settings.AuthMode == domain.AuthModeDPoP && req.DPoPKey.IsZero() {
-		return nil, domain.E(domain.KindUnexpected, "a DPoP token request without a key", "")
+	if a.settings.AuthMode == domain.AuthModeDPoP {
+		if req.DPoPKey.IsZero() {
+			return nil, domain.E(domain.KindUnexpected, "a DPoP token request without a key", "")
+		}
+		// stella's proofs are ES256; an Authority that lists its DPoP
+		// algorithms must accept that one (RFC 9449 §5.1).
+		if m := a.meta; m != nil && len(m.DPoPAlgs) > 0 && !slices.Contains(m.DPoPAlgs, "ES256") {
+			return nil, domain.E(domain.KindProtocol, "the Authority accepts DPoP proofs only in "+strings.Join(m.DPoPAlgs, ", ")+", not ES256",
+				"Set AuthMode: bearer for this Authority, or ask its operators to allow ES256.")
+		}
 	}
 	return context.WithValue(ctx, oauth2.HTTPClient, a.clientFor(req.DPoPKey, domain.Secret{})), nil
 }
