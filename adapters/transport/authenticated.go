@@ -26,15 +26,21 @@ func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, prover port
 	return &Authenticated{base: base, tokens: tokens, prover: prover, nonces: nonces, log: log}
 }
 
-// RoundTrip sends req with credentials.
+// RoundTrip sends req with credentials; req is not modified.
 func (a *Authenticated) RoundTrip(req *http.Request) (*http.Response, error) {
+	return a.roundTrip(req, false)
+}
+
+// roundTrip sends req; owned says the caller made req for this call alone,
+// so its headers may be set in place instead of on a copy.
+func (a *Authenticated) roundTrip(req *http.Request, owned bool) (*http.Response, error) {
 	ctx := req.Context()
 	cred, err := a.tokens.Credential(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := a.send(req, cred)
+	resp, err := a.send(req, cred, owned)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -53,12 +59,15 @@ func (a *Authenticated) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return a.send(retry, cred)
+	return a.send(retry, cred, true)
 }
 
-func (a *Authenticated) send(req *http.Request, cred domain.Credential) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	out.Body = req.Body
+func (a *Authenticated) send(req *http.Request, cred domain.Credential, owned bool) (*http.Response, error) {
+	out := req
+	if !owned {
+		out = req.Clone(req.Context())
+		out.Body = req.Body
+	}
 	switch cred.Access.Type {
 	case domain.TokenTypeBearer:
 		out.Header.Set("Authorization", "Bearer "+cred.Access.Value.Reveal())

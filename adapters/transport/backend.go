@@ -26,10 +26,9 @@ type Backend struct {
 	auth      *Authenticated
 	userAgent string
 
-	once   sync.Once
-	client *http.Client
-	base   *url.URL
-	err    error
+	once sync.Once
+	base *url.URL
+	err  error
 }
 
 // NewBackend returns the backend client; it does no I/O.
@@ -56,12 +55,19 @@ func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.Backend
 		}
 		body = bytes.NewReader(buf)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, target.String(), body)
+	ctx, cancel := context.WithTimeout(ctx, b.settings.RequestTimeout)
+	// The URL is already parsed: hand it over rather than print and re-parse.
+	req, err := http.NewRequestWithContext(ctx, r.Method, "/", body)
+	if err == nil {
+		req.URL, req.Host = target, target.Host
+	}
 	if err != nil {
+		cancel()
 		return ports.BackendResponse{}, domain.Wrap(domain.KindUsage, err, "cannot build the request", "Check the method and path.")
 	}
 	for k, vs := range r.Header {
 		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "DPoP") {
+			cancel()
 			return ports.BackendResponse{}, domain.E(domain.KindUsage, "the "+k+" header is set by stella",
 				"Drop -H '"+k+": …'; stella attaches the session's credentials itself.")
 		}
@@ -71,37 +77,34 @@ func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.Backend
 	}
 	// Set here, on a request we own, so the base transport need not copy it.
 	req.Header.Set("User-Agent", b.userAgent)
-	resp, err := b.httpClient().Do(req)
+	// The transport is called directly, not through an http.Client: no
+	// redirect is followed (a token must not travel to where a redirect
+	// points; the 3xx is returned as curl without -L would), and the one
+	// deadline covers the whole exchange, body included.
+	resp, err := b.auth.roundTrip(req, true)
 	if err != nil {
+		cancel()
 		return ports.BackendResponse{}, domain.ClassifyNetError(unwrapURLError(err), "the backend", target.Host)
 	}
-	return ports.BackendResponse{Status: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
+	return ports.BackendResponse{Status: resp.StatusCode, Header: resp.Header, Body: cancelOnClose{resp.Body, cancel}}, nil
 }
 
-func (b *Backend) httpClient() *http.Client {
-	b.init()
-	return b.client
+// cancelOnClose ends the request's deadline when the caller is done with
+// the body.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func (b *Backend) init() {
 	b.once.Do(func() {
 		b.base, b.err = domain.ValidateServerURL("backend URL", b.settings.BackendURL)
-		base := b.base
-		b.client = &http.Client{
-			Transport: b.auth,
-			Timeout:   b.settings.RequestTimeout,
-			// A token must never follow a redirect to another origin: the
-			// transport would attach it again for the new host.
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 5 {
-					return errors.New("stopped after 5 redirects")
-				}
-				if base == nil || req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
-					return http.ErrUseLastResponse
-				}
-				return nil
-			},
-		}
 	})
 }
 
