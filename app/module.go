@@ -20,5 +20,6 @@ var Module = fx.Module("app",
 		NewStatus,
 		NewWhoami,
 		NewAPI,
+		NewPackApprove,
 	),
 )

@@ -308,3 +308,47 @@ func ago(now, t time.Time) string {
 	}
 	return Words(d) + " ago"
 }
+
+// DownScoped gets a one-shot token for req by refreshing the session with
+// narrower scopes and extra parameters. The token is returned, never
+// stored; a refresh token rotated by the answer is saved before the token
+// is used, under the same lock as every refresh.
+func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (domain.Credential, error) {
+	if err := m.settings.RequireAuthority(); err != nil {
+		return domain.Credential{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	defer unlock()
+	s, err := m.load(ctx)
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	if s == nil || s.Refresh.IsZero() {
+		return domain.Credential{}, domain.E(domain.KindLoginRequired, "approving needs a signed-in session with a refresh token, or the approver client's secret",
+			"Sign in with `"+LoginCommand(m.settings)+"` (asking for packs.approve), or use the packs-approver profile.")
+	}
+	req.DPoPKey = s.DPoPKey
+	g, err := m.authority.Refresh(ctx, req, s.Refresh)
+	if err != nil {
+		if domain.KindOf(err) == domain.KindLoginRequired {
+			return domain.Credential{}, m.renewFailed(ctx, *s, err, m.clock.Now())
+		}
+		return domain.Credential{}, err
+	}
+	if !g.Refresh.IsZero() && !g.Refresh.Equal(s.Refresh) {
+		next := *s
+		next.Refresh = g.Refresh
+		if err := m.store.Save(ctx, next); err != nil {
+			return domain.Credential{}, err
+		}
+		m.current = &next
+	}
+	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+}

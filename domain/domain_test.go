@@ -363,3 +363,17 @@ func TestUserAgent(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestValidatePlanHash(t *testing.T) {
+	good := "sha256:" + strings.Repeat("ab", 32)
+	for _, h := range []string{good} {
+		if err := ValidatePlanHash(h); err != nil {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+	for _, h := range []string{"", "sha256:", "sha1:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("A", 64), good + "0", "sha256:" + strings.Repeat("g", 64)} {
+		if KindOf(ValidatePlanHash(h)) != KindUsage {
+			t.Errorf("%q accepted", h)
+		}
+	}
+}

@@ -185,3 +185,19 @@ func IsLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// ValidatePlanHash checks a pack plan hash: sha256: and 64 lower-case hex
+// digits (SPEC §3.10).
+func ValidatePlanHash(h string) error {
+	if len(h) != 71 || !strings.HasPrefix(h, "sha256:") {
+		return E(KindUsage, fmt.Sprintf("plan hash %q is not sha256:<64 hex digits>", Printable(h, 80)),
+			"Copy the plan hash from the pack run, e.g. sha256:5f0c…7b6c (71 characters).")
+	}
+	for _, c := range h[7:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return E(KindUsage, fmt.Sprintf("plan hash %q is not sha256:<64 hex digits>", Printable(h, 80)),
+				"Use lower-case hexadecimal digits after sha256:.")
+		}
+	}
+	return nil
+}

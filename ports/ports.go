@@ -94,6 +94,9 @@ type BackendRequest struct {
 	Path   string // may carry a query
 	Header http.Header
 	Body   io.Reader // nil for none
+	// Credential, when set, is used instead of the session's token: a
+	// one-shot token (pack approval) that is neither renewed nor stored.
+	Credential *domain.Credential
 }
 
 // BackendResponse is the backend's answer. The caller closes Body.

@@ -34,7 +34,16 @@ func (a *Authenticated) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip sends req; owned says the caller made req for this call alone,
 // so its headers may be set in place instead of on a copy.
 func (a *Authenticated) roundTrip(req *http.Request, owned bool) (*http.Response, error) {
+	return a.roundTripWith(req, owned, nil)
+}
+
+// roundTripWith uses fixed instead of the session's token when it is set;
+// a fixed token is not renewed on a 401.
+func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *domain.Credential) (*http.Response, error) {
 	ctx := req.Context()
+	if fixed != nil {
+		return a.send(req, *fixed, owned)
+	}
 	cred, err := a.tokens.Credential(ctx)
 	if err != nil {
 		closeBody(req)

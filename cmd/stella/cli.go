@@ -27,6 +27,7 @@ type CLI struct {
 
 	Auth    AuthCmd    `cmd:"" help:"Sign in, sign out, and inspect or use the session."`
 	API     APICmd     `cmd:"" name:"api" help:"Call a StellaOps backend with the session's credentials."`
+	Pack    PackCmd    `cmd:"" help:"Work with Task Packs: approve a gate."`
 	Profile ProfileCmd `cmd:"" help:"List profiles and show effective settings."`
 	Version VersionCmd `cmd:"" help:"Print stella's version."`
 }

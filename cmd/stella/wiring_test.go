@@ -23,13 +23,14 @@ import (
 // root can choose: fx.ValidateApp checks it without running constructors.
 func TestEveryCommandGraphValidates(t *testing.T) {
 	targets := map[string]func() any{
-		"auth login":  func() any { return new(*app.Login) },
-		"auth logout": func() any { return new(*app.Logout) },
-		"auth status": func() any { return new(*app.Status) },
-		"auth whoami": func() any { return new(*app.Whoami) },
-		"auth token":  func() any { return new(*app.TokenManager) },
-		"auth header": func() any { return new(*app.TokenManager) },
-		"api":         func() any { return new(*app.API) },
+		"auth login":   func() any { return new(*app.Login) },
+		"auth logout":  func() any { return new(*app.Logout) },
+		"auth status":  func() any { return new(*app.Status) },
+		"auth whoami":  func() any { return new(*app.Whoami) },
+		"auth token":   func() any { return new(*app.TokenManager) },
+		"auth header":  func() any { return new(*app.TokenManager) },
+		"api":          func() any { return new(*app.API) },
+		"pack approve": func() any { return new(*app.PackApprove) },
 	}
 	for _, storage := range []domain.StorageKind{domain.StorageMemory, domain.StorageFile, domain.StorageAuto} {
 		s := domain.Settings{AuthorityURL: "https://authority.example.com", ClientID: "c", AuthMode: domain.AuthModeBearer,

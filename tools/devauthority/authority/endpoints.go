@@ -190,7 +190,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "invalid_scope", "scope not allowed for "+c.id)
 			return
 		}
-		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes}, nil, now, "", jkt)
+		approval, why := approvalParams(f)
+		if why != "" || (hasScope(scopes, "packs.approve") && (approval == nil || len(scopes) != 1)) {
+			fail(http.StatusBadRequest, "invalid_request", "packs.approve is requested alone, with pack_run_id, pack_gate_id and pack_plan_hash "+why)
+			return
+		}
+		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes, approval: approval}, nil, now, "", jkt)
 	case "password":
 		username, password := f.Get("username"), f.Get("password")
 		s.remember(password)
@@ -266,6 +271,27 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 		return
 	}
 	scopes := rt.family.grant.scopes
+	approval, why := approvalParams(f)
+	if why != "" {
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_request", why)
+		return
+	}
+	if approval != nil {
+		// A down-scoped refresh for one approval: a one-shot packs.approve
+		// token; the refresh token is neither rotated nor spent.
+		if f.Get("scope") != "packs.approve" || !hasScope(scopes, "packs.approve") {
+			s.tokens.mu.Unlock()
+			fail(http.StatusBadRequest, "invalid_scope", "an approval refresh asks for packs.approve alone, and the session must hold it")
+			return
+		}
+		fam := rt.family
+		s.tokens.mu.Unlock()
+		g := fam.grant
+		g.scopes, g.approval = []string{"packs.approve"}, approval
+		s.issueFull(w, g, nil, now, value, jkt, "")
+		return
+	}
 	if req := f.Get("scope"); req != "" {
 		narrowed, ok := s.scopes(req, scopes)
 		if !ok {
@@ -311,6 +337,9 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 	}
 	if g.user {
 		claims["name"] = operator.display
+	}
+	for k, v := range g.approval {
+		claims[k] = v
 	}
 	tokenType := "Bearer"
 	if jkt != "" {

@@ -82,7 +82,7 @@ type user struct {
 var (
 	clients = map[string]client{
 		"stella-cli": {id: "stella-cli", grants: []string{"authorization_code", "urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "password"},
-			scopes: []string{"openid", "profile", "offline_access", "packs.read", "packs.run"}},
+			scopes: []string{"openid", "profile", "offline_access", "packs.read", "packs.run", "packs.approve"}},
 		"stella-ci":     {id: "stella-ci", secret: "stella-ci-secret", grants: []string{"client_credentials"}, scopes: []string{"packs.read", "packs.run"}},
 		"pack-approver": {id: "pack-approver", secret: "pack-approver-secret", grants: []string{"client_credentials"}, scopes: []string{"packs.read", "packs.approve"}},
 	}
@@ -107,6 +107,7 @@ type Server struct {
 	tokens   *tokenStore
 	dpop     *dpopState
 	inter    *interactive
+	runs     *runs
 	stats    *stats
 	faults   faults
 	reqSeq   int
@@ -125,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), inter: newInteractive(), stats: newStats(),
+	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), inter: newInteractive(), runs: newRuns(), stats: newStats(),
 		received: map[string]bool{}}, nil
 }
 
@@ -211,6 +212,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /device", s.devicePage)
 	mux.HandleFunc("POST /device", s.deviceSubmit)
 	mux.HandleFunc("POST /admin/device", s.adminDevice)
+	mux.HandleFunc("POST /admin/runs", s.adminRuns)
+	mux.HandleFunc("POST /api/v1/packs/runs/{run}/gates/{gate}/approve", s.resource("packs.approve", s.approve2))
 	mux.HandleFunc("POST /revoke", s.revoke)
 	mux.HandleFunc("POST /introspect", s.introspect)
 	mux.HandleFunc("GET /userinfo", s.userinfo)

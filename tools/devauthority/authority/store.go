@@ -11,6 +11,7 @@ type grantRecord struct {
 	subject  string
 	scopes   []string
 	user     bool
+	approval map[string]string // pack_run_id, pack_gate_id, pack_plan_hash
 }
 
 // family groups the tokens descended from one sign-in, so that reuse of a
