@@ -92,7 +92,7 @@ func (u *PackApprove) approvalToken(ctx context.Context, req ports.TokenRequest)
 		if err != nil {
 			return domain.Credential{}, err
 		}
-		return domain.Credential{Access: g.Access, Constraint: domain.SenderConstraint{Mode: u.settings.AuthMode, JKT: b.jkt}, DPoPKey: b.key}, nil
+		return domain.Credential{Access: g.Access, Constraint: domain.SenderConstraint{Mode: u.settings.AuthMode, JKT: b.jkt, X5tS256: b.x5t}, DPoPKey: b.key}, nil
 	}
 	return u.tokens.DownScoped(ctx, req)
 }

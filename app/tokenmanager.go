@@ -26,6 +26,7 @@ type TokenManager struct {
 	locker    ports.SessionLocker
 	authority ports.Authority
 	prover    ports.Prover
+	cert      ports.ClientCertificate
 	clock     ports.Clock
 	log       *slog.Logger
 
@@ -35,8 +36,8 @@ type TokenManager struct {
 
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
-	authority ports.Authority, prover ports.Prover, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, clock: clock, log: log}
+	authority ports.Authority, prover ports.Prover, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, cert: cert, clock: clock, log: log}
 }
 
 // binding is the proof key of a session: made once at sign-in and kept with
@@ -44,15 +45,21 @@ func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.S
 type binding struct {
 	key domain.Secret
 	jkt string
+	x5t string // mTLS: the client certificate's thumbprint
 }
 
-// newBinding makes a key for a new session in DPoP mode; other modes need none.
+// newBinding makes a key for a new session in DPoP mode, or names the
+// client certificate in mTLS mode; bearer needs nothing.
 func (m *TokenManager) newBinding() (binding, error) {
-	if m.settings.AuthMode != domain.AuthModeDPoP {
-		return binding{}, nil
+	switch m.settings.AuthMode {
+	case domain.AuthModeDPoP:
+		key, jkt, err := m.prover.NewKey()
+		return binding{key: key, jkt: jkt}, err
+	case domain.AuthModeMTLS:
+		x5t, err := m.cert.Thumbprint()
+		return binding{x5t: x5t}, err
 	}
-	key, jkt, err := m.prover.NewKey()
-	return binding{key: key, jkt: jkt}, err
+	return binding{}, nil
 }
 
 var _ ports.TokenSource = (*TokenManager)(nil)
@@ -278,7 +285,7 @@ func newSession(s domain.Settings, grant string, g domain.Grant, now time.Time, 
 		Refresh:    g.Refresh,
 		IDToken:    g.IDToken,
 		Identity:   g.Identity,
-		Constraint: domain.SenderConstraint{Mode: s.AuthMode, JKT: b.jkt},
+		Constraint: domain.SenderConstraint{Mode: s.AuthMode, JKT: b.jkt, X5tS256: b.x5t},
 		DPoPKey:    b.key,
 		Created:    now,
 		Claims:     g.Claims,

@@ -22,7 +22,7 @@ func newTM(t *testing.T, s domain.Settings) *tmFixture {
 	t.Helper()
 	c := newClock()
 	f := &tmFixture{clock: c, store: newStore(), auth: &fakeAuthority{clock: c, ttl: time.Hour, rotate: true}, s: s}
-	f.tm = NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, c, discardLog())
+	f.tm = NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, c, discardLog())
 	return f
 }
 

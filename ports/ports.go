@@ -240,3 +240,9 @@ type Console interface {
 	// Done ends a progress line.
 	Done()
 }
+
+// ClientCertificate is the TLS client certificate of AuthMode mtls.
+type ClientCertificate interface {
+	// Thumbprint is its RFC 8705 x5t#S256; an error when none is configured.
+	Thumbprint() (string, error)
+}

@@ -3,12 +3,20 @@ package testscripts
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -67,6 +75,12 @@ func TestMain(m *testing.M) {
 }
 
 var realBinary string
+
+// harnessClient is how the test harness itself talks to the development
+// Authority: loopback only, trusting its self-signed -tls certificate, and
+// presenting no client certificate.
+var harnessClient = &http.Client{Timeout: 10 * time.Second,
+	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // commands are the programs scripts can exec besides testscript's own.
 var commands = map[string]func() int{"stella": recordingStella, "fakebrowser": fakeBrowser}
@@ -188,6 +202,7 @@ func params(dir string) testscript.Params {
 			"device":       cmdDevice,
 			"lastexit":     cmdLastExit,
 			"mix-headers":  cmdMixHeaders,
+			"gencert":      cmdGenCert,
 			"waitfor":      cmdWaitFor,
 			"same-session": cmdSameSession,
 			"flip-session": cmdFlipSession,
@@ -318,7 +333,7 @@ func adminCall(ts *testscript.TestScript, method, path, body string) []byte {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := harnessClient.Do(req)
 	ts.Check(err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -525,7 +540,8 @@ func rawCall(ts *testscript.TestScript, method, path string, h http.Header) int 
 	req, err := http.NewRequestWithContext(ctx, method, ts.Getenv("AUTHORITY")+path, nil)
 	ts.Check(err)
 	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
+	// A thief with the token but not the client certificate.
+	resp, err := harnessClient.Do(req)
 	ts.Check(err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
@@ -587,7 +603,7 @@ func cmdDevice(ts *testscript.TestScript, neg bool, args []string) {
 	for {
 		req, _ := http.NewRequest(http.MethodPost, ts.Getenv("AUTHORITY")+"/admin/device", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := harnessClient.Do(req)
 		ts.Check(err)
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusNoContent {
@@ -649,4 +665,23 @@ func cmdMixHeaders(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	out := line(args[0], "Authorization: ") + "\n" + line(args[1], "DPoP: ") + "\n"
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
+}
+
+// gencert NAME writes a self-signed client certificate and its key to
+// $WORK/NAME.crt and $WORK/NAME.key (PEM).
+func cmdGenCert(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: gencert NAME")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: args[0]},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	kb, err := x509.MarshalECPrivateKey(key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
 }

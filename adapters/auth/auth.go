@@ -37,6 +37,7 @@ type Authority struct {
 	log      *slog.Logger
 	prover   ports.Prover
 	nonces   ports.NonceMemory
+	cert     ports.ClientCertificate
 
 	mu       sync.Mutex
 	meta     *metadata
@@ -45,8 +46,9 @@ type Authority struct {
 }
 
 // New returns the adapter; it does no I/O (discovery happens on first use).
-func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, nonces ports.NonceMemory) *Authority {
-	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, nonces: nonces}
+func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, nonces ports.NonceMemory,
+	cert ports.ClientCertificate) *Authority {
+	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, nonces: nonces, cert: cert}
 }
 
 var _ ports.Authority = (*Authority)(nil)
@@ -65,6 +67,8 @@ type metadata struct {
 	DPoPAlgs                []string `json:"dpop_signing_alg_values_supported"`
 	CodeChallengeMethods    []string `json:"code_challenge_methods_supported"`
 	AuthorizationIssParamOK bool     `json:"authorization_response_iss_parameter_supported"`
+	// MTLSAliases are the endpoints to use with a client certificate (RFC 8705 §5).
+	MTLSAliases map[string]string `json:"mtls_endpoint_aliases"`
 }
 
 // clientFor is the client for one request: in DPoP mode every request it
@@ -158,6 +162,17 @@ func (a *Authority) discover(ctx context.Context) (*metadata, error) {
 		if _, err := domain.ValidateServerURL(name, ep); err != nil {
 			return nil, domain.Wrap(domain.KindProtocol, err, "the Authority advertises an unsafe "+name,
 				"Endpoints must be https (or loopback); check the Authority's configuration.")
+		}
+	}
+	if a.settings.AuthMode == domain.AuthModeMTLS {
+		for name, ep := range map[string]*string{"token_endpoint": &m.TokenEndpoint, "revocation_endpoint": &m.RevocationEndpoint,
+			"userinfo_endpoint": &m.UserinfoEndpoint} {
+			if alias := m.MTLSAliases[name]; alias != "" {
+				if _, err := domain.ValidateServerURL(name+" alias", alias); err != nil {
+					return nil, domain.Wrap(domain.KindProtocol, err, "the Authority advertises an unsafe mTLS "+name, "")
+				}
+				*ep = alias
+			}
 		}
 	}
 	a.meta = m

@@ -229,6 +229,23 @@ func (a *Authority) checkBinding(typ, raw string, claims map[string]any, isJWT b
 			return domain.E(domain.KindProtocol, "the access token is bound to another key (cnf.jkt does not match this session's DPoP key)",
 				"Nothing was stored. Check the Authority; sign in again.")
 		}
+	case domain.AuthModeMTLS:
+		// RFC 8705 §3: certificate-bound tokens keep the Bearer type.
+		if typ != domain.TokenTypeBearer {
+			return domain.E(domain.KindProtocol, fmt.Sprintf("the Authority issued a %q token to an mTLS client", domain.Printable(raw, 32)),
+				"Check the Authority's client configuration, or use AuthMode dpop.")
+		}
+		if !isJWT {
+			return nil
+		}
+		x5t, err := a.cert.Thumbprint()
+		if err != nil {
+			return err
+		}
+		if got := domain.ClaimCnf(claims, "x5t#S256"); got != x5t {
+			return domain.E(domain.KindProtocol, "the access token is not bound to this client certificate (cnf x5t#S256 does not match)",
+				"Nothing was stored. Check that the Authority binds tokens to client certificates (tls_client_certificate_bound_access_tokens).")
+		}
 	default:
 		if typ != domain.TokenTypeBearer {
 			// RFC 6749 §7.1: a client must not use a token type it does not

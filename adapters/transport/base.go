@@ -4,8 +4,10 @@
 package transport
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -70,6 +72,13 @@ func (b *Base) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (b *Base) newTransport() (http.RoundTripper, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if b.settings.AuthMode == domain.AuthModeMTLS {
+		pair, err := b.keyPair()
+		if err != nil {
+			return nil, err
+		}
+		tlsConf.Certificates = []tls.Certificate{pair}
+	}
 	if f := b.settings.CABundleFile; f != "" {
 		pool, err := loadCABundle(f)
 		if err != nil {
@@ -90,6 +99,33 @@ func (b *Base) newTransport() (http.RoundTripper, error) {
 		ForceAttemptHTTP2:     true,
 	}, nil
 }
+
+// keyPair loads the mTLS client certificate and key.
+func (b *Base) keyPair() (tls.Certificate, error) {
+	s := b.settings
+	if s.ClientCertFile == "" || s.ClientKeyFile == "" {
+		return tls.Certificate{}, domain.E(domain.KindUsage, "AuthMode mtls needs a client certificate and key",
+			"Set ClientCertificateFile and ClientKeyFile in the profile, or STELLA_CLIENT_CERT and STELLA_CLIENT_KEY.")
+	}
+	pair, err := tls.LoadX509KeyPair(s.ClientCertFile, s.ClientKeyFile)
+	if err != nil {
+		return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+" and key "+s.ClientKeyFile,
+			"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a matching PEM certificate and private key.")
+	}
+	return pair, nil
+}
+
+// Thumbprint is the client certificate's RFC 8705 x5t#S256.
+func (b *Base) Thumbprint() (string, error) {
+	pair, err := b.keyPair()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(pair.Certificate[0])
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+var _ ports.ClientCertificate = (*Base)(nil)
 
 // loadCABundle adds the bundle's certificates to the system roots: extra
 // CAs extend trust for a private Authority, they do not replace it.

@@ -10,7 +10,9 @@ import (
 // and the authenticated backend client.
 var Module = fx.Module("transport",
 	fx.Provide(
-		fx.Annotate(NewBase, fx.As(new(ports.HTTPBase))),
+		NewBase,
+		func(b *Base) ports.HTTPBase { return b },
+		func(b *Base) ports.ClientCertificate { return b },
 		NewAuthenticated,
 		fx.Annotate(NewBackend, fx.As(new(ports.Backend))),
 	),

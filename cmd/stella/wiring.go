@@ -25,12 +25,6 @@ import (
 
 // modules is the composition root: the one place adapters are chosen.
 func modules(s domain.Settings) ([]fx.Option, error) {
-	if s.AuthMode == domain.AuthModeMTLS {
-		// No silent fallback: a user who asked for a binding must not get
-		// a bearer token instead.
-		return nil, domain.E(domain.KindUsage, "AuthMode mtls is not available in this build",
-			"Use --auth-mode dpop (the default) or bearer until mTLS support lands.")
-	}
 	store, err := storeModule(s)
 	if err != nil {
 		return nil, err

@@ -20,22 +20,27 @@ const maxForm = 64 << 10
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	base := s.URL()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                s.advertisedIssuer(),
-		"authorization_endpoint":                base + "/authorize",
-		"token_endpoint":                        base + "/token",
-		"jwks_uri":                              base + "/jwks",
-		"userinfo_endpoint":                     base + "/userinfo",
-		"revocation_endpoint":                   base + "/revoke",
-		"introspection_endpoint":                base + "/introspect",
-		"device_authorization_endpoint":         base + "/device_authorization",
-		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"},
-		"response_types_supported":              []string{"code"},
-		"scopes_supported":                      []string{"openid", "profile", "offline_access", "packs.read", "packs.run", "packs.approve"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": append(s.cfg.ClientAuthMethods, "none"),
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"dpop_signing_alg_values_supported":     []string{"ES256"},
-		"subject_types_supported":               []string{"public"},
+		"issuer":                                     s.advertisedIssuer(),
+		"authorization_endpoint":                     base + "/authorize",
+		"token_endpoint":                             base + "/token",
+		"jwks_uri":                                   base + "/jwks",
+		"userinfo_endpoint":                          base + "/userinfo",
+		"revocation_endpoint":                        base + "/revoke",
+		"introspection_endpoint":                     base + "/introspect",
+		"device_authorization_endpoint":              base + "/device_authorization",
+		"grant_types_supported":                      []string{"authorization_code", "client_credentials", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"},
+		"response_types_supported":                   []string{"code"},
+		"scopes_supported":                           []string{"openid", "profile", "offline_access", "packs.read", "packs.run", "packs.approve"},
+		"code_challenge_methods_supported":           []string{"S256"},
+		"token_endpoint_auth_methods_supported":      append(s.cfg.ClientAuthMethods, "none"),
+		"id_token_signing_alg_values_supported":      []string{"RS256"},
+		"dpop_signing_alg_values_supported":          []string{"ES256"},
+		"subject_types_supported":                    []string{"public"},
+		"tls_client_certificate_bound_access_tokens": s.cfg.TLS,
+		// The whole server is TLS here; real deployments often serve mTLS on
+		// other hosts, which is what the aliases are for (RFC 8705 §5).
+		"mtls_endpoint_aliases": map[string]string{"token_endpoint": base + "/token", "revocation_endpoint": base + "/revoke",
+			"userinfo_endpoint": base + "/userinfo"},
 	})
 }
 
@@ -163,6 +168,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	// The proof is checked before the grant: a refused proof must never
 	// spend a rotating refresh token.
+	x5t := clientThumbprint(r)
 	jkt := ""
 	if proofs := r.Header.Values("DPoP"); len(proofs) > 0 {
 		if len(proofs) > 1 {
@@ -195,7 +201,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "invalid_request", "packs.approve is requested alone, with pack_run_id, pack_gate_id and pack_plan_hash "+why)
 			return
 		}
-		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes, approval: approval}, nil, now, "", jkt)
+		s.issue(w, grantRecord{clientID: c.id, subject: c.id, scopes: scopes, approval: approval, x5t: x5t}, nil, now, "", jkt)
 	case "password":
 		username, password := f.Get("username"), f.Get("password")
 		s.remember(password)
@@ -208,13 +214,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "invalid_scope", "scope not allowed for "+c.id)
 			return
 		}
-		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: scopes, user: true}}
+		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: scopes, user: true, x5t: x5t}}
 		if c.secret == "" {
 			fam.jkt = jkt // RFC 9449 §5: a public client's refresh tokens are bound to its key
 		}
 		s.issue(w, fam.grant, fam, now, "", jkt)
 	case "refresh_token":
-		s.refresh(w, f, c, now, jkt, fail)
+		s.refresh(w, f, c, now, jkt, x5t, fail)
 	case "authorization_code":
 		s.codeGrant(w, f, c, now, jkt, fail)
 	case deviceGrant:
@@ -240,7 +246,7 @@ func (s *Server) scopes(requested string, allowed []string) ([]string, bool) {
 	return out, true
 }
 
-func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt string, fail func(int, string, string)) {
+func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt, x5t string, fail func(int, string, string)) {
 	value := f.Get("refresh_token")
 	s.remember(value)
 	s.tokens.mu.Lock()
@@ -257,6 +263,10 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 	case !now.Before(rt.expires):
 		s.tokens.mu.Unlock()
 		fail(http.StatusBadRequest, "invalid_grant", "refresh token expired")
+		return
+	case rt.family.grant.x5t != "" && rt.family.grant.x5t != x5t:
+		s.tokens.mu.Unlock()
+		fail(http.StatusBadRequest, "invalid_grant", "the refresh token is bound to another client certificate")
 		return
 	case rt.family.jkt != "" && rt.family.jkt != jkt:
 		s.tokens.mu.Unlock()
@@ -340,6 +350,9 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 	}
 	for k, v := range g.approval {
 		claims[k] = v
+	}
+	if g.x5t != "" {
+		claims["cnf"] = map[string]string{"x5t#S256": g.x5t}
 	}
 	tokenType := "Bearer"
 	if jkt != "" {

@@ -61,6 +61,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string,
 	}
 	cnf, _ := claims["cnf"].(map[string]any)
 	bound, _ := cnf["jkt"].(string)
+	// RFC 8705 §3: a certificate-bound token only with that certificate.
+	if x5t, _ := cnf["x5t#S256"].(string); x5t != "" && clientThumbprint(r) != x5t {
+		return deny(http.StatusUnauthorized, "invalid_token", "this token is bound to a client certificate the request did not present", nil)
+	}
 	switch {
 	case bound != "" && !dpopScheme:
 		// RFC 9449 §7.1: a DPoP-bound token presented as a bearer token is

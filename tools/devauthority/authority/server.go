@@ -9,6 +9,7 @@ package authority
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -32,6 +33,8 @@ type Config struct {
 	AutoApprove       bool          // approve browser and device sign-ins without a person
 	DeviceInterval    time.Duration // RFC 8628 polling interval
 	DeviceTTL         time.Duration // device code lifetime
+	TLS               bool          // serve https with a self-signed certificate, binding tokens to client certificates (RFC 8705)
+	TLSCertOut        string        // where to write the server certificate (PEM) for clients to trust
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -64,6 +67,8 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.AutoApprove, "auto-approve", c.AutoApprove, "approve browser and device sign-ins without showing the consent page")
 	fs.DurationVar(&c.DeviceInterval, "device-interval", c.DeviceInterval, "device flow polling interval (whole seconds on the wire)")
 	fs.DurationVar(&c.DeviceTTL, "device-ttl", c.DeviceTTL, "device code lifetime")
+	fs.BoolVar(&c.TLS, "tls", c.TLS, "serve https with a self-signed certificate and bind tokens to client certificates (mTLS, RFC 8705)")
+	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
 }
 
 // client is a registered OAuth client.
@@ -107,6 +112,7 @@ type Server struct {
 	tokens   *tokenStore
 	dpop     *dpopState
 	inter    *interactive
+	certPEM  []byte
 	runs     *runs
 	stats    *stats
 	faults   faults
@@ -144,9 +150,18 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	scheme := "http"
+	if s.cfg.TLS {
+		conf, err := s.serverTLS()
+		if err != nil {
+			_ = ln.Close()
+			return "", err
+		}
+		ln, scheme = tls.NewListener(ln, conf), "https"
+	}
 	s.mu.Lock()
 	s.ln = ln
-	s.issuer = "http://" + ln.Addr().String()
+	s.issuer = scheme + "://" + ln.Addr().String()
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.mu.Unlock()
 	go func() { _ = s.srv.Serve(ln) }()

@@ -12,6 +12,7 @@ type grantRecord struct {
 	scopes   []string
 	user     bool
 	approval map[string]string // pack_run_id, pack_gate_id, pack_plan_hash
+	x5t      string            // RFC 8705 certificate binding
 }
 
 // family groups the tokens descended from one sign-in, so that reuse of a
