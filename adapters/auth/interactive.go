@@ -110,7 +110,7 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 		VerificationURI: da.VerificationURI, VerificationURIComplete: da.VerificationURIComplete,
 		Interval: time.Duration(da.Interval) * time.Second}
 	if !da.Expiry.IsZero() {
-		out.ExpiresIn = da.Expiry.Sub(time.Now())
+		out.ExpiresIn = time.Until(da.Expiry)
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return ports.DeviceAuthorization{}, malformed("the device authorization answer lacks a code or URI")

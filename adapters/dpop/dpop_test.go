@@ -60,9 +60,11 @@ func TestThumbprintIsRFC7638(t *testing.T) {
 	}
 	pub := jwk.Key.(*ecdsa.PrivateKey).PublicKey
 	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-	x, y := make([]byte, 32), make([]byte, 32)
-	pub.X.FillBytes(x)
-	pub.Y.FillBytes(y)
+	raw, err := pub.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := raw[1:33], raw[33:65]
 	sum := sha256.Sum256([]byte(fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, b64(x), b64(y))))
 	if jkt != b64(sum[:]) {
 		t.Fatalf("jkt %s, RFC 7638 gives %s", jkt, b64(sum[:]))
