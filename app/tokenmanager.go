@@ -222,6 +222,12 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 		if err != nil {
 			return domain.Session{}, m.renewFailed(ctx, *stored, err, now)
 		}
+		// OIDC Core §12.2: a refreshed ID token names the same subject; a
+		// different one is another identity, never silently adopted.
+		if !g.IDToken.IsZero() && stored.Identity.Subject != "" && g.Identity.Subject != stored.Identity.Subject {
+			return domain.Session{}, domain.E(domain.KindProtocol, "the refreshed ID token names another subject than the session's",
+				"Nothing was stored. Sign in again with `"+LoginCommand(m.settings)+" --force`.")
+		}
 		return stored.WithGrant(g), nil
 	case m.settings.HasClientSecret() && (stored == nil || stored.Grant == domain.GrantClientCredentials):
 		m.log.Debug("requesting a client-credentials token", "client", m.settings.ClientID, "scopes", req.Scopes.String())

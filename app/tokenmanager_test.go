@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 type tmFixture struct {
@@ -264,4 +265,28 @@ func TestModeSwitchNeedsNewSignIn(t *testing.T) {
 	if domain.KindOf(err) != domain.KindLoginRequired {
 		t.Fatalf("err = %v, want login required", err)
 	}
+}
+
+// OIDC Core §12.2: a refresh whose ID token names another subject is a
+// protocol violation and changes nothing.
+func TestRefreshedIDTokenMustKeepTheSubject(t *testing.T) {
+	f := newTM(t, testSettings())
+	now := f.clock.Now()
+	f.store.sessions[f.s.SessionKey()] = userSession(f.s, now.Add(-time.Hour), now.Add(-time.Second))
+	f.tm.authority = subjectSwapper{f.auth}
+	_, err := f.tm.Credential(context.Background())
+	if domain.KindOf(err) != domain.KindProtocol {
+		t.Fatalf("err = %v", err)
+	}
+	if got := f.store.sessions[f.s.SessionKey()].Access.Value.Reveal(); got != "at-old" {
+		t.Fatalf("session changed to %s", got)
+	}
+}
+
+type subjectSwapper struct{ *fakeAuthority }
+
+func (s subjectSwapper) Refresh(ctx context.Context, req ports.TokenRequest, rt domain.Secret) (domain.Grant, error) {
+	g, err := s.fakeAuthority.Refresh(ctx, req, rt)
+	g.IDToken, g.Identity = domain.NewSecret("id"), domain.Identity{Subject: "mallory"}
+	return g, err
 }
