@@ -25,11 +25,12 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Auth    AuthCmd    `cmd:"" help:"Sign in, sign out, and inspect or use the session."`
-	API     APICmd     `cmd:"" name:"api" help:"Call a StellaOps backend with the session's credentials."`
-	Pack    PackCmd    `cmd:"" help:"Work with Task Packs: approve a gate."`
-	Profile ProfileCmd `cmd:"" help:"List profiles and show effective settings."`
-	Version VersionCmd `cmd:"" help:"Print stella's version."`
+	Auth       AuthCmd       `cmd:"" help:"Sign in, sign out, and inspect or use the session."`
+	API        APICmd        `cmd:"" name:"api" help:"Call a StellaOps backend with the session's credentials."`
+	Pack       PackCmd       `cmd:"" help:"Work with Task Packs: approve a gate."`
+	Profile    ProfileCmd    `cmd:"" help:"List profiles and show effective settings."`
+	Version    VersionCmd    `cmd:"" help:"Print stella's version."`
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh, fish)."`
 }
 
 // AuthCmd groups the authentication commands.
