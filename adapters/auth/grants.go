@@ -316,6 +316,10 @@ func (a *Authority) verifyIDToken(ctx context.Context, m *metadata, raw, nonce s
 	if domain.ClaimString(claims, "sub") == "" {
 		return nil, domain.E(domain.KindProtocol, "the ID token has no subject", "Nothing was stored. Check the Authority.")
 	}
+	// OIDC Core §2: iat is required; go-oidc does not insist on it.
+	if idt.IssuedAt.IsZero() {
+		return nil, domain.E(domain.KindProtocol, "the ID token has no issue time (iat)", "Nothing was stored. Check the Authority.")
+	}
 	return claims, nil
 }
 

@@ -45,7 +45,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &s.key.PublicKey, KeyID: s.kid, Algorithm: "RS256", Use: "sig"}}})
+	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: s.jwksKeys()})
 }
 
 // form parses an application/x-www-form-urlencoded body strictly.
@@ -315,6 +315,7 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 		rt.used = true
 	}
 	fam := rt.family
+	fam.refreshed = true
 	s.tokens.mu.Unlock()
 	g := fam.grant
 	g.scopes = scopes
@@ -379,7 +380,7 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		if nonce != "" {
 			idc["nonce"] = nonce
 		}
-		idt, err := s.sign(idc, "JWT")
+		idt, err := s.idToken(idc, fam != nil && fam.refreshed)
 		if err != nil {
 			oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
 			return
@@ -483,6 +484,9 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := map[string]any{"sub": claims["sub"], "tenant": operator.tenant}
+	if s.cfg.IDTokenFault == "userinfo-sub" {
+		info["sub"] = "mallory"
+	}
 	if claims["sub"] == operator.name {
 		info["name"], info["email"] = operator.display, operator.email
 	}

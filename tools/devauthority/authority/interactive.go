@@ -186,7 +186,11 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req authRequest
 	s.inter.codes[code] = &authCode{req: req, expires: time.Now().Add(time.Minute)}
 	s.inter.mu.Unlock()
 	s.tokens.addOther(code)
-	v := url.Values{"code": {code}, "state": {req.state}, "iss": {s.advertisedIssuer()}}
+	iss := s.advertisedIssuer()
+	if s.cfg.IDTokenFault == "authz-iss" {
+		iss = "https://impostor.example.com"
+	}
+	v := url.Values{"code": {code}, "state": {req.state}, "iss": {iss}}
 	http.Redirect(w, r, req.redirectURI+"?"+v.Encode(), http.StatusFound)
 }
 

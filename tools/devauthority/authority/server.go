@@ -35,6 +35,7 @@ type Config struct {
 	DeviceTTL         time.Duration // device code lifetime
 	TLS               bool          // serve https with a self-signed certificate, binding tokens to client certificates (RFC 8705)
 	TLSCertOut        string        // where to write the server certificate (PEM) for clients to trust
+	IDTokenFault      string        // one of idTokenFaults: lie in one precise way, for relying-party tests
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -69,6 +70,7 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.DeviceTTL, "device-ttl", c.DeviceTTL, "device code lifetime")
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "serve https with a self-signed certificate and bind tokens to client certificates (mTLS, RFC 8705)")
 	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
+	fs.StringVar(&c.IDTokenFault, "id-token-fault", c.IDTokenFault, "make ID tokens (or iss, userinfo) wrong in one way, for relying-party tests")
 }
 
 // client is a registered OAuth client.
@@ -113,6 +115,7 @@ type Server struct {
 	dpop     *dpopState
 	inter    *interactive
 	certPEM  []byte
+	rot      *rotatedKey
 	runs     *runs
 	stats    *stats
 	faults   faults
@@ -124,6 +127,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.TokenTTL <= 0 || cfg.RefreshTTL <= 0 {
 		return nil, errors.New("token and refresh lifetimes must be positive")
+	}
+	if _, ok := idTokenFaults[cfg.IDTokenFault]; cfg.IDTokenFault != "" && !ok {
+		return nil, errors.New("unknown -id-token-fault " + cfg.IDTokenFault)
 	}
 	if len(cfg.ClientAuthMethods) == 0 {
 		cfg.ClientAuthMethods = DefaultConfig().ClientAuthMethods

@@ -18,10 +18,11 @@ type grantRecord struct {
 // family groups the tokens descended from one sign-in, so that reuse of a
 // rotated refresh token can revoke all of them (OAuth 2.1 §6.1).
 type family struct {
-	id      string
-	grant   grantRecord
-	jkt     string // the DPoP key a public client's refresh tokens are bound to
-	revoked bool
+	id        string
+	grant     grantRecord
+	jkt       string // the DPoP key a public client's refresh tokens are bound to
+	revoked   bool
+	refreshed bool // at least one refresh happened (for the refresh-sub fault)
 }
 
 type refreshToken struct {
