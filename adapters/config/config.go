@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +45,21 @@ type Input struct {
 // Warning is something the user should know but that does not stop stella.
 type Warning struct{ Message string }
 
-var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validProfileName allows [A-Za-z0-9][A-Za-z0-9._-]{0,63}: no separator and
+// no "..", so a name can never leave the profiles directory. (A loop, not a
+// regexp: compiling one at start-up costs every invocation.)
+func validProfileName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for i, c := range n {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			return false
+		}
+	}
+	return !strings.Contains(n, "..")
+}
 
 // setting describes one configurable value and where it may come from.
 type setting struct {
@@ -166,7 +179,7 @@ func (l *loader) load() (domain.Settings, error) {
 
 	var layers []*fileLayer // highest precedence first: profile, config.yaml
 	if s.Profile != "" {
-		if !profileName.MatchString(s.Profile) {
+		if !validProfileName(s.Profile) {
 			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile name %q is not valid", domain.Printable(s.Profile, 80)),
 				"Profile names use letters, digits, '.', '_' and '-' only, and name a file in "+filepath.Join(s.ConfigDir, "profiles")+".")
 		}
@@ -461,7 +474,7 @@ func ListProfiles(configDir string) ([]ProfileSummary, error) {
 	var out []ProfileSummary
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".yaml")
-		if !ok || e.IsDir() || !profileName.MatchString(name) {
+		if !ok || e.IsDir() || !validProfileName(name) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())

@@ -168,12 +168,15 @@ func descSuffix(d string) string {
 	return " (" + d + ")"
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTmpl is parsed on first use, not at start-up of every command.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} — stella</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}
 h1{color:{{if .OK}}#1a7f37{{else}}#cf222e{{end}}}</style></head>
 <body><h1 id="result">{{.Title}}</h1><p>{{.Message}}</p></body></html>
 `))
+})
 
 func page(w http.ResponseWriter, status int, title, msg string, ok bool) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -181,7 +184,7 @@ func page(w http.ResponseWriter, status int, title, msg string, ok bool) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct {
+	_ = pageTmpl().Execute(w, struct {
 		Title, Message string
 		OK             bool
 	}{title, msg, ok})
