@@ -228,7 +228,7 @@ type loginDoc struct {
 }
 
 func printLogin(rt *Runtime, s domain.Settings, res app.LoginOutput) error {
-	now := time.Now()
+	now := rt.now()
 	st := app.SessionStatus{
 		Key: res.Session.Key, Identity: res.Session.Identity, Grant: res.Session.Grant, Scopes: res.Session.Access.Scopes,
 		TokenType: res.Session.Access.Type, Expiry: res.Session.Access.Expiry,

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"go.uber.org/fx"
@@ -135,6 +136,14 @@ type Runtime struct {
 	settings *domain.Settings
 	log      *slog.Logger
 	extra    []fx.Option
+	clock    func() time.Time // for output in words; tests fix it
+}
+
+func (rt *Runtime) now() time.Time {
+	if rt.clock != nil {
+		return rt.clock()
+	}
+	return time.Now()
 }
 
 // Settings resolves the configuration once per invocation.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden JSON files")
+
+// The --json documents are a machine contract (docs/json.md): these golden
+// files pin their field names and shapes, so a change is a visible diff.
+func TestJSONDocumentsGolden(t *testing.T) {
+	expiry := time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
+	key := domain.SessionKey{Profile: "default", Issuer: "https://authority.example.com", ClientID: "stella-cli"}
+	store := ports.StoreInfo{Kind: domain.StorageFile, Label: "encrypted file", Location: "/home/op/.stellaops/tokens", Reason: "TokenStorage: file"}
+	st := app.SessionStatus{Key: key, Identity: domain.Identity{Subject: "operator", Name: "Olivia Operator", Tenant: "acme"},
+		Grant: domain.GrantAuthorizationCode, Scopes: domain.Scopes{"openid", "packs.read"}, TokenType: "DPoP", Expiry: expiry,
+		ExpiryWords: "expires in 59 min", HasRefresh: true, Usable: true,
+		Constraint: domain.SenderConstraint{Mode: domain.AuthModeDPoP, JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}
+	cases := map[string]func(rt *Runtime) error{
+		"version": func(rt *Runtime) error {
+			rt.build = domain.BuildInfo{Version: "1.2.3", Commit: "abc1234", GOOS: "linux", GOARCH: "amd64"}
+			return (&VersionCmd{}).Run(rt)
+		},
+		"status": func(rt *Runtime) error {
+			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{st}}, nil)
+		},
+		"login": func(rt *Runtime) error {
+			s := domain.Session{Key: key, Grant: st.Grant, Identity: st.Identity, Constraint: st.Constraint, Refresh: domain.NewSecret("r"),
+				Access: domain.Token{Type: "DPoP", Expiry: expiry, Scopes: st.Scopes}}
+			return printLogin(rt, domain.Settings{}, app.LoginOutput{Session: s, Store: store, Flow: app.FlowBrowser})
+		},
+		"logout": func(rt *Runtime) error {
+			return printLogout(rt, app.LogoutOutput{Results: []app.LogoutResult{{Key: key, Revoked: []string{"refresh_token", "access_token"}}}})
+		},
+		"whoami": func(rt *Runtime) error {
+			return printWhoami(rt, app.WhoamiOutput{Identity: st.Identity, ClientID: "stella-cli", Scopes: st.Scopes,
+				Audience: []string{"https://task-runner.example.com"}, IssuedAt: expiry.Add(-time.Hour), Expiry: expiry,
+				Constraint: st.Constraint, Source: "userinfo", Claims: map[string]any{"sub": "operator", "cnf": map[string]any{"jkt": st.Constraint.JKT}},
+				UserInfo: map[string]any{"sub": "operator", "name": "Olivia Operator"}})
+		},
+		"error": func(rt *Runtime) error {
+			report(rt.io, true, domain.E(domain.KindForbidden, "GET /api/v1/jobs: 403 Forbidden — missing scope packs.read", "Add packs.read to --scope."))
+			return nil
+		},
+	}
+	for name, run := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			rt := &Runtime{io: term.IO{Out: &out, Err: &bytes.Buffer{}}, globals: Globals{JSON: true},
+				clock: func() time.Time { return expiry.Add(-59*time.Minute - 30*time.Second) }}
+			if err := run(rt); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "golden", name+".json")
+			if *update {
+				_ = os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("no golden file %s; run go test ./cmd/stella -run Golden -update", path)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("%s changed:\n got %s\nwant %s", name, out.Bytes(), want)
+			}
+		})
+	}
+}
