@@ -21,5 +21,6 @@ var Module = fx.Module("app",
 		NewWhoami,
 		NewAPI,
 		NewPackApprove,
+		NewStream,
 	),
 )

@@ -246,3 +246,25 @@ type ClientCertificate interface {
 	// Thumbprint is its RFC 8705 x5t#S256; an error when none is configured.
 	Thumbprint() (string, error)
 }
+
+// Stream is an open backend message stream (a WebSocket).
+type Stream interface {
+	// Read returns the next message; io.EOF when the server closed normally.
+	Read(ctx context.Context) ([]byte, error)
+	Close() error
+}
+
+// Streamer opens streams relative to BackendUrl.
+type Streamer interface {
+	Open(ctx context.Context, path string, header http.Header) (Stream, error)
+}
+
+// StreamRefused is a refused WebSocket upgrade: the caller maps the
+// answer like any other backend error.
+type StreamRefused struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (e *StreamRefused) Error() string { return "stream refused: " + http.StatusText(e.Status) }

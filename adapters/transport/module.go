@@ -15,5 +15,6 @@ var Module = fx.Module("transport",
 		func(b *Base) ports.ClientCertificate { return b },
 		NewAuthenticated,
 		fx.Annotate(NewBackend, fx.As(new(ports.Backend))),
+		fx.Annotate(NewStreams, fx.As(new(ports.Streamer))),
 	),
 )

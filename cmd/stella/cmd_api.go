@@ -20,6 +20,7 @@ type APICmd struct {
 	Args    []string `arg:"" name:"path" help:"[METHOD] PATH: path relative to the backend URL, optionally preceded by the method."`
 	Data    string   `short:"d" help:"Request body: TEXT, @FILE, or - for stdin." placeholder:"DATA"`
 	Headers []string `short:"H" name:"header" help:"Extra request header 'Name: value' (repeatable)." placeholder:"'K: V'"`
+	WS      bool     `name:"ws" help:"Open a WebSocket stream at PATH and print each message as a line."`
 }
 
 // Help is shown by `stella api --help`.
@@ -32,7 +33,8 @@ problem details with what to do next, exiting with the mapped code.
 Examples:
   stella api GET /api/v1/jobs
   stella api -X POST /api/v1/jobs --data '{"pack":"nightly-scan"}'
-  stella api POST /api/v1/jobs --data @job.json -H 'Content-Type: application/json'`
+  stella api POST /api/v1/jobs --data @job.json -H 'Content-Type: application/json'
+  stella api --ws /api/v1/jobs/job-1001/events       # a stream, one message per line`
 }
 
 // Run performs the call.
@@ -40,6 +42,16 @@ func (c *APICmd) Run(rt *Runtime) error {
 	method, path, err := c.target()
 	if err != nil {
 		return err
+	}
+	if c.WS {
+		if c.Data != "" || len(c.Headers) > 0 || method != http.MethodGet {
+			return domain.E(domain.KindUsage, "--ws takes only a PATH", "Example: stella api --ws /api/v1/jobs/job-1001/events")
+		}
+		var uc *app.Stream
+		if err := rt.Populate(&uc); err != nil {
+			return err
+		}
+		return uc.Do(rt.ctx, path, rt.Out())
 	}
 	body, err := c.body(rt)
 	if err != nil {

@@ -60,7 +60,8 @@ type faults struct {
 	BackendErrors      int    `json:"backendErrors"`
 	BackendErrorStatus int    `json:"backendErrorStatus"`
 	Latency            string `json:"latency"`
-	SlowDown           int    `json:"slowDown"` // the next N device polls answer slow_down
+	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
+	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 }
 
 func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
@@ -97,6 +98,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 		s.faults.Latency = f.Latency
 	}
 	s.faults.SlowDown += f.SlowDown
+	s.faults.StreamForbidden += f.StreamForbidden
 	cur := s.faults
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, cur)
@@ -163,5 +165,15 @@ func (s *Server) takeSlowDown() bool {
 		return false
 	}
 	s.faults.SlowDown--
+	return true
+}
+
+func (s *Server) takeStreamForbidden() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.StreamForbidden == 0 {
+		return false
+	}
+	s.faults.StreamForbidden--
 	return true
 }

@@ -116,6 +116,7 @@ type Server struct {
 	inter    *interactive
 	certPEM  []byte
 	rot      *rotatedKey
+	ws       *wsTokens
 	runs     *runs
 	stats    *stats
 	faults   faults
@@ -138,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), inter: newInteractive(), runs: newRuns(), stats: newStats(),
+	return &Server{cfg: cfg, key: key, kid: randomString(8), tokens: newTokenStore(), dpop: newDPoPState(), inter: newInteractive(), runs: newRuns(), ws: newWSTokens(), stats: newStats(),
 		received: map[string]bool{}}, nil
 }
 
@@ -234,6 +235,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /device", s.deviceSubmit)
 	mux.HandleFunc("POST /admin/device", s.adminDevice)
 	mux.HandleFunc("POST /admin/runs", s.adminRuns)
+	mux.HandleFunc("POST /api/v1/ws-token", s.resource("", s.wsToken))
+	mux.HandleFunc("GET /api/v1/jobs/{id}/events", s.jobEvents)
 	mux.HandleFunc("POST /api/v1/packs/runs/{run}/gates/{gate}/approve", s.resource("packs.approve", s.approve2))
 	mux.HandleFunc("POST /revoke", s.revoke)
 	mux.HandleFunc("POST /introspect", s.introspect)

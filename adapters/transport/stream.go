@@ -1,0 +1,89 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// maxMessage bounds one stream message.
+const maxMessage = 1 << 20
+
+// Streams opens WebSocket streams to the backend (github.com/coder/websocket)
+// over the base transport: same proxies, CAs and client certificate.
+type Streams struct {
+	settings  domain.Settings
+	base      ports.HTTPBase
+	userAgent string
+}
+
+// NewStreams returns the streamer; it does no I/O.
+func NewStreams(s domain.Settings, base ports.HTTPBase, build domain.BuildInfo) *Streams {
+	return &Streams{settings: s, base: base, userAgent: build.UserAgent()}
+}
+
+var _ ports.Streamer = (*Streams)(nil)
+
+// Open dials path relative to BackendUrl, ws:// or wss:// as the backend's
+// scheme says. A refused upgrade is a *ports.StreamRefused.
+func (s *Streams) Open(ctx context.Context, path string, header http.Header) (ports.Stream, error) {
+	base, err := domain.ValidateServerURL("backend URL", s.settings.BackendURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(path, "://") || !strings.HasPrefix(path, "/") {
+		return nil, domain.E(domain.KindUsage, "\""+domain.Printable(path, 100)+"\" is not a path", "Give a path such as /api/v1/jobs/job-1001/events.")
+	}
+	u := *base
+	u.Scheme = map[string]string{"https": "wss", "http": "ws"}[base.Scheme]
+	rel, err := url.Parse(path)
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUsage, err, "bad stream path", "")
+	}
+	u.Path, u.RawQuery = strings.TrimSuffix(base.Path, "/")+rel.Path, rel.RawQuery
+	h := header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("User-Agent", s.userAgent)
+	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: s.base, Timeout: s.settings.RequestTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		HTTPHeader: h,
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			var body []byte
+			if resp.Body != nil {
+				body, _ = io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+			}
+			return nil, &ports.StreamRefused{Status: resp.StatusCode, Header: resp.Header, Body: body}
+		}
+		return nil, domain.ClassifyNetError(err, "the backend", u.Host)
+	}
+	conn.SetReadLimit(maxMessage)
+	return &stream{conn: conn}, nil
+}
+
+type stream struct{ conn *websocket.Conn }
+
+func (s *stream) Read(ctx context.Context) ([]byte, error) {
+	_, msg, err := s.conn.Read(ctx)
+	if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+		return nil, io.EOF
+	}
+	if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+		return nil, domain.Wrap(domain.KindUnreachable, err, "the stream broke", "Run the command again to reconnect.")
+	}
+	return msg, err
+}
+
+func (s *stream) Close() error { return s.conn.Close(websocket.StatusNormalClosure, "stella is done") }

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// streamLead is how long a token must stay valid before a stream opens:
+// streams outlive requests, and the token is checked at the upgrade only.
+const streamLead = 5 * time.Minute
+
+// Stream prints a backend WebSocket stream line by line (SPEC §3.6).
+type Stream struct {
+	settings domain.Settings
+	tokens   *TokenManager
+	backend  ports.Backend
+	streamer ports.Streamer
+	prover   ports.Prover
+}
+
+// NewStream builds the use case; it does no I/O.
+func NewStream(s domain.Settings, tokens *TokenManager, backend ports.Backend, streamer ports.Streamer, prover ports.Prover) *Stream {
+	return &Stream{settings: s, tokens: tokens, backend: backend, streamer: streamer, prover: prover}
+}
+
+// Do opens path and copies each message, as one line, to out until the
+// server closes the stream (nil) or ctx ends.
+func (u *Stream) Do(ctx context.Context, path string, out io.Writer) error {
+	if err := u.settings.RequireBackend(); err != nil {
+		return err
+	}
+	// Refresh first when the token would expire within 5 minutes.
+	cred, err := u.tokens.CredentialFor(ctx, streamLead)
+	if err != nil {
+		return err
+	}
+	header, err := u.streamAuth(ctx, path, cred)
+	if err != nil {
+		return err
+	}
+	st, err := u.streamer.Open(ctx, path, header)
+	var refused *ports.StreamRefused
+	if errors.As(err, &refused) {
+		return BackendError(u.settings, http.MethodGet, path, refused.Status, refused.Header, refused.Body)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		msg, err := st.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(out, strings.TrimRight(string(msg), "\n")); err != nil {
+			return err
+		}
+	}
+}
+
+// streamAuth prefers an ephemeral, single-use stream token from
+// POST /api/v1/ws-token, so the session token is not handed to the stream;
+// a backend without that route gets the session's credentials.
+func (u *Stream) streamAuth(ctx context.Context, path string, cred domain.Credential) (http.Header, error) {
+	resp, err := u.backend.Do(ctx, ports.BackendRequest{Method: http.MethodPost, Path: "/api/v1/ws-token",
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: strings.NewReader(`{}`)})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	switch {
+	case resp.Status == http.StatusOK || resp.Status == http.StatusCreated:
+		var t struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(body, &t) != nil || t.Token == "" {
+			return nil, domain.E(domain.KindProtocol, "the backend's stream token answer has no token", "Check the backend.")
+		}
+		return http.Header{"Authorization": {"Bearer " + t.Token}}, nil
+	case resp.Status == http.StatusNotFound:
+		h := http.Header{"Authorization": {cred.Access.Type + " " + cred.Access.Value.Reveal()}}
+		if cred.Access.Type == domain.TokenTypeDPoP {
+			proof, err := u.prover.Proof(cred.DPoPKey, http.MethodGet, strings.TrimSuffix(u.settings.BackendURL, "/")+path, "", cred.Access.Value)
+			if err != nil {
+				return nil, err
+			}
+			h.Set("DPoP", proof.Reveal())
+		}
+		return h, nil
+	}
+	return nil, BackendError(u.settings, http.MethodPost, "/api/v1/ws-token", resp.Status, resp.Header, body)
+}

@@ -1,0 +1,78 @@
+package authority
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Stream tokens (SPEC §3.6): short-lived, single-use, bound to the subject
+// that asked, so the long-lived session token never reaches the stream.
+
+const wsTokenTTL = 30 * time.Second
+
+type wsToken struct {
+	subject string
+	expires time.Time
+	used    bool
+}
+
+type wsTokens struct {
+	mu sync.Mutex
+	m  map[string]*wsToken
+}
+
+func newWSTokens() *wsTokens { return &wsTokens{m: map[string]*wsToken{}} }
+
+func (s *Server) wsToken(w http.ResponseWriter, _ *http.Request, c map[string]any) {
+	tok := randomString(24)
+	s.ws.mu.Lock()
+	s.ws.m[tok] = &wsToken{subject: fmt.Sprint(c["sub"]), expires: time.Now().Add(wsTokenTTL)}
+	s.ws.mu.Unlock()
+	s.tokens.addOther(tok)
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_in": int(wsTokenTTL.Seconds())})
+}
+
+// jobEvents streams a few events of a job over a WebSocket, for a valid,
+// unused stream token.
+func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Request-Id", "req-ws-"+randomString(4))
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	s.ws.mu.Lock()
+	t, ok := s.ws.m[tok]
+	valid := ok && strings.EqualFold(scheme, "Bearer") && !t.used && time.Now().Before(t.expires)
+	if ok {
+		t.used = true
+	}
+	s.ws.mu.Unlock()
+	if valid && s.takeStreamForbidden() {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="stellaops", error="insufficient_scope", scope="packs.stream"`)
+		problem(w, http.StatusForbidden, "Forbidden", "this stream needs the scope packs.stream", map[string]any{"requiredScope": "packs.stream"})
+		return
+	}
+	if !valid {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="stellaops", error="invalid_token", error_description="a fresh stream token is required"`)
+		problem(w, http.StatusUnauthorized, "Unauthorized", "a fresh, unused stream token from POST /api/v1/ws-token is required", nil)
+		return
+	}
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.CloseNow()
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	for i, ev := range []string{"queued", "running", "succeeded"} {
+		b, _ := json.Marshal(map[string]any{"job": r.PathValue("id"), "seq": i + 1, "event": ev, "subject": t.subject})
+		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+			return
+		}
+	}
+	_ = conn.Close(websocket.StatusNormalClosure, "done")
+}
