@@ -24,12 +24,11 @@ type Stream struct {
 	tokens   *TokenManager
 	backend  ports.Backend
 	streamer ports.Streamer
-	prover   ports.Prover
 }
 
 // NewStream builds the use case; it does no I/O.
-func NewStream(s domain.Settings, tokens *TokenManager, backend ports.Backend, streamer ports.Streamer, prover ports.Prover) *Stream {
-	return &Stream{settings: s, tokens: tokens, backend: backend, streamer: streamer, prover: prover}
+func NewStream(s domain.Settings, tokens *TokenManager, backend ports.Backend, streamer ports.Streamer) *Stream {
+	return &Stream{settings: s, tokens: tokens, backend: backend, streamer: streamer}
 }
 
 // Do opens path and copies each message, as one line, to out until the
@@ -43,11 +42,11 @@ func (u *Stream) Do(ctx context.Context, path string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	header, err := u.streamAuth(ctx, path, cred)
+	auth, err := u.streamAuth(ctx, cred)
 	if err != nil {
 		return err
 	}
-	st, err := u.streamer.Open(ctx, path, header)
+	st, err := u.streamer.Open(ctx, path, auth)
 	var refused *ports.StreamRefused
 	if errors.As(err, &refused) {
 		return BackendError(u.settings, http.MethodGet, path, refused.Status, refused.Header, refused.Body)
@@ -73,11 +72,11 @@ func (u *Stream) Do(ctx context.Context, path string, out io.Writer) error {
 // streamAuth prefers an ephemeral, single-use stream token from
 // POST /api/v1/ws-token, so the session token is not handed to the stream;
 // a backend without that route gets the session's credentials.
-func (u *Stream) streamAuth(ctx context.Context, path string, cred domain.Credential) (http.Header, error) {
+func (u *Stream) streamAuth(ctx context.Context, cred domain.Credential) (ports.StreamAuth, error) {
 	resp, err := u.backend.Do(ctx, ports.BackendRequest{Method: http.MethodPost, Path: "/api/v1/ws-token",
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: strings.NewReader(`{}`)})
 	if err != nil {
-		return nil, err
+		return ports.StreamAuth{}, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -87,19 +86,11 @@ func (u *Stream) streamAuth(ctx context.Context, path string, cred domain.Creden
 			Token string `json:"token"`
 		}
 		if json.Unmarshal(body, &t) != nil || t.Token == "" {
-			return nil, domain.E(domain.KindProtocol, "the backend's stream token answer has no token", "Check the backend.")
+			return ports.StreamAuth{}, domain.E(domain.KindProtocol, "the backend's stream token answer has no token", "Check the backend.")
 		}
-		return http.Header{"Authorization": {"Bearer " + t.Token}}, nil
+		return ports.StreamAuth{Token: domain.NewSecret(t.Token)}, nil
 	case resp.Status == http.StatusNotFound:
-		h := http.Header{"Authorization": {cred.Access.Type + " " + cred.Access.Value.Reveal()}}
-		if cred.Access.Type == domain.TokenTypeDPoP {
-			proof, err := u.prover.Proof(cred.DPoPKey, http.MethodGet, strings.TrimSuffix(u.settings.BackendURL, "/")+path, "", cred.Access.Value)
-			if err != nil {
-				return nil, err
-			}
-			h.Set("DPoP", proof.Reveal())
-		}
-		return h, nil
+		return ports.StreamAuth{Credential: cred}, nil
 	}
-	return nil, BackendError(u.settings, http.MethodPost, "/api/v1/ws-token", resp.Status, resp.Header, body)
+	return ports.StreamAuth{}, BackendError(u.settings, http.MethodPost, "/api/v1/ws-token", resp.Status, resp.Header, body)
 }

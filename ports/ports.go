@@ -254,9 +254,16 @@ type Stream interface {
 	Close() error
 }
 
+// StreamAuth is what opens a stream: an ephemeral stream token, or else
+// the session's credential.
+type StreamAuth struct {
+	Token      domain.Secret
+	Credential domain.Credential
+}
+
 // Streamer opens streams relative to BackendUrl.
 type Streamer interface {
-	Open(ctx context.Context, path string, header http.Header) (Stream, error)
+	Open(ctx context.Context, path string, auth StreamAuth) (Stream, error)
 }
 
 // StreamRefused is a refused WebSocket upgrade: the caller maps the

@@ -22,19 +22,20 @@ const maxMessage = 1 << 20
 type Streams struct {
 	settings  domain.Settings
 	base      ports.HTTPBase
+	prover    ports.Prover
 	userAgent string
 }
 
 // NewStreams returns the streamer; it does no I/O.
-func NewStreams(s domain.Settings, base ports.HTTPBase, build domain.BuildInfo) *Streams {
-	return &Streams{settings: s, base: base, userAgent: build.UserAgent()}
+func NewStreams(s domain.Settings, base ports.HTTPBase, prover ports.Prover, build domain.BuildInfo) *Streams {
+	return &Streams{settings: s, base: base, prover: prover, userAgent: build.UserAgent()}
 }
 
 var _ ports.Streamer = (*Streams)(nil)
 
 // Open dials path relative to BackendUrl, ws:// or wss:// as the backend's
 // scheme says. A refused upgrade is a *ports.StreamRefused.
-func (s *Streams) Open(ctx context.Context, path string, header http.Header) (ports.Stream, error) {
+func (s *Streams) Open(ctx context.Context, path string, auth ports.StreamAuth) (ports.Stream, error) {
 	base, err := domain.ValidateServerURL("backend URL", s.settings.BackendURL)
 	if err != nil {
 		return nil, err
@@ -49,11 +50,23 @@ func (s *Streams) Open(ctx context.Context, path string, header http.Header) (po
 		return nil, domain.Wrap(domain.KindUsage, err, "bad stream path", "")
 	}
 	u.Path, u.RawQuery = strings.TrimSuffix(base.Path, "/")+rel.Path, rel.RawQuery
-	h := header.Clone()
-	if h == nil {
-		h = http.Header{}
+	h := http.Header{"User-Agent": {s.userAgent}}
+	switch cred := auth.Credential; {
+	case !auth.Token.IsZero():
+		h.Set("Authorization", "Bearer "+auth.Token.Reveal())
+	case cred.Access.Type == domain.TokenTypeDPoP:
+		// The handshake is an HTTP GET of the http(s) form of the URL.
+		target := *base
+		target.Path, target.RawQuery = u.Path, u.RawQuery
+		proof, err := s.prover.Proof(cred.DPoPKey, http.MethodGet, target.String(), "", cred.Access.Value)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Authorization", "DPoP "+cred.Access.Value.Reveal())
+		h.Set("DPoP", proof.Reveal())
+	default:
+		h.Set("Authorization", cred.Access.Type+" "+cred.Access.Value.Reveal())
 	}
-	h.Set("User-Agent", s.userAgent)
 	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
 		HTTPClient: &http.Client{Transport: s.base, Timeout: s.settings.RequestTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
