@@ -61,7 +61,7 @@ func NewLogin(s domain.Settings, store ports.SessionStore, locker ports.SessionL
 }
 
 // Do signs in.
-func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
+func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err error) {
 	if err := u.settings.RequireAuthority(); err != nil {
 		return LoginOutput{}, err
 	}
@@ -69,7 +69,8 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (LoginOutput, error) {
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	out := LoginOutput{Flow: flow, Store: u.store.Info()}
+	out.Flow = flow
+	defer func() { out.Store = u.store.Info() }()
 	if why != "" {
 		u.people.Console.Say(why)
 	}

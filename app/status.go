@@ -50,11 +50,12 @@ func NewStatus(s domain.Settings, store ports.SessionStore, clock ports.Clock) *
 
 // Do reports. With All false and no usable session it returns the status
 // and a login-required error, so scripts can branch on exit 12.
-func (u *Status) Do(ctx context.Context, in StatusInput) (StatusOutput, error) {
-	out := StatusOutput{Store: u.store.Info()}
+func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err error) {
+	// The store says what it is once it has been used: `auto` decides on
+	// first use.
+	defer func() { out.Store = u.store.Info() }()
 	keys := []domain.SessionKey{u.settings.SessionKey()}
 	if in.All {
-		var err error
 		if keys, err = u.store.List(ctx); err != nil {
 			return out, err
 		}

@@ -173,7 +173,20 @@ func params(dir string) testscript.Params {
 		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Condition: func(cond string) (bool, error) {
+			if cond != "keychain" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			return keychainUsable()
+		},
 		Setup: func(env *testscript.Env) error {
+			// The keychain scenarios talk to the test process's Secret
+			// Service (scripts/with-keyring.sh starts a private one).
+			for _, v := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"} {
+				if val, ok := os.LookupEnv(v); ok {
+					env.Setenv(v, val)
+				}
+			}
 			// Every cache and config under $WORK: scripts never touch the
 			// user's real files or each other's.
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
@@ -187,22 +200,26 @@ func params(dir string) testscript.Params {
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"authority":    cmdAuthority,
-			"exits":        cmdExits,
-			"stats":        cmdStats,
-			"admin":        cmdAdmin,
-			"closedport":   cmdClosedPort,
-			"perm":         cmdPerm,
-			"cp-session":   cmdCopySession,
-			"bearer":       cmdBearer,
-			"with-headers": cmdWithHeaders,
-			"device":       cmdDevice,
-			"lastexit":     cmdLastExit,
-			"mix-headers":  cmdMixHeaders,
-			"gencert":      cmdGenCert,
-			"waitfor":      cmdWaitFor,
-			"same-session": cmdSameSession,
-			"flip-session": cmdFlipSession,
+			"authority":     cmdAuthority,
+			"exits":         cmdExits,
+			"stats":         cmdStats,
+			"admin":         cmdAdmin,
+			"closedport":    cmdClosedPort,
+			"perm":          cmdPerm,
+			"cp-session":    cmdCopySession,
+			"bearer":        cmdBearer,
+			"with-headers":  cmdWithHeaders,
+			"device":        cmdDevice,
+			"lastexit":      cmdLastExit,
+			"mix-headers":   cmdMixHeaders,
+			"gencert":       cmdGenCert,
+			"waitfor":       cmdWaitFor,
+			"same-session":  cmdSameSession,
+			"flip-session":  cmdFlipSession,
+			"hungbus":       cmdHungBus,
+			"keychain-item": cmdKeychainItem,
+			"sessions":      cmdSessions,
+			"hungbus-calls": cmdHungBusCalls,
 		},
 	}
 }
@@ -681,4 +698,145 @@ func cmdGenCert(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
+}
+
+// hungbus PATH listens on a Unix socket that accepts connections and never
+// answers: a D-Bus daemon that hangs. hungbus-calls PATH N checks how many
+// connections it has taken.
+func cmdHungBus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hungbus PATH")
+	}
+	l, err := net.Listen("unix", ts.MkAbs(args[0]))
+	ts.Check(err)
+	hb := &hungBus{}
+	hungBuses.Store(ts.MkAbs(args[0]), hb)
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			hb.mu.Lock()
+			hb.calls++
+			conns = append(conns, c)
+			hb.mu.Unlock()
+		}
+	}()
+	ts.Defer(func() {
+		_ = l.Close()
+		hb.mu.Lock()
+		defer hb.mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+}
+
+type hungBus struct {
+	mu    sync.Mutex
+	calls int
+}
+
+var hungBuses sync.Map
+
+func cmdHungBusCalls(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: hungbus-calls PATH N")
+	}
+	v, ok := hungBuses.Load(ts.MkAbs(args[0]))
+	if !ok {
+		ts.Fatalf("no hungbus at %s", args[0])
+	}
+	hb := v.(*hungBus)
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	hb.mu.Lock()
+	got := hb.calls
+	hb.mu.Unlock()
+	if (got == want) == neg {
+		ts.Fatalf("hungbus took %d connections, want %d", got, want)
+	}
+}
+
+// keychainUsable reports whether a Secret Service answers on this
+// process's session bus. With STELLA_TEST_KEYCHAIN=require (CI) a missing
+// one is an error, so the keychain scenarios cannot silently skip.
+func keychainUsable() (bool, error) {
+	keychainOnce.Do(func() {
+		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+			keychainWhy = "DBUS_SESSION_BUS_ADDRESS is not set"
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "secret-tool", "lookup", "service", "stella-test-probe", "username", "none")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err == nil || (errors.As(err, &ee) && ee.ExitCode() == 1 && errb.Len() == 0) {
+			keychainOK = true
+			return
+		}
+		keychainWhy = fmt.Sprintf("secret-tool: %v %s", err, strings.TrimSpace(errb.String()))
+	})
+	if !keychainOK && os.Getenv("STELLA_TEST_KEYCHAIN") == "require" {
+		return false, fmt.Errorf("STELLA_TEST_KEYCHAIN=require but no Secret Service answers: %s", keychainWhy)
+	}
+	return keychainOK, nil
+}
+
+var (
+	keychainOnce sync.Once
+	keychainOK   bool
+	keychainWhy  string
+)
+
+// keychain-item checks that the OS keychain holds the data key of the
+// script's one session (service "stella", account the session file's
+// name). When the file is gone (after logout) it checks the account seen
+// last. It never prints the key.
+func cmdKeychainItem(ts *testscript.TestScript, neg bool, args []string) {
+	if matches, _ := filepath.Glob(filepath.Join(ts.MkAbs("cfg"), "tokens", "*.session")); len(matches) == 1 {
+		ts.Setenv("KEYCHAIN_ACCOUNT", strings.TrimSuffix(filepath.Base(matches[0]), ".session"))
+	}
+	account := ts.Getenv("KEYCHAIN_ACCOUNT")
+	if account == "" {
+		ts.Fatalf("keychain-item: no session seen yet")
+	}
+	cmd := exec.Command("secret-tool", "lookup", "service", "stella", "username", account)
+	cmd.Env = []string{"DBUS_SESSION_BUS_ADDRESS=" + ts.Getenv("DBUS_SESSION_BUS_ADDRESS")}
+	out, err := cmd.Output()
+	found := err == nil && len(out) > 0
+	if found == neg {
+		ts.Fatalf("keychain item for %s: found=%v, want %v", account, found, !neg)
+	}
+	if found && len(bytes.TrimSpace(out)) != 43 {
+		ts.Fatalf("keychain item for %s is %d bytes, want a 43-character data key", account, len(bytes.TrimSpace(out)))
+	}
+}
+
+// sessions N checks how many session files the token cache holds, and that
+// no temporary file was left behind.
+func cmdSessions(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sessions N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	entries, _ := os.ReadDir(filepath.Join(ts.MkAbs("cfg"), "tokens"))
+	got := 0
+	for _, e := range entries {
+		switch {
+		case strings.HasSuffix(e.Name(), ".session"):
+			got++
+		case strings.Contains(e.Name(), ".tmp"):
+			ts.Fatalf("temporary file left behind: %s", e.Name())
+		}
+	}
+	if got != want {
+		ts.Fatalf("%d session files, want %d", got, want)
+	}
 }

@@ -220,3 +220,39 @@ func FuzzLoadYAML(f *testing.F) {
 		}
 	})
 }
+
+func TestRememberKeepsTheRestOfTheFile(t *testing.T) {
+	dir := t.TempDir()
+	orig := "# team defaults\nStellaOps:\n  Authority:\n    Url: https://authority.example.com # the issuer\n    TokenStorage: auto\n  BackendUrl: https://backend.example.com\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path, err := Remember(dir, "TokenStorage", "file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"# team defaults", "Url: https://authority.example.com # the issuer", "TokenStorage: file", "BackendUrl: https://backend.example.com"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("config.yaml lost %q:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "auto") {
+		t.Errorf("old value kept:\n%s", b)
+	}
+	// A fresh directory gets a minimal file.
+	fresh := t.TempDir()
+	if _, err := Remember(fresh, "TokenStorage", "file"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(filepath.Join(fresh, "config.yaml"))
+	if string(b) != "StellaOps:\n  Authority:\n    TokenStorage: file\n" {
+		t.Errorf("fresh config.yaml = %q", b)
+	}
+	// A file stella cannot read is never rewritten.
+	bad := t.TempDir()
+	_ = os.WriteFile(filepath.Join(bad, "config.yaml"), []byte("StellaOps:\n  Authority:\n    Urll: x\n"), 0o600)
+	if _, err := Remember(bad, "TokenStorage", "file"); domain.KindOf(err) != domain.KindUsage {
+		t.Errorf("bad file: %v", err)
+	}
+}

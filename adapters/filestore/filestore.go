@@ -1,8 +1,11 @@
-// Package filestore keeps each session in its own encrypted file: scrypt
-// derives a key from the user's passphrase and a random salt, AES-256-GCM
-// seals the session, and a plain header (authenticated with the
-// ciphertext) carries the format version and KDF parameters so both can
-// change later. Writes are atomic; nothing is ever stored in plaintext.
+// Package filestore keeps each session in its own encrypted file.
+// AES-256-GCM seals the session with a key that comes from one of two
+// places: scrypt over the user's passphrase and a random salt (the `file`
+// storage), or a random per-session data key kept in the OS keychain (the
+// `keychain` storage, whose items are too small for whole sessions). A
+// plain header, authenticated with the ciphertext, carries the format
+// version and where the key comes from, so both can change later. Writes
+// are atomic; nothing is ever stored in plaintext.
 package filestore
 
 import (
@@ -11,6 +14,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,22 +55,39 @@ const (
 // secret, so `List` and `auth doctor` can read it without the passphrase.
 type header struct {
 	V        int    `json:"v"`
-	KDF      string `json:"kdf"`
-	N        int    `json:"n"`
-	R        int    `json:"r"`
-	P        int    `json:"p"`
-	Salt     []byte `json:"salt"`
+	KDF      string `json:"kdf"` // "scrypt" or "keychain"
+	N        int    `json:"n,omitempty"`
+	R        int    `json:"r,omitempty"`
+	P        int    `json:"p,omitempty"`
+	Salt     []byte `json:"salt,omitempty"`
 	Nonce    []byte `json:"nonce"`
 	Profile  string `json:"profile"`
 	Issuer   string `json:"issuer"`
 	ClientID string `json:"clientId"`
 }
 
-// Config says where the store lives and how it gets its passphrase.
+const (
+	kdfScrypt   = "scrypt"
+	kdfKeychain = "keychain"
+)
+
+// DataKeys keeps one random data key per session outside the file: the OS
+// keychain. Get returns an error matching domain.ErrNotFound when a
+// session has no key yet.
+type DataKeys interface {
+	Get(ctx context.Context, account string) (domain.Secret, error)
+	Set(ctx context.Context, account string, key domain.Secret) error
+	Delete(ctx context.Context, account string) error
+	Service() string
+}
+
+// Config says where the store lives and where its keys come from: a
+// passphrase, or, when DataKeys is set, the keychain.
 type Config struct {
 	Dir        string
 	Passphrase func(ctx context.Context) (domain.Secret, error)
 	KDF        KDFParams
+	DataKeys   DataKeys
 	Reason     string // why this store was chosen, for `auth status`
 }
 
@@ -92,7 +113,19 @@ var _ ports.SessionStore = (*Store)(nil)
 
 // Info describes the store.
 func (s *Store) Info() ports.StoreInfo {
+	if s.cfg.DataKeys != nil {
+		return ports.StoreInfo{Kind: domain.StorageKeychain, Label: "OS keychain",
+			Location: s.cfg.DataKeys.Service() + " (data keys), " + s.cfg.Dir + " (sealed sessions)", Reason: s.cfg.Reason}
+	}
 	return ports.StoreInfo{Kind: domain.StorageFile, Label: "encrypted file", Location: s.cfg.Dir, Reason: s.cfg.Reason}
+}
+
+// mode is the kind of key this store seals with.
+func (s *Store) mode() string {
+	if s.cfg.DataKeys != nil {
+		return kdfKeychain
+	}
+	return kdfScrypt
 }
 
 func (s *Store) path(key domain.SessionKey) string { return filepath.Join(s.cfg.Dir, key.ID()+suffix) }
@@ -119,12 +152,23 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 	if h.Profile != key.Profile || h.Issuer != key.Issuer || h.ClientID != key.ClientID {
 		return domain.Session{}, storageErr(nil, "the session file "+p+" belongs to another session")
 	}
-	k, err := s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P})
+	if h.KDF != s.mode() {
+		return domain.Session{}, foreignMode(p, h.KDF)
+	}
+	var k []byte
+	if h.KDF == kdfKeychain {
+		k, err = s.dataKey(ctx, key, false)
+	} else {
+		k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P})
+	}
 	if err != nil {
 		return domain.Session{}, err
 	}
 	plain, err := open(k, h.Nonce, ct, aad)
 	if err != nil {
+		if h.KDF == kdfKeychain {
+			return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": the keychain's key does not open it, or the file was modified")
+		}
 		return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified")
 	}
 	sess, err := domain.DecodeSession(plain)
@@ -135,7 +179,7 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 		return domain.Session{}, storageErr(nil, "the session file "+p+" belongs to another session")
 	}
 	s.mu.Lock()
-	if s.saveSalt == nil && h.N == s.cfg.KDF.N && h.R == s.cfg.KDF.R && h.P == s.cfg.KDF.P {
+	if h.KDF == kdfScrypt && s.saveSalt == nil && h.N == s.cfg.KDF.N && h.R == s.cfg.KDF.R && h.P == s.cfg.KDF.P {
 		s.saveSalt = h.Salt
 	}
 	s.mu.Unlock()
@@ -148,27 +192,25 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	salt := s.saveSalt
-	if salt == nil {
-		salt = make([]byte, saltLen)
-		if _, err := rand.Read(salt); err != nil {
-			s.mu.Unlock()
-			return storageErr(err, "no randomness for the session file")
+	h := header{V: version, KDF: s.mode(), Profile: sess.Key.Profile, Issuer: sess.Key.Issuer, ClientID: sess.Key.ClientID}
+	var k []byte
+	if h.KDF == kdfKeychain {
+		k, err = s.dataKey(ctx, sess.Key, true)
+	} else {
+		h.N, h.R, h.P = s.cfg.KDF.N, s.cfg.KDF.R, s.cfg.KDF.P
+		if h.Salt, err = s.salt(); err == nil {
+			k, err = s.key(ctx, h.Salt, s.cfg.KDF)
 		}
-		s.saveSalt = salt
 	}
-	s.mu.Unlock()
-	k, err := s.key(ctx, salt, s.cfg.KDF)
 	if err != nil {
+		clear(plain)
 		return err
 	}
-	nonce := make([]byte, 12)
-	if _, err := rand.Read(nonce); err != nil {
+	h.Nonce = make([]byte, 12)
+	if _, err := rand.Read(h.Nonce); err != nil {
 		return storageErr(err, "no randomness for the session file")
 	}
-	h := header{V: version, KDF: "scrypt", N: s.cfg.KDF.N, R: s.cfg.KDF.R, P: s.cfg.KDF.P, Salt: salt, Nonce: nonce,
-		Profile: sess.Key.Profile, Issuer: sess.Key.Issuer, ClientID: sess.Key.ClientID}
+	nonce := h.Nonce
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return storageErr(err, "cannot encode the session header")
@@ -184,12 +226,19 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 	return writeAtomic(s.path(sess.Key), out)
 }
 
-// Delete removes a session file; a missing one is fine.
-func (s *Store) Delete(_ context.Context, key domain.SessionKey) error {
+// Delete removes a session file, and its data key in keychain mode; a
+// missing one is fine.
+func (s *Store) Delete(ctx context.Context, key domain.SessionKey) error {
 	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return storageErr(err, "cannot delete the session file "+s.path(key))
 	}
-	return nil
+	if s.cfg.DataKeys == nil {
+		return nil
+	}
+	s.mu.Lock()
+	delete(s.keys, kdfKeychain+"/"+key.ID())
+	s.mu.Unlock()
+	return s.cfg.DataKeys.Delete(ctx, key.ID())
 }
 
 // List reads the headers of every session file; no passphrase needed.
@@ -210,12 +259,74 @@ func (s *Store) List(context.Context) ([]domain.SessionKey, error) {
 		if err != nil {
 			continue
 		}
-		if h, _, _, err := parse(b); err == nil {
+		if h, _, _, err := parse(b); err == nil && h.KDF == s.mode() {
 			keys = append(keys, domain.SessionKey{Profile: h.Profile, Issuer: h.Issuer, ClientID: h.ClientID})
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].ID() < keys[j].ID() })
 	return keys, nil
+}
+
+// salt is the salt new files are sealed with: one per process, so a load
+// and the save that follows it cost one scrypt, not two.
+func (s *Store) salt() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saveSalt == nil {
+		salt := make([]byte, saltLen)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, storageErr(err, "no randomness for the session file")
+		}
+		s.saveSalt = salt
+	}
+	return s.saveSalt, nil
+}
+
+// dataKey fetches a session's data key from the keychain (once per
+// process), creating one on the first save. Saves happen under the
+// session lock, so two processes never race to create it.
+func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool) ([]byte, error) {
+	id := kdfKeychain + "/" + key.ID()
+	s.mu.Lock()
+	k, ok := s.keys[id]
+	s.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	enc, err := s.cfg.DataKeys.Get(ctx, key.ID())
+	switch {
+	case errors.Is(err, domain.ErrNotFound) && create:
+		k = make([]byte, keyLen)
+		if _, err := rand.Read(k); err != nil {
+			return nil, storageErr(err, "no randomness for the session key")
+		}
+		if err := s.cfg.DataKeys.Set(ctx, key.ID(), domain.NewSecret(base64.RawStdEncoding.EncodeToString(k))); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, domain.ErrNotFound):
+		return nil, storageErr(nil, "the OS keychain has no key for the session file "+s.path(key))
+	case err != nil:
+		return nil, err
+	default:
+		k, err = base64.RawStdEncoding.DecodeString(enc.Reveal())
+		if err != nil || len(k) != keyLen {
+			return nil, storageErr(nil, "the OS keychain's item for "+key.ID()+" is not a stella key")
+		}
+	}
+	s.mu.Lock()
+	s.keys[id] = k
+	s.mu.Unlock()
+	return k, nil
+}
+
+// foreignMode explains a file sealed by the other kind of store.
+func foreignMode(p, kdf string) error {
+	if kdf == kdfKeychain {
+		return domain.E(domain.KindStorage, "the session file "+p+" is sealed with a key in the OS keychain",
+			"Use --token-storage keychain (or auto), or sign in again with `stella auth login --force`.")
+	}
+	return domain.E(domain.KindStorage, "the session file "+p+" is sealed with a passphrase",
+		"Use --token-storage file with STELLA_CACHE_PASSPHRASE set, or sign in again with `stella auth login --force`.")
 }
 
 // key derives (or reuses) the AES key for a salt and parameters.
@@ -298,8 +409,12 @@ func parse(b []byte) (header, []byte, []byte, error) {
 	if h.V != version {
 		return h, nil, nil, fmt.Errorf("format version %d; this stella reads version %d", h.V, version)
 	}
-	if h.KDF != "scrypt" || len(h.Salt) < saltLen || len(h.Nonce) != 12 || h.N < 2 || h.N&(h.N-1) != 0 ||
-		h.N > 1<<22 || h.R < 1 || h.R > 32 || h.P < 1 || h.P > 16 {
+	switch {
+	case len(h.Nonce) != 12:
+		return h, nil, nil, errors.New("bad nonce")
+	case h.KDF == kdfKeychain:
+	case h.KDF != kdfScrypt || len(h.Salt) < saltLen || h.N < 2 || h.N&(h.N-1) != 0 ||
+		h.N > 1<<22 || h.R < 1 || h.R > 32 || h.P < 1 || h.P > 16:
 		return h, nil, nil, errors.New("unsupported key-derivation parameters")
 	}
 	aad := b[:len(magic)+nl+1]

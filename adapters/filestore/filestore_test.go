@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,101 @@ func newStore(dir, pass string) *filestore.Store {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, "file", func(t *testing.T) ports.SessionStore { return newStore(t.TempDir(), "pass") })
+	storetest.Run(t, "sealed-by-data-key", func(t *testing.T) ports.SessionStore {
+		return filestore.New(filestore.Config{Dir: t.TempDir(), DataKeys: &mapKeys{m: map[string]string{}}})
+	})
+}
+
+// mapKeys stands in for the keychain (cmd/stella runs the same contract
+// against the real one).
+type mapKeys struct {
+	mu   sync.Mutex
+	m    map[string]string
+	gets int
+}
+
+func (k *mapKeys) Get(_ context.Context, a string) (domain.Secret, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.gets++
+	v, ok := k.m[a]
+	if !ok {
+		return domain.Secret{}, domain.ErrNotFound
+	}
+	return domain.NewSecret(v), nil
+}
+
+func (k *mapKeys) Set(_ context.Context, a string, v domain.Secret) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.m[a] = v.Reveal()
+	return nil
+}
+
+func (k *mapKeys) Delete(_ context.Context, a string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, a)
+	return nil
+}
+
+func (k *mapKeys) Service() string { return "test" }
+
+func TestDataKeyMode(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys := &mapKeys{m: map[string]string{}}
+	if err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Save(ctx, storetest.Session(key, 16<<10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.m[key.ID()]) > 64 {
+		t.Fatalf("the keychain item is %d bytes; only a small data key belongs there", len(keys.m[key.ID()]))
+	}
+	// A new process: one keychain read for a load and the save after it.
+	keys.gets = 0
+	st := filestore.New(filestore.Config{Dir: dir, DataKeys: keys})
+	s, err := st.Load(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if keys.gets != 1 {
+		t.Errorf("keychain reads = %d, want 1", keys.gets)
+	}
+	// The other kind of store says what the file is, and leaves it alone.
+	p := filepath.Join(dir, key.ID()+".session")
+	before, _ := os.ReadFile(p)
+	_, err = newStore(dir, "pass").Load(ctx, key)
+	if domain.KindOf(err) != domain.KindStorage || !strings.Contains(err.Error(), "sealed with a key in the OS keychain") {
+		t.Errorf("passphrase store on a keychain file: %v", err)
+	}
+	after, _ := os.ReadFile(p)
+	if !bytes.Equal(before, after) {
+		t.Error("the file changed")
+	}
+	// A lost keychain item is a storage error, not a crash or a silent loss.
+	delete(keys.m, key.ID())
+	if _, err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Load(ctx, key); domain.KindOf(err) != domain.KindStorage {
+		t.Errorf("lost data key: %v", err)
+	}
+	// A wrong key does not open the file.
+	keys.m[key.ID()] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	if _, err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Load(ctx, key); domain.KindOf(err) != domain.KindStorage {
+		t.Errorf("wrong data key: %v", err)
+	}
+	// Delete removes the file and the key.
+	keys.m[key.ID()] = "x"
+	if err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := keys.m[key.ID()]; ok {
+		t.Error("Delete left the data key")
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Error("Delete left the file")
+	}
 }
 
 var key = domain.SessionKey{Profile: "default", Issuer: "https://authority.example.com", ClientID: "stella-cli"}

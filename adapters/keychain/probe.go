@@ -1,0 +1,83 @@
+package keychain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+)
+
+// Verdict is what a probe found.
+type Verdict struct {
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail,omitempty"` // why not, when not OK
+	Bus    string    `json:"bus"`              // the desktop session it holds for
+	At     time.Time `json:"at"`
+	Cached bool      `json:"-"`
+}
+
+// How long a verdict is trusted. A working keychain stays working for a
+// desktop session; a missing one is re-checked soon, so starting or
+// unlocking the keyring takes effect without a manual step.
+const (
+	okFor     = 12 * time.Hour
+	failedFor = 10 * time.Minute
+	probeFile = "keychain-probe.json"
+)
+
+// CachedProbe probes the keychain at most once per desktop session (the
+// D-Bus session bus address names it on Linux) and period, keeping the
+// verdict in dir, so a hung D-Bus costs one timeout, not one per command.
+// fresh forces a new probe (auth doctor).
+func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh bool) Verdict {
+	bus := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	path := filepath.Join(dir, probeFile)
+	if !fresh {
+		if b, err := os.ReadFile(path); err == nil {
+			var v Verdict
+			ttl := failedFor
+			if json.Unmarshal(b, &v) == nil && v.OK {
+				ttl = okFor
+			}
+			if v.Bus == bus && !v.At.After(now) && now.Sub(v.At) < ttl {
+				v.Cached = true
+				return v
+			}
+		}
+	}
+	v := Verdict{OK: true, Bus: bus, At: now.UTC()}
+	if err := k.Probe(ctx); err != nil {
+		v.OK, v.Detail = false, detail(err)
+		if ctx.Err() != nil {
+			return v // interrupted: not a verdict worth keeping
+		}
+	}
+	// Remembering is best effort: without it the next command probes again.
+	if b, err := json.Marshal(v); err == nil && os.MkdirAll(dir, 0o700) == nil {
+		if tmp, err := os.CreateTemp(dir, "."+probeFile+".tmp-*"); err == nil {
+			_, werr := tmp.Write(b)
+			if cerr := tmp.Close(); werr == nil && cerr == nil {
+				_ = os.Rename(tmp.Name(), path)
+			}
+			_ = os.Remove(tmp.Name())
+		}
+	}
+	return v
+}
+
+// detail is the cause of a probe failure in a few words.
+func detail(err error) string {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Err != nil {
+		return de.Err.Error()
+	}
+	if errors.As(err, &de) {
+		return strings.TrimPrefix(de.Message, "the OS keychain ")
+	}
+	return err.Error()
+}

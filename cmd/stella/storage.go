@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"go.uber.org/fx"
+
+	"github.com/stellaops/stella/adapters/config"
+	"github.com/stellaops/stella/adapters/filestore"
+	"github.com/stellaops/stella/adapters/keychain"
+	"github.com/stellaops/stella/adapters/lock"
+	"github.com/stellaops/stella/adapters/memstore"
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// storeModule picks where sessions live (SPEC §5). An explicit choice is
+// taken as is; `auto` is decided on first use (so `stella version` never
+// probes anything) by auto below.
+func storeModule(s domain.Settings) (fx.Option, error) {
+	reason := "TokenStorage: " + string(s.TokenStorage) + " (" + settingSource(s, "Authority.TokenStorage") + ")"
+	switch s.TokenStorage {
+	case domain.StorageMemory:
+		return fx.Provide(
+			func() ports.SessionStore { return memstore.NewWithReason(reason) },
+			func() ports.SessionLocker { return lock.NewInProcess() },
+		), nil
+	case domain.StorageFile:
+		return fx.Provide(
+			func(p ports.Prompter) ports.SessionStore { return fileStore(s, p, reason) },
+			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
+		), nil
+	case domain.StorageKeychain:
+		return fx.Provide(
+			func() ports.SessionStore { return keychainStore(s, reason) },
+			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
+		), nil
+	}
+	return fx.Provide(
+		func(p ports.Prompter, c ports.Console, clk ports.Clock) ports.SessionStore {
+			return &auto{s: s, prompter: p, console: c, clock: clk}
+		},
+		func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
+	), nil
+}
+
+func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.Store {
+	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF, Reason: reason})
+}
+
+// keychainStore seals each session in the token cache directory with a
+// random data key kept in the OS keychain: a whole session does not fit
+// every platform's keychain item (see adapters/keychain).
+func keychainStore(s domain.Settings, reason string) *filestore.Store {
+	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, DataKeys: keychain.New(keychain.Service, keychain.DefaultTimeout), Reason: reason})
+}
+
+// passphrase takes the cache passphrase from the settings, or asks for it
+// once on an interactive terminal.
+func passphrase(s domain.Settings, p ports.Prompter) func(ctx context.Context) (domain.Secret, error) {
+	return func(ctx context.Context) (domain.Secret, error) {
+		if !s.CachePassphrase.IsZero() {
+			return s.CachePassphrase, nil
+		}
+		if !p.Interactive() {
+			return domain.Secret{}, domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
+				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE, or run interactively to be asked.")
+		}
+		return p.Secret(ctx, "Passphrase for the stella token cache: ")
+	}
+}
+
+func settingSource(s domain.Settings, key string) string {
+	for _, e := range s.Effective {
+		if e.Key == key {
+			return e.Source.String()
+		}
+	}
+	return "default"
+}
+
+// auto is TokenStorage: auto. On first use it probes the keychain (bounded,
+// verdict cached per desktop session) and uses it when it answers.
+// Otherwise the encrypted file store needs the user's consent: a cache
+// passphrase already configured, or a yes at a prompt, which is then
+// written to config.yaml. Credentials that sign in again without a person
+// (a client secret, the legacy password grant) need nothing kept, so they
+// run in memory. Anything else is exit 18 explaining both ways out. Never
+// plaintext.
+type auto struct {
+	s        domain.Settings
+	prompter ports.Prompter
+	console  ports.Console
+	clock    ports.Clock
+
+	mu     sync.Mutex
+	chosen ports.SessionStore
+	err    error
+}
+
+var _ ports.SessionStore = (*auto)(nil)
+
+func (a *auto) resolve(ctx context.Context) (ports.SessionStore, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.chosen == nil && a.err == nil {
+		a.chosen, a.err = a.choose(ctx)
+	}
+	return a.chosen, a.err
+}
+
+func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
+	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
+	v := kc.CachedProbe(ctx, a.s.TokenCacheDir, a.clock.Now(), false)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if v.OK {
+		when := "just now"
+		if v.Cached {
+			when = "at " + v.At.Local().Format("15:04")
+		}
+		return keychainStore(a.s, "auto: the OS keychain answered (checked "+when+")"), nil
+	}
+	why := strings.TrimSuffix(v.Detail, ".")
+	switch {
+	case !a.s.CachePassphrase.IsZero():
+		return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable: "+why+"; a cache passphrase is configured, so the encrypted file"), nil
+	case a.s.HasClientSecret() || !a.s.Password.IsZero():
+		return memstore.NewWithReason("auto: the OS keychain is not usable: " + why + "; these credentials sign in again without a person, so nothing is kept"), nil
+	case a.prompter.Interactive():
+		return a.askConsent(ctx, why)
+	}
+	return nil, domain.E(domain.KindStorage,
+		"the OS keychain is not usable: "+why+"; the encrypted file store needs your consent",
+		"Either start and unlock a keyring (Secret Service), or set STELLA_TOKEN_STORAGE=file (TokenStorage: file) with STELLA_CACHE_PASSPHRASE; `stella auth doctor` checks both.")
+}
+
+func (a *auto) askConsent(ctx context.Context, why string) (ports.SessionStore, error) {
+	a.console.Say("The OS keychain is not usable here: " + why + ".")
+	answer, err := a.prompter.Line(ctx, fmt.Sprintf("Keep sessions in passphrase-encrypted files in %s instead? [y/N] ", a.s.TokenCacheDir))
+	if err != nil {
+		return nil, err
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return nil, domain.E(domain.KindStorage, "no credential store: the keychain is not usable and the file store was declined",
+			"Start and unlock a keyring, or answer yes (or set TokenStorage: file) to use the encrypted file store.")
+	}
+	path, err := config.Remember(a.s.ConfigDir, "TokenStorage", string(domain.StorageFile))
+	if err != nil {
+		return nil, err
+	}
+	a.console.Say("Remembered in " + path + " (TokenStorage: file).")
+	return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable; you chose the encrypted file (remembered in "+path+")"), nil
+}
+
+func (a *auto) Load(ctx context.Context, key domain.SessionKey) (domain.Session, error) {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	return st.Load(ctx, key)
+}
+
+func (a *auto) Save(ctx context.Context, sess domain.Session) error {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Save(ctx, sess)
+}
+
+func (a *auto) Delete(ctx context.Context, key domain.SessionKey) error {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Delete(ctx, key)
+}
+
+func (a *auto) List(ctx context.Context) ([]domain.SessionKey, error) {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.List(ctx)
+}
+
+// Info describes the chosen backend; before the first use it says the
+// choice is still open rather than probing.
+func (a *auto) Info() ports.StoreInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.chosen != nil {
+		return a.chosen.Info()
+	}
+	reason := "auto: not decided yet"
+	if a.err != nil {
+		reason = "auto: " + a.err.Error()
+	}
+	return ports.StoreInfo{Kind: domain.StorageAuto, Label: "none", Reason: reason}
+}
