@@ -47,6 +47,27 @@ func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
 		"dpopProofErrors": st.proofErrors})
 }
 
+// ShortenTokens makes the next n access tokens live 2 s, like the
+// shortTokens fault, for Go tests that run the Authority in-process.
+func (s *Server) ShortenTokens(n int) {
+	s.mu.Lock()
+	s.faults.ShortTokens += n
+	s.mu.Unlock()
+}
+
+// Counts returns the number of token grants by type and of refresh-token
+// reuses detected, for Go tests that run the Authority in-process.
+func (s *Server) Counts() (grants map[string]int, reuseDetected int) {
+	st := s.stats
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	grants = make(map[string]int, len(st.grants))
+	for k, v := range st.grants {
+		grants[k] = v
+	}
+	return grants, st.reused
+}
+
 func (s *Server) resetStats(w http.ResponseWriter, _ *http.Request) {
 	s.stats = newStats()
 	w.WriteHeader(http.StatusNoContent)
@@ -62,6 +83,7 @@ type faults struct {
 	Latency            string `json:"latency"`
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
+	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
 }
 
 func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
@@ -98,6 +120,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 		s.faults.Latency = f.Latency
 	}
 	s.faults.SlowDown += f.SlowDown
+	s.faults.ShortTokens += f.ShortTokens
 	s.faults.StreamForbidden += f.StreamForbidden
 	cur := s.faults
 	s.mu.Unlock()

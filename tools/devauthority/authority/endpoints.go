@@ -341,10 +341,17 @@ func (s *Server) issueWithNonce(w http.ResponseWriter, g grantRecord, fam *famil
 
 func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, now time.Time, keep, jkt, nonce string) {
 	jti := randomString(12)
+	ttl := s.cfg.TokenTTL
+	s.mu.Lock()
+	if s.faults.ShortTokens > 0 {
+		s.faults.ShortTokens--
+		ttl = 2 * time.Second
+	}
+	s.mu.Unlock()
 	claims := map[string]any{
 		"iss": s.advertisedIssuer(), "sub": g.subject, "aud": s.URL(), "client_id": g.clientID,
 		"scope": strings.Join(g.scopes, " "), "tenant": operator.tenant, "iat": now.Unix(), "nbf": now.Unix(),
-		"exp": now.Add(s.cfg.TokenTTL).Unix(), "jti": jti,
+		"exp": now.Add(ttl).Unix(), "jti": jti,
 	}
 	if g.user {
 		claims["name"] = operator.display
@@ -365,8 +372,8 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		oauthError(w, http.StatusInternalServerError, "server_error", "signing failed")
 		return
 	}
-	s.tokens.addAccess(&accessToken{jti: jti, value: at, family: fam, expires: now.Add(s.cfg.TokenTTL)})
-	resp := map[string]any{"access_token": at, "token_type": tokenType, "expires_in": int(s.cfg.TokenTTL.Seconds()),
+	s.tokens.addAccess(&accessToken{jti: jti, value: at, family: fam, expires: now.Add(ttl)})
+	resp := map[string]any{"access_token": at, "token_type": tokenType, "expires_in": int(ttl.Seconds()),
 		"scope": strings.Join(g.scopes, " ")}
 	if fam != nil && slices.Contains(g.scopes, "offline_access") && keep == "" {
 		rt := randomString(32)
@@ -375,7 +382,7 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 	}
 	if g.user && slices.Contains(g.scopes, "openid") {
 		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": g.subject, "aud": g.clientID, "iat": now.Unix(),
-			"exp": now.Add(s.cfg.TokenTTL).Unix(), "auth_time": now.Unix(), "name": operator.display, "tenant": operator.tenant,
+			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": operator.display, "tenant": operator.tenant,
 			"email": operator.email}
 		if nonce != "" {
 			idc["nonce"] = nonce
