@@ -83,6 +83,23 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	// the lock means another process signed in meanwhile.
 	prior, priorErr := u.store.Load(ctx, u.settings.SessionKey())
 	existing, err := u.tokens.Current(ctx)
+	if err != nil && in.Force && domain.KindOf(err) == domain.KindStorage {
+		// --force replaces a session this configuration cannot read, but
+		// keeps the old file aside: the right passphrase may open it yet.
+		q, ok := u.store.(ports.Quarantiner)
+		if !ok {
+			return LoginOutput{}, err
+		}
+		movedTo, qerr := q.Quarantine(ctx, u.settings.SessionKey())
+		if qerr != nil {
+			return LoginOutput{}, errors.Join(err, qerr)
+		}
+		if movedTo != "" {
+			out.Warnings = append(out.Warnings, "the stored session could not be read ("+err.Error()+"); it was moved aside to "+movedTo)
+		}
+		existing, err = nil, nil
+		prior, priorErr = domain.Session{}, domain.ErrNotFound
+	}
 	if err != nil && domain.KindOf(err) != domain.KindLoginRequired {
 		return LoginOutput{}, err
 	}

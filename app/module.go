@@ -22,5 +22,6 @@ var Module = fx.Module("app",
 		NewAPI,
 		NewPackApprove,
 		NewStream,
+		NewDoctor,
 	),
 )

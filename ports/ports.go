@@ -32,6 +32,32 @@ type SessionStore interface {
 	Info() StoreInfo
 }
 
+// Quarantiner is a store that can move a session it cannot read aside
+// (never deleting it) and say where it went: `auth doctor` and
+// `auth login --force` use it so an unreadable session is never lost.
+type Quarantiner interface {
+	Quarantine(ctx context.Context, key domain.SessionKey) (movedTo string, err error)
+}
+
+// StorageInspector looks at the credential store for `auth doctor`.
+type StorageInspector interface {
+	// Keychain probes the OS keychain afresh (bounded); used says whether
+	// this configuration keeps its sessions there.
+	Keychain(ctx context.Context) (used bool, err error)
+	// CacheDir checks that the token cache directory is the user's alone.
+	CacheDir() (path string, err error)
+	// Sessions opens every stored session; unreadable ones are moved aside.
+	Sessions(ctx context.Context) ([]SessionFile, error)
+}
+
+// SessionFile is what `auth doctor` found of one stored session.
+type SessionFile struct {
+	Path    string
+	Key     domain.SessionKey // zero when the file says nothing readable
+	Err     error             // nil when it opened
+	MovedTo string            // where an unreadable file was moved
+}
+
 // StoreInfo says which backend holds sessions, where, and why it was chosen.
 type StoreInfo struct {
 	Kind     domain.StorageKind `json:"kind"`
@@ -63,6 +89,13 @@ type Discovery struct {
 	RevocationEndpoint string   `json:"revocationEndpoint,omitempty"`
 	UserinfoEndpoint   string   `json:"userinfoEndpoint,omitempty"`
 	DPoPAlgs           []string `json:"dpopSigningAlgValuesSupported,omitempty"`
+	// ServerDate is the Date header of the discovery response (zero when
+	// absent) and FetchedAt the local time it arrived: `auth doctor`
+	// compares them for clock skew.
+	ServerDate time.Time `json:"-"`
+	FetchedAt  time.Time `json:"-"`
+	// Endpoints lists the endpoints advertised, by metadata name.
+	Endpoints []string `json:"-"`
 }
 
 // Authority is the OAuth 2.1 / OpenID Connect server.

@@ -219,6 +219,8 @@ func params(dir string) testscript.Params {
 			"hungbus":       cmdHungBus,
 			"keychain-item": cmdKeychainItem,
 			"sessions":      cmdSessions,
+			"put-session":   cmdPutSession,
+			"corrupt-files": cmdCorruptFiles,
 			"hungbus-calls": cmdHungBusCalls,
 		},
 	}
@@ -838,5 +840,41 @@ func cmdSessions(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%d session files, want %d", got, want)
+	}
+}
+
+// put-session NAME writes $WORK/NAME over the one session file.
+func cmdPutSession(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: put-session NAME")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(theSession(ts), b, 0o600))
+}
+
+// corrupt-files N [NAME] checks that N files were moved aside as
+// *.corrupt-<time>, and, with NAME, that one of them is byte for byte
+// $WORK/NAME: moved, never rewritten or deleted.
+func cmdCorruptFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: corrupt-files N [NAME]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	matches, err := filepath.Glob(filepath.Join(ts.MkAbs("cfg"), "tokens", "*.session.corrupt-*"))
+	ts.Check(err)
+	if len(matches) != want {
+		ts.Fatalf("%d files moved aside, want %d", len(matches), want)
+	}
+	if len(args) == 2 {
+		orig, err := os.ReadFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		for _, m := range matches {
+			if b, _ := os.ReadFile(m); bytes.Equal(b, orig) {
+				return
+			}
+		}
+		ts.Fatalf("no moved file is identical to %s", args[1])
 	}
 }

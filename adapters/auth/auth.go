@@ -69,6 +69,8 @@ type metadata struct {
 	AuthorizationIssParamOK bool     `json:"authorization_response_iss_parameter_supported"`
 	// MTLSAliases are the endpoints to use with a client certificate (RFC 8705 §5).
 	MTLSAliases map[string]string `json:"mtls_endpoint_aliases"`
+
+	serverDate, fetchedAt time.Time // the response's Date header, and when it arrived
 }
 
 // clientFor is the client for one request: in DPoP mode every request it
@@ -112,8 +114,15 @@ func (a *Authority) Discover(ctx context.Context) (ports.Discovery, error) {
 	if err != nil {
 		return ports.Discovery{}, err
 	}
+	var eps []string
+	for _, ep := range []struct{ name, url string }{{"authorization", m.AuthorizationEndpoint}, {"token", m.TokenEndpoint},
+		{"device_authorization", m.DeviceEndpoint}, {"revocation", m.RevocationEndpoint}, {"userinfo", m.UserinfoEndpoint}, {"jwks", m.JWKSURI}} {
+		if ep.url != "" {
+			eps = append(eps, ep.name)
+		}
+	}
 	return ports.Discovery{Issuer: m.Issuer, TokenEndpoint: m.TokenEndpoint, RevocationEndpoint: m.RevocationEndpoint,
-		UserinfoEndpoint: m.UserinfoEndpoint, DPoPAlgs: m.DPoPAlgs}, nil
+		UserinfoEndpoint: m.UserinfoEndpoint, DPoPAlgs: m.DPoPAlgs, ServerDate: m.serverDate, FetchedAt: m.fetchedAt, Endpoints: eps}, nil
 }
 
 func (a *Authority) discover(ctx context.Context) (*metadata, error) {
@@ -211,6 +220,10 @@ func (a *Authority) fetchMetadata(ctx context.Context, u string) (*metadata, err
 	var m metadata
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, domain.Wrap(domain.KindProtocol, err, "the Authority's discovery document is not valid JSON", "Check the Authority URL.")
+	}
+	m.fetchedAt = a.now()
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		m.serverDate = d
 	}
 	return &m, nil
 }

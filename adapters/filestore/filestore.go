@@ -301,12 +301,12 @@ func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool)
 			return nil, storageErr(err, "no randomness for the session key")
 		}
 		if err := s.cfg.DataKeys.Set(ctx, key.ID(), domain.NewSecret(base64.RawStdEncoding.EncodeToString(k))); err != nil {
-			return nil, err
+			return nil, keyUnavailable{err}
 		}
 	case errors.Is(err, domain.ErrNotFound):
 		return nil, storageErr(nil, "the OS keychain has no key for the session file "+s.path(key))
 	case err != nil:
-		return nil, err
+		return nil, keyUnavailable{err}
 	default:
 		k, err = base64.RawStdEncoding.DecodeString(enc.Reveal())
 		if err != nil || len(k) != keyLen {
@@ -318,6 +318,12 @@ func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool)
 	s.mu.Unlock()
 	return k, nil
 }
+
+// keyUnavailable marks a failure to get the key at all (no passphrase, the
+// keychain not answering), as opposed to a key that does not open a file.
+type keyUnavailable struct{ error }
+
+func (k keyUnavailable) Unwrap() error { return k.error }
 
 // foreignMode explains a file sealed by the other kind of store.
 func foreignMode(p, kdf string) error {
@@ -339,15 +345,15 @@ func (s *Store) key(ctx context.Context, salt []byte, p KDFParams) ([]byte, erro
 	}
 	if s.passphrase == nil {
 		if s.cfg.Passphrase == nil {
-			return nil, domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
-				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE.")
+			return nil, keyUnavailable{domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
+				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE.")}
 		}
 		pp, err := s.cfg.Passphrase(ctx)
 		if err != nil {
-			return nil, err
+			return nil, keyUnavailable{err}
 		}
 		if pp.IsZero() {
-			return nil, domain.E(domain.KindStorage, "the token cache passphrase is empty", "Set a non-empty STELLA_CACHE_PASSPHRASE.")
+			return nil, keyUnavailable{domain.E(domain.KindStorage, "the token cache passphrase is empty", "Set a non-empty STELLA_CACHE_PASSPHRASE.")}
 		}
 		s.passphrase = &pp
 	}
@@ -473,12 +479,122 @@ func writeAtomic(p string, data []byte) (err error) {
 	return nil
 }
 
+var _ ports.Quarantiner = (*Store)(nil)
+
+// Quarantine moves a session's file aside; a missing file is ("", nil).
+func (s *Store) Quarantine(_ context.Context, key domain.SessionKey) (string, error) {
+	if _, err := os.Stat(s.path(key)); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	return Quarantine(s.path(key), time.Now())
+}
+
 // Quarantine moves a bad file aside as <path>.corrupt-<time>, never deleting
 // it, and returns the new name.
 func Quarantine(path string, now time.Time) (string, error) {
-	to := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
-	if err := os.Rename(path, to); err != nil {
-		return "", storageErr(err, "cannot move "+path+" aside")
+	base := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	for i := 1; i < 100; i++ {
+		to := base
+		if i > 1 {
+			to = fmt.Sprintf("%s-%d", base, i)
+		}
+		// A hard link never replaces an existing file, so an earlier
+		// quarantined file with the same second is never overwritten.
+		err := os.Link(path, to)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			// No hard links here (some file systems): rename, having checked.
+			if _, serr := os.Lstat(to); serr == nil {
+				continue
+			}
+			if err := os.Rename(path, to); err != nil {
+				return "", storageErr(err, "cannot move "+path+" aside")
+			}
+			return to, nil
+		}
+		if err := os.Remove(path); err != nil {
+			return "", storageErr(err, "cannot move "+path+" aside")
+		}
+		return to, nil
 	}
-	return to, nil
+	return "", storageErr(nil, "cannot move "+path+" aside: too many quarantined copies")
+}
+
+// Inspect opens every session file in the directory, for `auth doctor`. A
+// file that is not a stella session, or that this store's key does not
+// open (tampered, truncated, another format version, a wrong passphrase),
+// is moved aside and named; a file sealed by the other kind of store is
+// reported but left alone, since that store can still read it.
+func (s *Store) Inspect(ctx context.Context) ([]ports.SessionFile, error) {
+	entries, err := os.ReadDir(s.cfg.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storageErr(err, "cannot read the token cache directory "+s.cfg.Dir)
+	}
+	var out []ports.SessionFile
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), suffix) {
+			continue
+		}
+		f := ports.SessionFile{Path: filepath.Join(s.cfg.Dir, e.Name())}
+		b, err := readBounded(f.Path)
+		if err != nil {
+			f.Err = storageErr(err, "cannot read "+f.Path)
+			out = append(out, f)
+			continue
+		}
+		h, _, _, perr := parse(b)
+		if perr == nil {
+			f.Key = domain.SessionKey{Profile: h.Profile, Issuer: h.Issuer, ClientID: h.ClientID}
+		}
+		switch {
+		case perr != nil:
+			f.Err = storageErr(nil, "not a stella session this version can read ("+perr.Error()+")")
+		case f.Key.ID()+suffix != e.Name():
+			f.Err = storageErr(nil, "its header names another session")
+		case h.KDF != s.mode():
+			f.Err = foreignMode(f.Path, h.KDF)
+			out = append(out, f)
+			continue
+		default:
+			if _, err := s.Load(ctx, f.Key); err != nil {
+				var ku keyUnavailable
+				if errors.As(err, &ku) || domain.KindOf(err) != domain.KindStorage || ctx.Err() != nil {
+					// No passphrase, the keychain down: nothing to conclude
+					// about the file itself.
+					return out, err
+				}
+				f.Err = err
+			}
+		}
+		if f.Err != nil {
+			if f.MovedTo, err = Quarantine(f.Path, time.Now()); err != nil {
+				return out, err
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// CheckDir reports whether dir (the token cache) is the user's alone; a
+// missing directory is fine.
+func CheckDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return storageErr(err, "cannot read the token cache directory "+dir)
+	case !st.IsDir():
+		return domain.E(domain.KindStorage, dir+" is not a directory", "Move it away, or set STELLA_TOKEN_CACHE_DIR to a directory.")
+	case st.Mode().Perm()&0o077 != 0:
+		return domain.E(domain.KindStorage, fmt.Sprintf("the token cache directory %s is open to other users (mode %#o)", dir, st.Mode().Perm()),
+			"Run: chmod 700 "+dir)
+	}
+	return ownedByMe(dir, st)
 }

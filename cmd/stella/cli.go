@@ -39,6 +39,7 @@ type AuthCmd struct {
 	Logout LogoutCmd `cmd:"" help:"Revoke the session's tokens and delete it."`
 	Status StatusCmd `cmd:"" help:"Show the stored session (no network)."`
 	Whoami WhoamiCmd `cmd:"" help:"Show who the session belongs to and its claims."`
+	Doctor DoctorCmd `cmd:"" help:"Check configuration, Authority, clock, keychain and stored sessions."`
 	Token  TokenCmd  `cmd:"" help:"Print a valid access token."`
 	Header HeaderCmd `cmd:"" help:"Print ready-to-use request headers for another tool."`
 }

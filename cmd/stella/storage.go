@@ -101,7 +101,13 @@ type auto struct {
 	err    error
 }
 
-var _ ports.SessionStore = (*auto)(nil)
+var (
+	_ ports.SessionStore = (*auto)(nil)
+	_ ports.Quarantiner  = (*auto)(nil)
+)
+
+// Resolve decides (once) and returns the store auto stands for.
+func (a *auto) Resolve(ctx context.Context) (ports.SessionStore, error) { return a.resolve(ctx) }
 
 func (a *auto) resolve(ctx context.Context) (ports.SessionStore, error) {
 	a.mu.Lock()
@@ -189,6 +195,17 @@ func (a *auto) List(ctx context.Context) ([]domain.SessionKey, error) {
 	return st.List(ctx)
 }
 
+func (a *auto) Quarantine(ctx context.Context, key domain.SessionKey) (string, error) {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
+	if q, ok := st.(ports.Quarantiner); ok {
+		return q.Quarantine(ctx, key)
+	}
+	return "", nil
+}
+
 // Info describes the chosen backend; before the first use it says the
 // choice is still open rather than probing.
 func (a *auto) Info() ports.StoreInfo {
@@ -202,4 +219,47 @@ func (a *auto) Info() ports.StoreInfo {
 		reason = "auto: " + a.err.Error()
 	}
 	return ports.StoreInfo{Kind: domain.StorageAuto, Label: "none", Reason: reason}
+}
+
+// inspector is `auth doctor`'s view of the storage the composition root
+// chose: a fresh keychain probe (which also refreshes the cached verdict),
+// the cache directory's permissions, and every stored session.
+type inspector struct {
+	s     domain.Settings
+	store ports.SessionStore
+	clock ports.Clock
+}
+
+var _ ports.StorageInspector = (*inspector)(nil)
+
+func newInspector(s domain.Settings, store ports.SessionStore, clock ports.Clock) ports.StorageInspector {
+	return &inspector{s: s, store: store, clock: clock}
+}
+
+func (i *inspector) Keychain(ctx context.Context) (bool, error) {
+	v := keychain.New(keychain.Service, keychain.DefaultTimeout).CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
+	used := i.s.TokenStorage == domain.StorageKeychain || (i.s.TokenStorage == domain.StorageAuto && v.OK)
+	if !v.OK {
+		return used, domain.E(domain.KindStorage, v.Detail,
+			"Start and unlock a keyring (Secret Service), or choose --token-storage file.")
+	}
+	return used, nil
+}
+
+func (i *inspector) CacheDir() (string, error) {
+	return i.s.TokenCacheDir, filestore.CheckDir(i.s.TokenCacheDir)
+}
+
+func (i *inspector) Sessions(ctx context.Context) ([]ports.SessionFile, error) {
+	st := i.store
+	if a, ok := st.(*auto); ok {
+		var err error
+		if st, err = a.Resolve(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if fs, ok := st.(*filestore.Store); ok {
+		return fs.Inspect(ctx)
+	}
+	return nil, nil // memory: nothing is stored
 }

@@ -34,5 +34,6 @@ func modules(s domain.Settings) ([]fx.Option, error) {
 		random.Module,
 		fx.Provide(fx.Annotate(term.NewPrompter, fx.As(new(ports.Prompter)))),
 		fx.Provide(fx.Annotate(term.NewConsole, fx.As(new(ports.Console)))),
+		fx.Provide(newInspector),
 	}, nil
 }

@@ -19,6 +19,9 @@ const maxForm = 64 << 10
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	base := s.URL()
+	if s.cfg.DateSkew != 0 {
+		w.Header().Set("Date", time.Now().Add(s.cfg.DateSkew).UTC().Format(http.TimeFormat))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                     s.advertisedIssuer(),
 		"authorization_endpoint":                     base + "/authorize",

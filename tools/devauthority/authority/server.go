@@ -36,6 +36,7 @@ type Config struct {
 	TLS               bool          // serve https with a self-signed certificate, binding tokens to client certificates (RFC 8705)
 	TLSCertOut        string        // where to write the server certificate (PEM) for clients to trust
 	IDTokenFault      string        // one of idTokenFaults: lie in one precise way, for relying-party tests
+	DateSkew          time.Duration // shift the Date header of the discovery document (clock-skew checks)
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -70,6 +71,7 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.DeviceTTL, "device-ttl", c.DeviceTTL, "device code lifetime")
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "serve https with a self-signed certificate and bind tokens to client certificates (mTLS, RFC 8705)")
 	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
+	fs.DurationVar(&c.DateSkew, "date-skew", c.DateSkew, "shift the Date header of the discovery response, as a server with a wrong clock would")
 	fs.StringVar(&c.IDTokenFault, "id-token-fault", c.IDTokenFault, "make ID tokens (or iss, userinfo) wrong in one way, for relying-party tests")
 }
 

@@ -1,0 +1,248 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// CheckStatus is the outcome of one doctor check.
+type CheckStatus string
+
+const (
+	CheckPass CheckStatus = "pass"
+	CheckFail CheckStatus = "fail"
+	CheckSkip CheckStatus = "skip" // not applicable, or blocked by an earlier failure
+)
+
+// Check is one line of `stella auth doctor`.
+type Check struct {
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	Detail string      `json:"detail"`
+	Fix    string      `json:"fix,omitempty"`
+	Moved  []string    `json:"moved,omitempty"` // files moved aside
+	err    error
+}
+
+// DoctorOutput is every check, in order.
+type DoctorOutput struct {
+	Checks []Check `json:"checks"`
+}
+
+// maxSkew is the clock difference beyond which tokens start to look
+// not-yet-valid or expired to one side (validators allow a minute or so).
+const maxSkew = 60 * time.Second
+
+// Doctor runs the checks of SPEC §3.12, in order, each with a fix.
+type Doctor struct {
+	settings  domain.Settings
+	authority ports.Authority
+	storage   ports.StorageInspector
+	clock     ports.Clock
+}
+
+// NewDoctor builds the use case; it does no I/O.
+func NewDoctor(s domain.Settings, a ports.Authority, st ports.StorageInspector, c ports.Clock) *Doctor {
+	return &Doctor{settings: s, authority: a, storage: st, clock: c}
+}
+
+// Do runs every check. The error is the first failure's (its kind gives
+// the exit code), nil only when every check passed.
+func (u *Doctor) Do(ctx context.Context) (DoctorOutput, error) {
+	var out DoctorOutput
+	add := func(c Check) { out.Checks = append(out.Checks, c) }
+
+	cfg := u.configuration()
+	add(cfg)
+	if cfg.Status == CheckPass {
+		for _, c := range u.authorityChecks(ctx) {
+			add(c)
+		}
+	} else {
+		for _, n := range []string{"authority", "discovery", "clock"} {
+			add(Check{Name: n, Status: CheckSkip, Detail: "needs an Authority URL and client id"})
+		}
+	}
+	add(u.keychain(ctx))
+	add(u.cacheDir())
+	add(u.sessions(ctx))
+
+	for _, c := range out.Checks {
+		if c.Status == CheckFail {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			n := 0
+			for _, c := range out.Checks {
+				if c.Status == CheckFail {
+					n++
+				}
+			}
+			return out, domain.E(domain.KindOf(c.err), fmt.Sprintf("%d of %d checks failed (first: %s)", n, len(out.Checks), c.Name), c.Fix)
+		}
+	}
+	return out, nil
+}
+
+func fail(name string, err error) Check {
+	return Check{Name: name, Status: CheckFail, Detail: errorMessage(err), Fix: domain.HintFor(err), err: err}
+}
+
+// errorMessage is an error's own message, without its hint.
+func errorMessage(err error) string {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Message != "" {
+		return de.Message
+	}
+	return err.Error()
+}
+
+func (u *Doctor) configuration() Check {
+	s := u.settings
+	if err := s.RequireAuthority(); err != nil {
+		return fail("configuration", err)
+	}
+	src := func(key string) string {
+		for _, e := range s.Effective {
+			if e.Key == key {
+				return e.Source.String()
+			}
+		}
+		return string(domain.SourceDefault)
+	}
+	parts := []string{
+		fmt.Sprintf("profile %s (%s)", s.ProfileName(), src("Profile")),
+		fmt.Sprintf("Authority %s (%s)", s.AuthorityURL, src("Authority.Url")),
+		fmt.Sprintf("client %s (%s)", s.ClientID, src("Authority.ClientId")),
+		fmt.Sprintf("auth mode %s (%s)", s.AuthMode, src("Authority.AuthMode")),
+		fmt.Sprintf("storage %s (%s)", s.TokenStorage, src("Authority.TokenStorage")),
+	}
+	return Check{Name: "configuration", Status: CheckPass, Detail: strings.Join(parts, ", ")}
+}
+
+func (u *Doctor) authorityChecks(ctx context.Context) []Check {
+	start := u.clock.Now()
+	d, err := u.authority.Discover(ctx)
+	if err != nil {
+		if k := domain.KindOf(err); k == domain.KindUnreachable || k == domain.KindInterrupted {
+			return []Check{fail("authority", err),
+				{Name: "discovery", Status: CheckSkip, Detail: "the Authority did not answer"},
+				{Name: "clock", Status: CheckSkip, Detail: "the Authority did not answer"}}
+		}
+		return []Check{{Name: "authority", Status: CheckPass, Detail: u.settings.AuthorityURL + " answered"},
+			fail("discovery", err), {Name: "clock", Status: CheckSkip, Detail: "no valid discovery response"}}
+	}
+	reach := Check{Name: "authority", Status: CheckPass,
+		Detail: fmt.Sprintf("%s answered in %s", u.settings.AuthorityURL, d.FetchedAt.Sub(start).Round(time.Millisecond))}
+
+	disc := Check{Name: "discovery", Status: CheckPass,
+		Detail: "issuer matches; endpoints: " + strings.Join(d.Endpoints, ", ")}
+	if u.settings.AuthMode == domain.AuthModeDPoP {
+		switch {
+		case len(d.DPoPAlgs) == 0:
+			disc.Detail += "; no dpop_signing_alg_values_supported advertised (stella will use ES256)"
+		case !slices.Contains(d.DPoPAlgs, "ES256"):
+			err := domain.E(domain.KindProtocol, "the Authority's DPoP algorithms ("+strings.Join(d.DPoPAlgs, ", ")+") do not include ES256",
+				"Ask the Authority's operators to accept ES256 proofs, or use AuthMode: bearer.")
+			disc = fail("discovery", err)
+		default:
+			disc.Detail += "; DPoP " + strings.Join(d.DPoPAlgs, ", ")
+		}
+	}
+
+	clock := Check{Name: "clock", Status: CheckSkip, Detail: "the Authority sent no Date header"}
+	if !d.ServerDate.IsZero() {
+		skew := d.FetchedAt.Sub(d.ServerDate)
+		abs := skew
+		if abs < 0 {
+			abs = -abs
+		}
+		// Date has a resolution of one second.
+		clock = Check{Name: "clock", Status: CheckPass, Detail: fmt.Sprintf("within %s of the Authority's clock", max(abs.Round(time.Second), time.Second))}
+		if abs > maxSkew {
+			dir := "ahead of"
+			if skew < 0 {
+				dir = "behind"
+			}
+			clock = fail("clock", domain.E(domain.KindProtocol,
+				fmt.Sprintf("this machine's clock is %s %s the Authority's", abs.Round(time.Second), dir),
+				"Synchronise the clock (NTP: timedatectl set-ntp true); tokens will otherwise look expired or not yet valid."))
+		}
+	}
+	return []Check{reach, disc, clock}
+}
+
+func (u *Doctor) keychain(ctx context.Context) Check {
+	used, err := u.storage.Keychain(ctx)
+	switch {
+	case err == nil && used:
+		return Check{Name: "keychain", Status: CheckPass, Detail: "the OS keychain answered; sessions are kept there"}
+	case err == nil:
+		return Check{Name: "keychain", Status: CheckPass, Detail: "the OS keychain answered (not used: TokenStorage is " + string(u.settings.TokenStorage) + ")"}
+	case used:
+		return fail("keychain", err)
+	}
+	return Check{Name: "keychain", Status: CheckSkip,
+		Detail: "not usable (" + errorMessage(err) + "); not needed with TokenStorage " + string(u.settings.TokenStorage)}
+}
+
+func (u *Doctor) cacheDir() Check {
+	dir, err := u.storage.CacheDir()
+	if err != nil {
+		return fail("token cache", err)
+	}
+	return Check{Name: "token cache", Status: CheckPass, Detail: dir + " is private to this user"}
+}
+
+func (u *Doctor) sessions(ctx context.Context) Check {
+	files, err := u.storage.Sessions(ctx)
+	if err != nil {
+		return fail("sessions", err)
+	}
+	if len(files) == 0 {
+		return Check{Name: "sessions", Status: CheckPass, Detail: "no stored sessions"}
+	}
+	var bad []string
+	var moved []string
+	var first error
+	for _, f := range files {
+		if f.Err == nil {
+			continue
+		}
+		first = cmp(first, f.Err)
+		line := errorMessage(f.Err)
+		if !strings.Contains(line, f.Path) {
+			line = f.Path + ": " + line
+		}
+		if f.MovedTo != "" {
+			line += "; moved aside to " + f.MovedTo
+			moved = append(moved, f.MovedTo)
+		}
+		bad = append(bad, line)
+	}
+	if len(bad) == 0 {
+		return Check{Name: "sessions", Status: CheckPass, Detail: fmt.Sprintf("%d stored session(s), all readable", len(files))}
+	}
+	c := fail("sessions", first)
+	c.Detail = fmt.Sprintf("%d of %d stored session(s) unreadable: %s", len(bad), len(files), strings.Join(bad, "; "))
+	c.Moved = moved
+	if len(moved) > 0 {
+		c.Fix = "Sign in again (`" + LoginCommand(u.settings) + "`); the moved files are kept in case the right passphrase or keychain can still open them."
+	}
+	return c
+}
+
+// cmp keeps the first non-nil error.
+func cmp(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

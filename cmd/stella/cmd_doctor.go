@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stellaops/stella/app"
+)
+
+// DoctorCmd is `stella auth doctor`.
+type DoctorCmd struct{}
+
+// Help is shown by `stella auth doctor --help`.
+func (DoctorCmd) Help() string {
+	return `Checks, in order, and reports each with pass/fail and a fix: the
+configuration resolves (with where each value came from), the Authority
+answers, its discovery document is valid (issuer, endpoints, DPoP
+algorithms), this machine's clock agrees with the Authority's, the OS
+keychain answers (probed afresh, bounded), the token cache directory is
+private, and every stored session opens. A session file that cannot be
+opened is moved aside to *.corrupt-<time> (never deleted) and named.
+Exits 0 only when every check passes; otherwise with the code of the first
+failure (13 unreachable, 15 discovery or clock, 18 storage, ...).
+
+Examples:
+  stella auth doctor
+  stella --profile ci auth doctor --json | jq '.checks[] | select(.status=="fail")'`
+}
+
+// Run checks.
+func (c *DoctorCmd) Run(rt *Runtime) error {
+	var uc *app.Doctor
+	if err := rt.Populate(&uc); err != nil {
+		return err
+	}
+	res, err := uc.Do(rt.ctx)
+	if rt.globals.JSON {
+		if werr := writeJSON(rt.Out(), doctorDoc{SchemaVersion: schemaVersion, OK: err == nil, Checks: res.Checks}); werr != nil {
+			return werr
+		}
+		return err
+	}
+	width := 0
+	for _, ch := range res.Checks {
+		width = max(width, len(ch.Name))
+	}
+	for _, ch := range res.Checks {
+		fmt.Fprintf(rt.Out(), "%-4s  %-*s  %s\n", strings.ToUpper(string(ch.Status)), width, ch.Name, ch.Detail)
+		if ch.Status == app.CheckFail && ch.Fix != "" {
+			fmt.Fprintf(rt.Out(), "      %-*s  fix: %s\n", width, "", ch.Fix)
+		}
+	}
+	return err
+}
+
+type doctorDoc struct {
+	SchemaVersion int         `json:"schemaVersion"`
+	OK            bool        `json:"ok"`
+	Checks        []app.Check `json:"checks"`
+}
