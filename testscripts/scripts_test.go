@@ -200,28 +200,29 @@ func params(dir string) testscript.Params {
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"authority":     cmdAuthority,
-			"exits":         cmdExits,
-			"stats":         cmdStats,
-			"admin":         cmdAdmin,
-			"closedport":    cmdClosedPort,
-			"perm":          cmdPerm,
-			"cp-session":    cmdCopySession,
-			"bearer":        cmdBearer,
-			"with-headers":  cmdWithHeaders,
-			"device":        cmdDevice,
-			"lastexit":      cmdLastExit,
-			"mix-headers":   cmdMixHeaders,
-			"gencert":       cmdGenCert,
-			"waitfor":       cmdWaitFor,
-			"same-session":  cmdSameSession,
-			"flip-session":  cmdFlipSession,
-			"hungbus":       cmdHungBus,
-			"keychain-item": cmdKeychainItem,
-			"sessions":      cmdSessions,
-			"put-session":   cmdPutSession,
-			"corrupt-files": cmdCorruptFiles,
-			"hungbus-calls": cmdHungBusCalls,
+			"authority":      cmdAuthority,
+			"exits":          cmdExits,
+			"stats":          cmdStats,
+			"admin":          cmdAdmin,
+			"closedport":     cmdClosedPort,
+			"perm":           cmdPerm,
+			"cp-session":     cmdCopySession,
+			"bearer":         cmdBearer,
+			"with-headers":   cmdWithHeaders,
+			"device":         cmdDevice,
+			"lastexit":       cmdLastExit,
+			"mix-headers":    cmdMixHeaders,
+			"gencert":        cmdGenCert,
+			"waitfor":        cmdWaitFor,
+			"same-session":   cmdSameSession,
+			"flip-session":   cmdFlipSession,
+			"hungbus":        cmdHungBus,
+			"keychain-item":  cmdKeychainItem,
+			"sessions":       cmdSessions,
+			"authority-stop": cmdAuthorityStop,
+			"put-session":    cmdPutSession,
+			"corrupt-files":  cmdCorruptFiles,
+			"hungbus-calls":  cmdHungBusCalls,
 		},
 	}
 }
@@ -877,4 +878,18 @@ func cmdCorruptFiles(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Fatalf("no moved file is identical to %s", args[1])
 	}
+}
+
+// authority-stop stops the Authority started last: the machine goes offline.
+func cmdAuthorityStop(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: authority-stop")
+	}
+	st := stateOf(ts)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.servers) == 0 {
+		ts.Fatalf("no authority started")
+	}
+	ts.Check(st.servers[len(st.servers)-1].Close())
 }
