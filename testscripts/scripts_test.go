@@ -48,27 +48,33 @@ func TestMain(m *testing.M) {
 		//lint:ignore SA1019 RunMain returns the code, so a stand-in exits with its program's.
 		os.Exit(testscript.RunMain(m, commands))
 	}
-	dir, err := os.MkdirTemp("", "stella-bin-")
-	if err != nil {
+	// testscript's Main always ends with os.Exit, so nothing here runs
+	// after the scripts: the binary lives at one fixed place per user and
+	// is replaced (atomically) by each run instead of piling up.
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("stella-testscripts-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	realBinary = filepath.Join(dir, "stella-real")
-	args := []string{"build", "-o", realBinary}
+	name := "stella-real"
+	args := []string{"build"}
 	if os.Getenv("STELLA_TEST_RACE") != "" {
-		args = append(args, "-race")
+		args, name = append(args, "-race"), "stella-real-race"
 	}
-	build := exec.Command("go", append(args, "github.com/stellaops/stella/cmd/stella")...)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s-%d", name, os.Getpid()))
+	build := exec.Command("go", append(args, "-o", tmp, "github.com/stellaops/stella/cmd/stella")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building stella:", err)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	//lint:ignore SA1019 RunMain returns, so the built binary can be removed afterwards.
-	code := testscript.RunMain(m, commands)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	realBinary = filepath.Join(dir, name)
+	if err := os.Rename(tmp, realBinary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	//lint:ignore SA1019 RunMain's code is the test binary's exit code.
+	os.Exit(testscript.RunMain(m, commands))
 }
 
 var realBinary string
