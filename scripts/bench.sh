@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench.sh: whole-process figures for `make bench`, measured interleaved in
+# one run against two reference programs built the same way (static):
+#   baseline  reads a 2 KB JSON file and prints one field (tools/procbench/baseline)
+#   kongfx    the least a kong + fx program costs (tools/procbench/kongfx)
+#   scrypt    one scrypt derivation with the file store's parameters (tools/procbench/scryptonly)
+# and `stella version`, and `stella auth token` from a cached, valid session
+# in the encrypted file store and (where a Secret Service can be started) in
+# the keychain. Run it inside scripts/with-keyring.sh for the keychain row.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-60}
+
+work=$(mktemp -d)
+authority_pid=
+cleanup() {
+  [ -n "$authority_pid" ] && kill "$authority_pid" 2>/dev/null && wait "$authority_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export CGO_ENABLED=0
+go build -o "$work/baseline" ./tools/procbench/baseline
+go build -o "$work/kongfx" ./tools/procbench/kongfx
+go build -o "$work/scrypt" ./tools/procbench/scryptonly
+go build -o "$work/procbench" ./tools/procbench
+python3 - "$work/tok.json" <<'PY' 2>/dev/null || printf '{"access_token":"%s","token_type":"DPoP","expires_in":3600,"pad":"%s"}' "$(head -c 1500 /dev/zero | tr '\0' a)" "$(head -c 440 /dev/zero | tr '\0' b)" >"$work/tok.json"
+import json, sys
+json.dump({"access_token": "a" * 1500, "token_type": "DPoP", "expires_in": 3600, "pad": "b" * 440}, open(sys.argv[1], "w"))
+PY
+
+./bin/devauthority -addr 127.0.0.1:0 >"$work/authority.out" 2>"$work/authority.log" &
+authority_pid=$!
+for _ in $(seq 100); do [ -s "$work/authority.out" ] && break; sleep 0.05; done
+issuer=$(head -n1 "$work/authority.out")
+printf 'operator\n' >"$work/password"
+chmod 600 "$work/password"
+export STELLA_AUTHORITY_URL="$issuer" STELLA_BACKEND_URL="$issuer" STELLA_CLIENT_ID=stella-cli \
+  STELLA_SCOPE="openid offline_access packs.read" STELLA_USERNAME=operator STELLA_PASSWORD_FILE="$work/password" \
+  STELLA_CONFIG_DIR="$work/cfg" STELLA_CACHE_PASSPHRASE=bench-passphrase NO_COLOR=1
+
+stella="$PWD/bin/stella"
+STELLA_TOKEN_STORAGE=file "$stella" auth login --password >/dev/null 2>&1
+cmds=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version" "scrypt-only=$work/scrypt" "stella-version=$stella version"
+  "token-file=STELLA_TOKEN_STORAGE=file $stella auth token")
+if STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth login --password >/dev/null 2>&1; then
+  cmds+=("token-keychain=STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR=$work/kc $stella auth token")
+else
+  echo "bench: no keychain here (run under scripts/with-keyring.sh for the keychain row)" >&2
+fi
+"$work/procbench" -n "$ROUNDS" "${cmds[@]}"

@@ -1,0 +1,104 @@
+// Command procbench times whole processes the way `make bench` reports
+// them: the commands run interleaved (A B C, then B C A, …) so drift in a
+// shared machine's load hits them alike, and each is reported as the
+// median wall time, its peak RSS, and the median of its per-round ratios to
+// the first command (the baseline).
+//
+//	procbench -n 60 'baseline=bin/baseline tok.json' 'token=STELLA_TOKEN_STORAGE=file bin/stella auth token'
+
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+type bench struct {
+	name string
+	argv []string
+	wall []time.Duration
+	rss  []int64 // KiB
+}
+
+func main() {
+	n := flag.Int("n", 60, "rounds")
+	warm := flag.Int("warmup", 5, "untimed rounds first")
+	flag.Parse()
+	var benches []*bench
+	for _, a := range flag.Args() {
+		name, cmd, ok := strings.Cut(a, "=")
+		if !ok || strings.TrimSpace(cmd) == "" {
+			fmt.Fprintf(os.Stderr, "procbench: %q is not NAME=COMMAND\n", a)
+			os.Exit(2)
+		}
+		benches = append(benches, &bench{name: name, argv: strings.Fields(cmd)})
+	}
+	if len(benches) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: procbench [-n N] NAME=COMMAND...")
+		os.Exit(2)
+	}
+	for round := -*warm; round < *n; round++ {
+		for i := range benches {
+			b := benches[(i+max(round, 0))%len(benches)]
+			d, rss, err := run(b.argv)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
+				os.Exit(1)
+			}
+			if round >= 0 {
+				b.wall = append(b.wall, d)
+				b.rss = append(b.rss, rss)
+			}
+		}
+	}
+	base := benches[0]
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "command\tmedian ms\tp10 ms\tp90 ms\tpeak RSS MiB\t× "+base.name+" (paired median)\t")
+	for _, b := range benches {
+		ratios := make([]float64, len(b.wall))
+		for i := range b.wall {
+			ratios[i] = float64(b.wall[i]) / float64(base.wall[i])
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t\n", b.name, ms(pct(b.wall, 50)), ms(pct(b.wall, 10)), ms(pct(b.wall, 90)),
+			float64(pct(b.rss, 50))/1024, pct(ratios, 50))
+	}
+	_ = tw.Flush()
+}
+
+// run starts argv once; leading NAME=VALUE words are added to its
+// environment (no /usr/bin/env in between to distort the figure).
+func run(argv []string) (time.Duration, int64, error) {
+	env := os.Environ()
+	for len(argv) > 1 && strings.Contains(argv[0], "=") {
+		env, argv = append(env, argv[0]), argv[1:]
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = nil, nil
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, 0, err
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return d, rss, nil
+}
+
+func pct[T int64 | float64 | time.Duration](v []T, p int) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
