@@ -108,4 +108,4 @@ func (o *Opener) commandFor(url string) (string, []string) {
 }
 
 // Module provides the opener.
-var Module = fx.Module("browser", fx.Provide(fx.Annotate(New, fx.As(new(ports.Browser)))))
+var Module = fx.Module("browser", fx.Provide(func(s domain.Settings) ports.Browser { return New(s) }))

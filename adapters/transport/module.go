@@ -3,6 +3,7 @@ package transport
 import (
 	"go.uber.org/fx"
 
+	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
 
@@ -14,7 +15,9 @@ var Module = fx.Module("transport",
 		func(b *Base) ports.HTTPBase { return b },
 		func(b *Base) ports.ClientCertificate { return b },
 		NewAuthenticated,
-		fx.Annotate(NewBackend, fx.As(new(ports.Backend))),
-		fx.Annotate(NewStreams, fx.As(new(ports.Streamer))),
+		func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend { return NewBackend(s, a, b) },
+		func(s domain.Settings, base ports.HTTPBase, p ports.Prover, b domain.BuildInfo) ports.Streamer {
+			return NewStreams(s, base, p, b)
+		},
 	),
 )

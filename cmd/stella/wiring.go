@@ -32,8 +32,10 @@ func modules(s domain.Settings) ([]fx.Option, error) {
 		browser.Module,
 		loopback.Module,
 		random.Module,
-		fx.Provide(fx.Annotate(term.NewPrompter, fx.As(new(ports.Prompter)))),
-		fx.Provide(fx.Annotate(term.NewConsole, fx.As(new(ports.Console)))),
-		fx.Provide(newInspector),
+		fx.Provide(
+			func(t term.IO, s domain.Settings) ports.Prompter { return term.NewPrompter(t, s) },
+			func(t term.IO) ports.Console { return term.NewConsole(t) },
+			newInspector,
+		),
 	}, nil
 }
