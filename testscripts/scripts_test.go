@@ -225,6 +225,7 @@ func params(dir string) testscript.Params {
 			"hungbus":        cmdHungBus,
 			"keychain-item":  cmdKeychainItem,
 			"sessions":       cmdSessions,
+			"waitfor-stat":   cmdWaitForStat,
 			"authority-stop": cmdAuthorityStop,
 			"put-session":    cmdPutSession,
 			"corrupt-files":  cmdCorruptFiles,
@@ -898,4 +899,29 @@ func cmdAuthorityStop(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no authority started")
 	}
 	ts.Check(st.servers[len(st.servers)-1].Close())
+}
+
+// waitfor-stat KEY N waits (up to 10 s) until the Authority's counter KEY
+// reaches N, e.g. until a stream is open before interrupting stella.
+func cmdWaitForStat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor-stat KEY N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var doc map[string]any
+		if json.Unmarshal(adminCall(ts, http.MethodGet, "/admin/stats", ""), &doc) != nil {
+			continue
+		}
+		var cur any = doc
+		for _, part := range strings.Split(args[0], ".") {
+			m, _ := cur.(map[string]any)
+			cur = m[part]
+		}
+		if f, ok := cur.(float64); ok && int(f) >= want {
+			return
+		}
+	}
+	ts.Fatalf("waitfor-stat: %s never reached %d", args[0], want)
 }

@@ -15,7 +15,9 @@ var Module = fx.Module("transport",
 		func(b *Base) ports.HTTPBase { return b },
 		func(b *Base) ports.ClientCertificate { return b },
 		NewAuthenticated,
-		func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend { return NewBackend(s, a, b) },
+		func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend {
+			return NewBackend(s, a, b)
+		},
 		func(s domain.Settings, base ports.HTTPBase, p ports.Prover, b domain.BuildInfo) ports.Streamer {
 			return NewStreams(s, base, p, b)
 		},

@@ -88,8 +88,16 @@ func (s *Streams) Open(ctx context.Context, path string, auth ports.StreamAuth) 
 
 type stream struct{ conn *websocket.Conn }
 
+// Read waits for the next message. When ctx ends (Ctrl-C), the stream is
+// closed cleanly, with a close frame, rather than dropped: coder/websocket
+// would otherwise tear the connection down the moment a read's context ends.
 func (s *stream) Read(ctx context.Context) ([]byte, error) {
-	_, msg, err := s.conn.Read(ctx)
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.Close(websocket.StatusNormalClosure, "stella was interrupted") })
+	defer stop()
+	_, msg, err := s.conn.Read(context.WithoutCancel(ctx))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
 		return nil, io.EOF
 	}

@@ -34,11 +34,15 @@ func (c *DoctorCmd) Run(rt *Runtime) error {
 		return err
 	}
 	res, err := uc.Do(rt.ctx)
+	if perr := printDoctor(rt, res, err); perr != nil {
+		return perr
+	}
+	return err
+}
+
+func printDoctor(rt *Runtime, res app.DoctorOutput, doctorErr error) error {
 	if rt.globals.JSON {
-		if werr := writeJSON(rt.Out(), doctorDoc{SchemaVersion: schemaVersion, OK: err == nil, Checks: res.Checks}); werr != nil {
-			return werr
-		}
-		return err
+		return writeJSON(rt.Out(), doctorDoc{SchemaVersion: schemaVersion, OK: doctorErr == nil, Checks: res.Checks})
 	}
 	width := 0
 	for _, ch := range res.Checks {
@@ -50,7 +54,7 @@ func (c *DoctorCmd) Run(rt *Runtime) error {
 			fmt.Fprintf(rt.Out(), "      %-*s  fix: %s\n", width, "", ch.Fix)
 		}
 	}
-	return err
+	return nil
 }
 
 type doctorDoc struct {

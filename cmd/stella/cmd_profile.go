@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/stellaops/stella/adapters/config"
+	"github.com/stellaops/stella/domain"
 )
 
 // ProfileListCmd is `stella profile list`.
@@ -78,6 +79,10 @@ func (c *ProfileShowCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	return printProfile(rt, s)
+}
+
+func printProfile(rt *Runtime, s domain.Settings) error {
 	if rt.globals.JSON {
 		return writeJSON(rt.Out(), profileShowDoc{SchemaVersion: schemaVersion, Profile: s.Profile, ConfigDir: s.ConfigDir, Settings: s.Effective})
 	}

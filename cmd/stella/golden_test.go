@@ -49,6 +49,31 @@ func TestJSONDocumentsGolden(t *testing.T) {
 				Constraint: st.Constraint, Source: "userinfo", Claims: map[string]any{"sub": "operator", "cnf": map[string]any{"jkt": st.Constraint.JKT}},
 				UserInfo: map[string]any{"sub": "operator", "name": "Olivia Operator"}})
 		},
+		"doctor": func(rt *Runtime) error {
+			res := app.DoctorOutput{Checks: []app.Check{
+				{Name: "configuration", Status: app.CheckPass, Detail: "profile default (default), Authority https://authority.example.com (env STELLA_AUTHORITY_URL)"},
+				{Name: "authority", Status: app.CheckPass, Detail: "https://authority.example.com answered in 12ms"},
+				{Name: "discovery", Status: app.CheckPass, Detail: "issuer matches; endpoints: token, revocation; DPoP ES256"},
+				{Name: "clock", Status: app.CheckPass, Detail: "within 1s of the Authority's clock"},
+				{Name: "keychain", Status: app.CheckSkip, Detail: "not usable (no D-Bus session bus); not needed with TokenStorage file"},
+				{Name: "token cache", Status: app.CheckPass, Detail: "/home/op/.stellaops/tokens is private to this user"},
+				{Name: "sessions", Status: app.CheckFail, Detail: "1 of 1 stored session(s) unreadable: cannot decrypt",
+					Fix: "Sign in again (`stella auth login`).", Moved: []string{"/home/op/.stellaops/tokens/default-0123456789abcdef.session.corrupt-20261122T120000Z"}},
+			}}
+			return printDoctor(rt, res, domain.E(domain.KindStorage, "1 of 7 checks failed (first: sessions)", "Sign in again."))
+		},
+		"profile-show": func(rt *Runtime) error {
+			return printProfile(rt, domain.Settings{Profile: "packs-approver", ConfigDir: "/home/op/.stellaops", Effective: []domain.Setting{
+				{Key: "Authority.Url", Value: "https://authority.example.com", Source: domain.Source{Kind: domain.SourceProfile, Detail: "/home/op/.stellaops/profiles/packs-approver.yaml:3"}},
+				{Key: "Authority.ClientSecret", Value: "[redacted]", Source: domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_CLIENT_SECRET_FILE"}},
+				{Key: "Authority.AuthMode", Value: "", Source: domain.Source{Kind: domain.SourceDefault}},
+			}})
+		},
+		"api-error": func(rt *Runtime) error {
+			report(rt.io, true, domain.E(domain.KindServer, "GET /api/v1/jobs: 503 Service Unavailable — Backend maintenance: jobs are read-only until 14:00 (request id 7f3a2c)",
+				"Try again later; quote the request id when you report it."))
+			return nil
+		},
 		"error": func(rt *Runtime) error {
 			report(rt.io, true, domain.E(domain.KindForbidden, "GET /api/v1/jobs: 403 Forbidden — missing scope packs.read", "Add packs.read to --scope."))
 			return nil

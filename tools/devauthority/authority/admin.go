@@ -3,6 +3,7 @@ package authority
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -17,10 +18,11 @@ type stats struct {
 	revocations int
 	nonces      int
 	proofErrors int
+	closes      map[string]int // close codes clients sent on followed streams
 }
 
 func newStats() *stats {
-	return &stats{endpoints: map[string]int{}, grants: map[string]int{}, tokenErrors: map[string]int{}}
+	return &stats{endpoints: map[string]int{}, grants: map[string]int{}, tokenErrors: map[string]int{}, closes: map[string]int{}}
 }
 
 func (s *stats) endpoint(p string) { s.mu.Lock(); s.endpoints[p]++; s.mu.Unlock() }
@@ -37,6 +39,11 @@ func (s *stats) reuse()              { s.mu.Lock(); s.reused++; s.mu.Unlock() }
 func (s *stats) revocation()         { s.mu.Lock(); s.revocations++; s.mu.Unlock() }
 func (s *stats) nonceChallenge()     { s.mu.Lock(); s.nonces++; s.mu.Unlock() }
 func (s *stats) proofError()         { s.mu.Lock(); s.proofErrors++; s.mu.Unlock() }
+func (s *stats) streamClose(code int) {
+	s.mu.Lock()
+	s.closes[strconv.Itoa(code)]++
+	s.mu.Unlock()
+}
 
 func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
 	st := s.stats
@@ -44,7 +51,7 @@ func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
 	defer st.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"endpoints": st.endpoints, "grants": st.grants, "tokenErrors": st.tokenErrors,
 		"refreshReuseDetected": st.reused, "revocations": st.revocations, "dpopNonceChallenges": st.nonces,
-		"dpopProofErrors": st.proofErrors})
+		"dpopProofErrors": st.proofErrors, "streamCloses": st.closes}) // streamCloses["0"] counts followed streams opened
 }
 
 // ShortenTokens makes the next n access tokens live 2 s, like the

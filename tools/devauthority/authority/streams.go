@@ -66,6 +66,10 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.CloseNow()
+	if r.URL.Query().Get("follow") != "" {
+		s.followEvents(r.Context(), conn, r.PathValue("id"), t.subject)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	for i, ev := range []string{"queued", "running", "succeeded"} {
@@ -75,4 +79,33 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_ = conn.Close(websocket.StatusNormalClosure, "done")
+}
+
+// followEvents sends a heartbeat event every 100 ms until the client goes
+// away, and records how it went: the close code of a clean close (1000
+// when stella is interrupted), or 1006 when the connection just dropped.
+func (s *Server) followEvents(ctx context.Context, conn *websocket.Conn, job, subject string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	s.stats.streamClose(0) // "0": followed streams opened
+	go func() {
+		defer cancel()
+		_, _, err := conn.Read(ctx)
+		code := int(websocket.CloseStatus(err))
+		if code < 0 {
+			code = int(websocket.StatusAbnormalClosure)
+		}
+		s.stats.streamClose(code)
+	}()
+	for seq := 1; ; seq++ {
+		b, _ := json.Marshal(map[string]any{"job": job, "seq": seq, "event": "heartbeat", "subject": subject})
+		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
