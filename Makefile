@@ -7,7 +7,7 @@ BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: build test unit scripts race audit lint fmt vet staticcheck bench demo scenario fuzz clean
+.PHONY: build test unit scripts race audit lint fmt vet staticcheck bench demo scenario fuzz clean interop-deps interop
 
 # stella is built static (no cgo): a dynamically linked binary spends
 # about 0.8 ms of every start in the dynamic loader, a quarter of `stella
@@ -16,8 +16,17 @@ build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/stella ./cmd/stella
 	$(GO) build -o $(BIN)/devauthority ./tools/devauthority
 
-## test: what CI runs — format, vet, audit, unit tests with -race, scenarios.
-test: fmt vet audit race scripts
+## test: what CI runs — format, vet, audit, unit tests with -race, scenarios
+## (including the interop suite against oidc-provider).
+test: fmt vet audit race interop-deps scripts
+
+## interop-deps: the third-party OpenID Provider of the interop suite, from
+## the npm registry at the versions package-lock.json pins.
+INTEROP := testscripts/interop/oidc-provider
+interop-deps:
+	@if ! command -v npm >/dev/null 2>&1; then echo "interop-deps: npm not found; the interop suite will be skipped (CI requires it)"; \
+	elif [ ! -d $(INTEROP)/node_modules/oidc-provider ] || [ $(INTEROP)/package-lock.json -nt $(INTEROP)/node_modules/.package-lock.json ]; then \
+	  cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error; fi
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -42,6 +51,10 @@ race:
 
 scripts:
 	$(KEYRING) $(GO) test -count=1 ./testscripts/...
+
+## interop: only the suite against oidc-provider, verbosely.
+interop: interop-deps
+	$(GO) test -count=1 ./testscripts -run TestInterop -v
 
 ## scenario NAME=refresh runs one testscript scenario verbosely.
 scenario:

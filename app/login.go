@@ -140,6 +140,7 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 		return LoginOutput{}, err
 	}
 	s := newSession(u.settings, grant, g, u.clock.Now(), b)
+	u.completeIdentity(ctx, &s)
 	if err := u.store.Save(ctx, s); err != nil {
 		return LoginOutput{}, err
 	}
@@ -207,3 +208,34 @@ func (u *Login) chooseFlow(f Flow) (Flow, string, error) {
 
 // errNoSession is returned by use cases that need a stored session.
 var errNoSession = errors.New("no session")
+
+// completeIdentity asks userinfo for the name and email a person's ID token
+// left out. OIDC Core §5.4: when an access token is issued, claims
+// requested by scope (profile, email) may be returned from the userinfo
+// endpoint only, as oidc-provider does by default. Best effort: the
+// sign-in stands without them. A userinfo answer for another subject is
+// ignored (OIDC Core §5.3.2).
+func (u *Login) completeIdentity(ctx context.Context, s *domain.Session) {
+	if s.Identity.Subject == "" || (s.Identity.Name != "" && s.Identity.Email != "") || !u.settings.Scopes.Has("openid") {
+		return
+	}
+	info, err := u.authority.UserInfo(ctx, domain.Credential{Access: s.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey})
+	if err != nil {
+		u.log.Debug("userinfo after sign-in unavailable", "error", err)
+		return
+	}
+	if domain.ClaimString(info, "sub") != s.Identity.Subject {
+		u.log.Debug("userinfo after sign-in answered for another subject; ignored")
+		return
+	}
+	id := domain.IdentityFromClaims(info)
+	if s.Identity.Name == "" {
+		s.Identity.Name = id.Name
+	}
+	if s.Identity.Email == "" {
+		s.Identity.Email = id.Email
+	}
+	if s.Identity.Tenant == "" {
+		s.Identity.Tenant = id.Tenant
+	}
+}
