@@ -50,6 +50,8 @@ race:
 	$(KEYRING) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /testscripts)
 
 scripts:
+	@[ -n "$(KEYRING)" ] || echo "note: gnome-keyring or dbus-run-session is missing: the keychain suites skip (apt-get install -y gnome-keyring dbus-x11 libsecret-tools)"
+	@command -v chromium >/dev/null 2>&1 || [ -n "$$STELLA_TEST_CHROMIUM" ] || echo "note: chromium is missing: the real-browser suites skip (apt-get install -y chromium)"
 	$(KEYRING) $(GO) test -count=1 ./testscripts/...
 
 ## interop: only the suite against oidc-provider, verbosely.
