@@ -49,7 +49,7 @@ func (u *Login) browserFlow(ctx context.Context, in LoginInput, req ports.TokenR
 		return domain.Grant{}, err
 	}
 	defer r.Close()
-	url, err := p.Authority.AuthorizationURL(ctx, ports.AuthorizationRequest{RedirectURI: r.RedirectURI(), State: state, Nonce: nonce,
+	url, err := p.Authority.AuthorizationURL(ctx, ports.AuthorizationRequest{RedirectURI: r.RedirectURI(), State: state, Nonce: nonce, Audience: req.Audience,
 		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Scopes: req.Scopes, DPoPJKT: b.jkt})
 	if err != nil {
 		return domain.Grant{}, err

@@ -215,6 +215,7 @@ type AuthorizationRequest struct {
 	CodeChallenge string // S256 of the verifier
 	Scopes        domain.Scopes
 	DPoPJKT       string
+	Audience      string // RFC 8707 resource indicator, optional
 }
 
 // DeviceAuthorization is the Authority's answer to a device request (RFC 8628 §3.2).

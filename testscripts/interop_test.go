@@ -385,7 +385,9 @@ func interopBrowser(t *testing.T, o *op) {
 		button string
 		code   int
 	}{{"allow", 0}, {"deny", 17}} {
-		s := o.session(t, "stella-cli", "STELLA_SCOPE=openid profile offline_access")
+		// With the backend as Audience: the resource indicator must travel
+		// on the authorization request and the code exchange (RFC 8707).
+		s := o.session(t, "stella-cli", "STELLA_SCOPE=openid profile offline_access", "STELLA_AUDIENCE="+o.issuer+"/api")
 		opener := filepath.Join(s.dir, "open-url")
 		urlFile := filepath.Join(s.dir, "url")
 		if err := os.WriteFile(opener, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" > \""+urlFile+"\"\n"), 0o700); err != nil {
@@ -418,8 +420,17 @@ func interopBrowser(t *testing.T, o *op) {
 		if code != tc.code {
 			t.Fatalf("%s: stella exited %d, want %d (page %q)\nstdout: %s\nstderr: %s", tc.button, code, tc.code, heading, out.String(), errb.String())
 		}
-		if tc.code == 0 && !strings.Contains(out.String(), "as Operator One (operator)") {
+		if tc.code != 0 {
+			continue
+		}
+		if !strings.Contains(out.String(), "as Operator One (operator)") {
 			t.Fatalf("browser sign-in said:\n%s", out.String())
+		}
+		if tok := s.ok("auth", "token").stdout; strings.Count(tok, ".") != 2 {
+			t.Fatalf("with an Audience the access token should be a JWT, got %d bytes", len(tok))
+		}
+		if doc := s.me(); doc["sub"] != "operator" || doc["dpop_bound"] != true {
+			t.Fatalf("backend says %v", doc)
 		}
 	}
 }
@@ -468,8 +479,10 @@ func chromiumSignIn(t *testing.T, path, dir, issuer, start, button string) strin
 
 func interopRefresh(t *testing.T, o *op) {
 	// A session whose access token lives 2 s, then let it expire.
+	// With the backend as Audience (RFC 8707 resource), the provider issues
+	// JWT access tokens carrying cnf.jkt, which the resource server checks.
 	o.admin(http.MethodPost, "/admin/short-tokens?n=1")
-	s, r := userSession(t, o, "allow")
+	s, r := userSession(t, o, "allow", "STELLA_AUDIENCE="+o.issuer+"/api")
 	if r.code != 0 {
 		t.Fatalf("sign-in exited %d: %s", r.code, r.stderr)
 	}
@@ -492,6 +505,9 @@ func interopRefresh(t *testing.T, o *op) {
 	close(errs)
 	for e := range errs {
 		t.Fatalf("a parallel call failed: %s", e)
+	}
+	if tok := s.ok("auth", "token").stdout; strings.Count(tok, ".") != 2 {
+		t.Fatalf("with an Audience the access token should be a JWT, got %d bytes", len(tok))
 	}
 	after := o.stats()
 	if n := after.Grants["refresh_token"] - before.Grants["refresh_token"]; n != 1 || after.Reuse != before.Reuse {

@@ -35,6 +35,11 @@ func (a *Authority) AuthorizationURL(ctx context.Context, req ports.Authorizatio
 	if req.DPoPJKT != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("dpop_jkt", req.DPoPJKT))
 	}
+	if req.Audience != "" {
+		// RFC 8707 §2.1: ask for the resource when authorizing, or the
+		// grant (and every refresh of it) cannot cover it.
+		opts = append(opts, oauth2.SetAuthURLParam("resource", req.Audience))
+	}
 	if req.Scopes.Has("offline_access") {
 		// OIDC Core §11: offline_access is granted only with prompt=consent.
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "consent"))
@@ -74,7 +79,7 @@ func (a *Authority) ExchangeCode(ctx context.Context, req ports.TokenRequest, co
 		return domain.Grant{}, err
 	}
 	start := a.now()
-	tok, err := conf.Exchange(tctx, code.Reveal(), oauth2.VerifierOption(verifier.Reveal()))
+	tok, err := conf.Exchange(tctx, code.Reveal(), append(resourceOpts(req), oauth2.VerifierOption(verifier.Reveal()))...)
 	a.logGrant(domain.GrantAuthorizationCode, req.Scopes, start, err)
 	if err != nil {
 		return domain.Grant{}, a.tokenErr(err, domain.GrantAuthorizationCode, req)
@@ -101,7 +106,9 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 	conf := a.oauthConfig(m, req.Scopes)
 	conf.Endpoint.DeviceAuthURL = m.DeviceEndpoint
 	start := a.now()
-	da, err := conf.DeviceAuth(context.WithValue(ctx, oauth2.HTTPClient, a.httpClient()))
+	// RFC 8707 in the device authorization request too, the device flow's
+	// counterpart of the authorization request.
+	da, err := conf.DeviceAuth(context.WithValue(ctx, oauth2.HTTPClient, a.httpClient()), resourceOpts(req)...)
 	a.log.Debug("device authorization", "scopes", req.Scopes.String(), "ok", err == nil, "duration", a.now().Sub(start).Round(time.Millisecond))
 	if err != nil {
 		return ports.DeviceAuthorization{}, a.tokenErr(err, domain.GrantDeviceCode, req)
@@ -137,9 +144,9 @@ func (a *Authority) PollDevice(ctx context.Context, req ports.TokenRequest, devi
 	if err != nil {
 		return domain.Grant{}, err
 	}
-	tok, err := conf.Exchange(tctx, "",
+	tok, err := conf.Exchange(tctx, "", append(resourceOpts(req),
 		oauth2.SetAuthURLParam("grant_type", domain.GrantDeviceCode),
-		oauth2.SetAuthURLParam("device_code", deviceCode.Reveal()))
+		oauth2.SetAuthURLParam("device_code", deviceCode.Reveal()))...)
 	if err != nil {
 		return domain.Grant{}, a.tokenErr(err, domain.GrantDeviceCode, req)
 	}
@@ -154,4 +161,13 @@ func stripQuery(u string) string {
 		}
 	}
 	return u
+}
+
+// resourceOpts carries the RFC 8707 resource indicator, when configured,
+// on a token request (§2.2).
+func resourceOpts(req ports.TokenRequest) []oauth2.AuthCodeOption {
+	if req.Audience == "" {
+		return nil
+	}
+	return []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("resource", req.Audience)}
 }
