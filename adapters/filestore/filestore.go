@@ -49,6 +49,9 @@ const (
 	maxHeader   = 4 << 10
 	saltLen     = 16
 	keyLen      = 32
+	// maxKDFMemory bounds scrypt's memory (128·N·r bytes) for files that
+	// say otherwise: 8× what DefaultKDF needs.
+	maxKDFMemory = 256 << 20
 )
 
 // header is the plain, authenticated part of a session file. It holds no
@@ -420,7 +423,9 @@ func parse(b []byte) (header, []byte, []byte, error) {
 		return h, nil, nil, errors.New("bad nonce")
 	case h.KDF == kdfKeychain:
 	case h.KDF != kdfScrypt || len(h.Salt) < saltLen || h.N < 2 || h.N&(h.N-1) != 0 ||
-		h.N > 1<<22 || h.R < 1 || h.R > 32 || h.P < 1 || h.P > 16:
+		h.N > 1<<20 || h.R < 1 || h.R > 32 || h.P < 1 || h.P > 4 || 128*h.N*h.R > maxKDFMemory:
+		// Bounded, so a hostile or corrupt header cannot make stella
+		// allocate gigabytes or spin for minutes before failing.
 		return h, nil, nil, errors.New("unsupported key-derivation parameters")
 	}
 	aad := b[:len(magic)+nl+1]

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/stellaops/stella/domain"
 )
 
@@ -54,6 +56,8 @@ func TestRoundTripOnRealKeychain(t *testing.T) {
 }
 
 func TestHungCallIsBounded(t *testing.T) {
+	// A bus address, so the call gets as far as the (hung) operation.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
 	k := New("stella-test", 50*time.Millisecond)
 	block := make(chan struct{})
 	defer close(block)
@@ -74,10 +78,15 @@ func TestErrorsHaveKinds(t *testing.T) {
 		kind domain.Kind
 	}{
 		{errors.New("org.freedesktop.DBus.Error.ServiceUnknown"), domain.KindStorage},
+		{keyring.ErrUnsupportedPlatform, domain.KindStorage},
+		{keyring.ErrSetDataTooBig, domain.KindStorage},
 	} {
 		if got := domain.KindOf(translate("read", tc.in)); got != tc.kind {
 			t.Errorf("translate(%v) kind = %v, want %v", tc.in, got, tc.kind)
 		}
+	}
+	if err := translate("read", keyring.ErrNotFound); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("translate(ErrNotFound) = %v, want domain.ErrNotFound", err)
 	}
 	if err := translate("read", nil); err != nil {
 		t.Errorf("translate(nil) = %v", err)
