@@ -134,6 +134,15 @@ func BackendError(s domain.Settings, method, path string, status int, h http.Hea
 		return domain.E(domain.KindUsage, what, "Check the path; it is relative to the backend URL "+s.BackendURL+".")
 	case status >= 400:
 		return domain.E(domain.KindUsage, what, "The backend rejected the request; check the method, path and body.")
+	case status >= 300 && status < 400:
+		// Following would hand the token (and its proof) to wherever the
+		// redirect points; say where, and let the user decide.
+		loc := domain.Printable(h.Get("Location"), 300)
+		if loc == "" {
+			loc = "nowhere"
+		}
+		return domain.E(domain.KindProtocol, what+" — redirected to "+loc,
+			"stella never follows redirects, so the token cannot be sent elsewhere; if you trust the new location, call its path or change the backend URL.")
 	}
 	return domain.E(domain.KindProtocol, what, "The backend answered with an unexpected status.")
 }

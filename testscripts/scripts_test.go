@@ -225,6 +225,8 @@ func params(dir string) testscript.Params {
 			"hungbus":        cmdHungBus,
 			"keychain-item":  cmdKeychainItem,
 			"sessions":       cmdSessions,
+			"proxy":          cmdProxy,
+			"proxy-saw":      cmdProxySaw,
 			"waitfor-stat":   cmdWaitForStat,
 			"authority-stop": cmdAuthorityStop,
 			"put-session":    cmdPutSession,
@@ -924,4 +926,52 @@ func cmdWaitForStat(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("waitfor-stat: %s never reached %d", args[0], want)
+}
+
+// proxy VAR starts an HTTP proxy that records every CONNECT target and
+// refuses it (502), and sets VAR to its URL: proof that stella honours
+// HTTPS_PROXY without a real network. proxy-saw HOST:PORT checks a target.
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: proxy VAR")
+	}
+	p := &recordingProxy{}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	go func() { _ = srv.Serve(l) }()
+	ts.Defer(func() { _ = srv.Close() })
+	proxies.Store(ts, p)
+	ts.Setenv(args[0], "http://"+l.Addr().String())
+}
+
+type recordingProxy struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (p *recordingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.seen = append(p.seen, r.Method+" "+r.Host)
+	p.mu.Unlock()
+	http.Error(w, "the test proxy refuses every tunnel", http.StatusBadGateway)
+}
+
+var proxies sync.Map
+
+func cmdProxySaw(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: proxy-saw HOST:PORT")
+	}
+	v, ok := proxies.Load(ts)
+	if !ok {
+		ts.Fatalf("no proxy started")
+	}
+	p := v.(*recordingProxy)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	saw := slices.Contains(p.seen, "CONNECT "+args[0])
+	if saw == neg {
+		ts.Fatalf("proxy saw %v, want CONNECT %s (negated: %v)", p.seen, args[0], neg)
+	}
 }

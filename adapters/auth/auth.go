@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -249,44 +250,40 @@ func (a *Authority) netErr(err error) error {
 	return domain.ClassifyNetError(err, "the Authority", a.host())
 }
 
-// limitBody caps every response body at MaxResponseBody: reading more is an
-// error rather than a silent truncation or an unbounded allocation.
+// limitBody reads every Authority answer whole, up to MaxResponseBody,
+// before handing it on. Authority answers are small, and reading here means
+// an oversized body, a connection cut mid-body or a body that drips past
+// the deadline is a typed error from the round trip itself: x/oauth2 reads
+// bodies through its own 1 MiB limit and reports read errors as text, which
+// would turn all three into "malformed JSON".
 type limitBody struct{ rt http.RoundTripper }
+
+var errTooLarge = domain.E(domain.KindProtocol, "the Authority's answer is larger than 1 MiB",
+	"Check the Authority URL; no OAuth answer is that large.")
+
+// errCut is a body that ended before its announced length.
+var errCut = domain.E(domain.KindUnreachable, "the connection to the Authority was cut in the middle of its answer",
+	"Try again; if it persists, check proxies and firewalls in between.")
 
 func (l limitBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := l.rt.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: MaxResponseBody}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, errCut
+	case err != nil:
+		return nil, err
+	case int64(len(b)) > MaxResponseBody:
+		return nil, errTooLarge
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
 	return resp, nil
 }
-
-type cappedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-var errTooLarge = domain.E(domain.KindProtocol, "the Authority's answer is larger than 1 MiB",
-	"Check the Authority URL; no OAuth answer is that large.")
-
-func (c *cappedBody) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		var one [1]byte
-		if n, _ := c.rc.Read(one[:]); n > 0 {
-			return 0, errTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.rc.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
-
-func (c *cappedBody) Close() error { return c.rc.Close() }
 
 // now is the receipt time of a response.
 func (a *Authority) now() time.Time { return a.clock.Now() }

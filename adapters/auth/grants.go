@@ -274,6 +274,7 @@ func (a *Authority) expiry(tok *oauth2.Token, claims map[string]any, now time.Ti
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		secs, ok = f, err == nil
 	}
+	exp := domain.ClaimTime(claims, "exp")
 	switch {
 	case ok && secs > 0:
 		d := time.Duration(secs * float64(time.Second))
@@ -281,11 +282,16 @@ func (a *Authority) expiry(tok *oauth2.Token, claims map[string]any, now time.Ti
 			a.log.Debug("expires_in is absurd; capping it", "expires_in", secs)
 			d = maxLifetime
 		}
+		// Never trust expires_in beyond the token's own exp: renewing a
+		// little early costs nothing, using a dead token costs a 401.
+		if !exp.IsZero() && exp.After(now) && exp.Before(now.Add(d)) {
+			return exp
+		}
 		return now.Add(d)
 	case ok:
 		a.log.Debug("expires_in is not positive; treating the lifetime as unknown", "expires_in", secs)
 	}
-	if exp := domain.ClaimTime(claims, "exp"); !exp.IsZero() {
+	if !exp.IsZero() {
 		if exp.Sub(now) > maxLifetime {
 			return now.Add(maxLifetime)
 		}
@@ -331,8 +337,12 @@ func malformed(why string) error {
 func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		if k := domain.KindOf(err); k != domain.KindUnexpected {
-			return err
+		// Our own kinded errors pass through; raw network and context
+		// errors are named here, as the Authority's, before a caller that
+		// only sees "deadline exceeded" blames someone else.
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return de // without net/http's `Post "URL":` wrapper
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {

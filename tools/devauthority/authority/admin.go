@@ -91,6 +91,8 @@ type faults struct {
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
+	TokenAnswer        string `json:"tokenAnswer"`     // the next token response misbehaves: huge, drip, reset, malformed, html, html-200, redirect, expires-*, token-type-mac
+	BackendAnswer      string `json:"backendAnswer"`   // the next backend answer misbehaves: huge, drip, reset, malformed, html, redirect
 }
 
 func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
@@ -106,6 +108,14 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&f); err != nil {
 		problem(w, http.StatusBadRequest, "Bad Request", "faults: "+err.Error(), nil)
 		return
+	}
+	for _, a := range []string{f.TokenAnswer, f.BackendAnswer} {
+		_, known := misbehaviours[a]
+		_, rewrite := expiresAnswers[a]
+		if a != "" && !known && !rewrite && a != "token-type-mac" {
+			problem(w, http.StatusBadRequest, "Bad Request", "unknown answer "+a, nil)
+			return
+		}
 	}
 	if f.Latency != "" {
 		if _, err := time.ParseDuration(f.Latency); err != nil {
@@ -128,6 +138,12 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
+	if f.TokenAnswer != "" {
+		s.faults.TokenAnswer = f.TokenAnswer
+	}
+	if f.BackendAnswer != "" {
+		s.faults.BackendAnswer = f.BackendAnswer
+	}
 	s.faults.StreamForbidden += f.StreamForbidden
 	cur := s.faults
 	s.mu.Unlock()

@@ -126,6 +126,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	grant := f.Get("grant_type")
 	s.stats.grant(grant)
+	if a := s.takeAnswer("token"); a != "" {
+		if m, ok := misbehaviours[a]; ok {
+			m(s, w, r)
+			return
+		}
+		w = &rewriter{ResponseWriter: w, answer: a}
+	}
 	if st, ok := s.takeTokenFault(); ok {
 		if st == http.StatusServiceUnavailable {
 			oauthError(w, st, "temporarily_unavailable", "injected fault")

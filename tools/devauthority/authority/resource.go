@@ -112,6 +112,10 @@ func (s *Server) resource(scope string, h func(http.ResponseWriter, *http.Reques
 		id := fmt.Sprintf("req-%06d", s.reqSeq)
 		s.mu.Unlock()
 		w.Header().Set("X-Request-Id", id)
+		if m, ok := misbehaviours[s.takeAnswer("backend")]; ok {
+			m(s, w, r)
+			return
+		}
 		if st, ok := s.takeBackendFault(); ok {
 			problem(w, st, "Backend failure", "injected fault", nil)
 			return
