@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -153,25 +154,37 @@ func (s Settings) RequireBackend() error {
 // info, query or fragment, and https unless the host is loopback. what names
 // the setting in the message ("Authority URL").
 func ValidateServerURL(what, raw string) (*url.URL, error) {
-	bad := func(why string) error {
-		return E(KindUsage, fmt.Sprintf("%s %q %s", what, raw, why),
-			"Use an absolute URL such as https://authority.example.com.")
-	}
 	if len(raw) > 2048 {
 		return nil, E(KindUsage, what+" is longer than 2048 characters", "Check the value; URLs of that length are not valid here.")
 	}
 	u, err := url.Parse(raw)
+	shown := Printable(raw, 300)
+	if err == nil && u.User != nil {
+		shown = u.Redacted() // a password in a URL is still a password
+		if _, hasPW := u.User.Password(); !hasPW {
+			shown = strings.Replace(shown, u.User.Username()+"@", "xxxxx@", 1)
+		}
+	}
+	bad := func(why string) error {
+		return E(KindUsage, fmt.Sprintf("%s %q %s", what, shown, why),
+			"Use an absolute URL such as https://authority.example.com.")
+	}
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, bad("is not an absolute http(s) URL")
 	}
 	if u.User != nil {
 		return nil, bad("must not carry credentials")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, bad("has no valid port (1-65535)")
+		}
+	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, bad("must not have a query or fragment")
 	}
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return nil, E(KindUsage, fmt.Sprintf("%s %q uses plain http on a non-loopback host", what, raw),
+		return nil, E(KindUsage, fmt.Sprintf("%s %q uses plain http on a non-loopback host", what, shown),
 			"Use https; plain http is allowed only for 127.0.0.1, ::1 and localhost.")
 	}
 	return u, nil
