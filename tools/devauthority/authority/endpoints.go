@@ -232,9 +232,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		s.refresh(w, f, c, now, jkt, x5t, fail)
 	case "authorization_code":
-		s.codeGrant(w, f, c, now, jkt, fail)
+		s.codeGrant(w, f, c, now, jkt, x5t, fail)
 	case deviceGrant:
-		s.deviceGrantToken(w, f, c, now, jkt, fail)
+		s.deviceGrantToken(w, f, c, now, jkt, x5t, fail)
 	}
 }
 

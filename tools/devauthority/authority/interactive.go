@@ -203,7 +203,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirect,
 }
 
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
-func (s *Server) codeGrant(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt string, fail func(int, string, string)) {
+func (s *Server) codeGrant(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt, x5t string, fail func(int, string, string)) {
 	code, verifier := f.Get("code"), f.Get("code_verifier")
 	s.remember(verifier)
 	s.inter.mu.Lock()
@@ -228,7 +228,9 @@ func (s *Server) codeGrant(w http.ResponseWriter, f url.Values, c client, now ti
 		fail(http.StatusBadRequest, "invalid_dpop_proof", "the proof's key differs from dpop_jkt of the authorization request")
 		return
 	}
-	fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: ac.req.scopes, user: true}, jkt: jkt}
+	// RFC 8705 §3: with a client certificate at the token endpoint, the
+	// tokens (and, for a public client, the refresh token) are bound to it.
+	fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: ac.req.scopes, user: true, x5t: x5t}, jkt: jkt}
 	s.issueWithNonce(w, fam.grant, fam, now, jkt, ac.req.nonce)
 }
 
@@ -319,7 +321,7 @@ func (s *Server) setDevice(g *deviceGrant, status string) {
 }
 
 // deviceGrantToken answers a poll (RFC 8628 §3.4, §3.5).
-func (s *Server) deviceGrantToken(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt string, fail func(int, string, string)) {
+func (s *Server) deviceGrantToken(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt, x5t string, fail func(int, string, string)) {
 	s.remember(f.Get("device_code"))
 	s.inter.mu.Lock()
 	g, ok := s.inter.devices[f.Get("device_code")]
@@ -357,7 +359,7 @@ func (s *Server) deviceGrantToken(w http.ResponseWriter, f url.Values, c client,
 	case status == "pending":
 		fail(http.StatusBadRequest, "authorization_pending", "waiting for the user")
 	default:
-		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: g.scopes, user: true}, jkt: jkt}
+		fam := &family{id: randomString(8), grant: grantRecord{clientID: c.id, subject: operator.name, scopes: g.scopes, user: true, x5t: x5t}, jkt: jkt}
 		s.issueWithNonce(w, fam.grant, fam, now, jkt, "")
 	}
 }
