@@ -11,13 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-60}
 
-work=$(mktemp -d)
-authority_pid=
-cleanup() {
-  [ -n "$authority_pid" ] && kill "$authority_pid" 2>/dev/null && wait "$authority_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib.sh
 
 export CGO_ENABLED=0
 go build -o "$work/baseline" ./tools/procbench/baseline
@@ -29,10 +23,7 @@ import json, sys
 json.dump({"access_token": "a" * 1500, "token_type": "DPoP", "expires_in": 3600, "pad": "b" * 440}, open(sys.argv[1], "w"))
 PY
 
-./bin/devauthority -addr 127.0.0.1:0 >"$work/authority.out" 2>"$work/authority.log" &
-authority_pid=$!
-for _ in $(seq 100); do [ -s "$work/authority.out" ] && break; sleep 0.05; done
-issuer=$(head -n1 "$work/authority.out")
+start_authority
 printf 'operator\n' >"$work/password"
 chmod 600 "$work/password"
 export STELLA_AUTHORITY_URL="$issuer" STELLA_BACKEND_URL="$issuer" STELLA_CLIENT_ID=stella-cli \

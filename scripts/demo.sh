@@ -5,24 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-work=$(mktemp -d)
-authority_pid=
-cleanup() {
-  [ -n "$authority_pid" ] && kill "$authority_pid" 2>/dev/null && wait "$authority_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib.sh
 
 step() { if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; else printf '\n$ %s\n' "$*" >&2; fi; }
 
-./bin/devauthority -addr 127.0.0.1:0 >"$work/authority.out" 2>"$work/authority.log" &
-authority_pid=$!
-for _ in $(seq 100); do
-  [ -s "$work/authority.out" ] && break
-  sleep 0.05
-done
-issuer=$(head -n1 "$work/authority.out")
-[ -n "$issuer" ] || { echo "the development Authority did not start:" >&2; cat "$work/authority.log" >&2; exit 1; }
+start_authority
 echo "Development Authority listening at $issuer (test infrastructure; see tools/devauthority)." >&2
 
 printf 'stella-ci-secret\n' >"$work/ci.secret"

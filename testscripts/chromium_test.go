@@ -71,6 +71,13 @@ func newBrowserFixture(t *testing.T) *browserFixture {
 	if err := os.WriteFile(opener, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" > \""+filepath.Join(dir, "url")+"\"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	ctx := startChromium(t, path, dir)
+	return &browserFixture{t: t, issuer: issuer, dir: dir, urlFile: filepath.Join(dir, "url"), browser: ctx}
+}
+
+// startChromium starts headless Chromium with its profile under dir, with
+// the flags this closed network needs, and stops it when the test ends.
+func startChromium(t *testing.T, path, dir string) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
 		chromedp.DisableGPU, chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
@@ -83,7 +90,7 @@ func newBrowserFixture(t *testing.T) *browserFixture {
 	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return &browserFixture{t: t, issuer: issuer, dir: dir, urlFile: filepath.Join(dir, "url"), browser: ctx}
+	return ctx
 }
 
 func (f *browserFixture) stella(args ...string) *exec.Cmd {

@@ -439,15 +439,7 @@ func interopBrowser(t *testing.T, o *op) {
 // provider's login page, presses button on its consent page, and returns
 // the heading of the page it lands on (stella's loopback answer).
 func chromiumSignIn(t *testing.T, path, dir, issuer, start, button string) string {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
-		chromedp.DisableGPU, chromedp.UserDataDir(filepath.Join(dir, "chromium")),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelB := chromedp.NewContext(alloc)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+	ctx, cancel := context.WithTimeout(startChromium(t, path, dir), 45*time.Second)
 	defer cancel()
 	for i, step := range []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(start),
