@@ -57,6 +57,9 @@ type op struct {
 	t      *testing.T
 	issuer string
 	http   *http.Client
+
+	mu       sync.Mutex
+	sessions []*session
 }
 
 func startOP(t *testing.T, flags ...string) *op {
@@ -138,12 +141,27 @@ func (o *op) stats() opStats {
 	return s
 }
 
-// session is one stella configuration against the provider.
+// session is one stella configuration against the provider. Everything
+// its commands print is kept for the leak check.
 type session struct {
 	t   *testing.T
 	op  *op
 	dir string
 	env []string
+
+	mu      sync.Mutex
+	records []record
+}
+
+type record struct {
+	args           []string
+	stdout, stderr string
+}
+
+func (s *session) record(args []string, stdout, stderr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = append(s.records, record{args, stdout, stderr})
 }
 
 func (o *op) session(t *testing.T, clientID string, extra ...string) *session {
@@ -151,7 +169,62 @@ func (o *op) session(t *testing.T, clientID string, extra ...string) *session {
 	env := []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1", "STELLA_NON_INTERACTIVE=1",
 		"STELLA_CONFIG_DIR=" + filepath.Join(dir, "cfg"), "STELLA_AUTHORITY_URL=" + o.issuer, "STELLA_BACKEND_URL=" + o.issuer,
 		"STELLA_CLIENT_ID=" + clientID, "STELLA_TOKEN_STORAGE=file", "STELLA_CACHE_PASSPHRASE=interop-passphrase"}
-	return &session{t: t, op: o, dir: dir, env: append(env, extra...)}
+	s := &session{t: t, op: o, dir: dir, env: append(env, extra...)}
+	o.mu.Lock()
+	o.sessions = append(o.sessions, s)
+	o.mu.Unlock()
+	return s
+}
+
+// leakCheck fails if any secret the provider issued or received (tokens,
+// codes, verifiers, device codes, the client secret, the password) appears,
+// plain, base64 or URL-encoded, in anything stella printed or in any file
+// under a session's config directory; `auth token` / `auth header` print
+// a token on stdout on purpose.
+func (o *op) leakCheck(t *testing.T) {
+	var doc struct {
+		Secrets []string `json:"secrets"`
+	}
+	if err := json.Unmarshal(o.admin(http.MethodGet, "/admin/secrets"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var hay []string
+	for _, s := range o.sessions {
+		s.mu.Lock()
+		for _, r := range s.records {
+			if !printsTokenOnPurpose(r.args) {
+				hay = append(hay, "stdout of stella "+strings.Join(r.args, " ")+"\n"+r.stdout)
+			}
+			hay = append(hay, "stderr of stella "+strings.Join(r.args, " ")+"\n"+r.stderr)
+		}
+		s.mu.Unlock()
+		_ = filepath.WalkDir(filepath.Join(s.dir, "cfg"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, err := os.ReadFile(p); err == nil {
+					hay = append(hay, p+"\n"+string(b))
+				}
+			}
+			return nil
+		})
+	}
+	for _, sec := range doc.Secrets {
+		if len(sec) < 8 {
+			continue
+		}
+		for _, form := range encodings(sec) {
+			for _, h := range hay {
+				if strings.Contains(h, form) {
+					where, _, _ := strings.Cut(h, "\n")
+					t.Errorf("a secret (%d chars, starting %.4q) appears in %s", len(sec), sec, where)
+				}
+			}
+		}
+	}
+	if len(doc.Secrets) < 10 {
+		t.Errorf("the provider reported only %d secrets; the leak check would prove little", len(doc.Secrets))
+	}
 }
 
 type result struct {
@@ -159,8 +232,10 @@ type result struct {
 	code           int
 }
 
+// cmd runs stella with -v -v, its most verbose logging, so the leak check
+// sees everything stella can write.
 func (s *session) cmd(args ...string) *exec.Cmd {
-	cmd := exec.Command(realBinary, args...)
+	cmd := exec.Command(realBinary, append([]string{"-v", "-v"}, args...)...)
 	cmd.Env = s.env
 	return cmd
 }
@@ -171,6 +246,7 @@ func (s *session) run(args ...string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	s.record(args, out.String(), errb.String())
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -215,6 +291,7 @@ func TestInterop(t *testing.T) {
 			t.Run("browser-flow", func(t *testing.T) { interopBrowser(t, o) })
 			t.Run("refresh-and-race", func(t *testing.T) { interopRefresh(t, o) })
 			t.Run("logout", func(t *testing.T) { interopLogout(t, o) })
+			t.Run("no-secret-leaks", func(t *testing.T) { o.leakCheck(t) })
 		})
 	}
 }
@@ -269,6 +346,7 @@ func userSession(t *testing.T, o *op, decision string, extra ...string) (*sessio
 	}
 	driveForms(t, o, o.issuer+"/device", map[string]string{"user_code": code}, decision)
 	err := cmd.Wait()
+	s.record([]string{"auth", "login", "--headless"}, out.String(), errb.String())
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -412,6 +490,7 @@ func interopBrowser(t *testing.T, o *op) {
 		}
 		heading := chromiumSignIn(t, path, s.dir, o.issuer, start, tc.button)
 		err := cmd.Wait()
+		s.record([]string{"auth", "login", "--browser"}, out.String(), errb.String())
 		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {

@@ -36,6 +36,9 @@ const stats = {
   revocations: 0, backend_calls: 0, dpop_nonce_challenges: 0, backend_dpop_nonce_challenges: 0,
 };
 const bump = (m, k) => { m[k] = (m[k] || 0) + 1; };
+// Every secret the provider hands out or receives, for the suite's leak
+// check (GET /admin/secrets).
+const issued = new Set(['stella-ci-secret', 'operator-password']);
 let latestUserCode = '';
 let shortTokens = 0; // POST /admin/short-tokens?n=N: the next N access tokens live 2 s
 
@@ -137,6 +140,17 @@ provider.use(async (ctx, next) => {
   await next();
   if (ctx.status === 400 && ctx.body && ctx.body.error === 'use_dpop_nonce') stats.dpop_nonce_challenges++;
   if (ctx.oidc && ctx.oidc.route === 'revocation' && ctx.status === 200) stats.revocations++;
+  if (ctx.body && typeof ctx.body === 'object') {
+    for (const k of ['access_token', 'refresh_token', 'id_token', 'device_code']) if (ctx.body[k]) issued.add(ctx.body[k]);
+  }
+  const loc = ctx.response.get('location');
+  if (loc) {
+    try { const code = new URL(loc, issuer).searchParams.get('code'); if (code) issued.add(code); } catch {}
+  }
+  for (const k of ['code_verifier', 'refresh_token', 'device_code', 'code']) {
+    const v = ctx.oidc && ctx.oidc.params && ctx.oidc.params[k];
+    if (typeof v === 'string' && v) issued.add(v);
+  }
 });
 
 const readForm = (req) => new Promise((resolve, reject) => {
@@ -259,6 +273,7 @@ server.on('request', async (req, res) => {
     if (path === '/api/v1/me' && req.method === 'GET') return await backendMe(req, res);
     if (path === '/admin/stats' && req.method === 'GET') return send(res, 200, stats);
     if (path === '/admin/device/latest' && req.method === 'GET') return send(res, 200, { user_code: latestUserCode });
+    if (path === '/admin/secrets' && req.method === 'GET') return send(res, 200, { secrets: [...issued] });
     if (path === '/admin/short-tokens' && req.method === 'POST') {
       shortTokens += Number(new URL(req.url, issuer).searchParams.get('n') || 1);
       return send(res, 204, '');
