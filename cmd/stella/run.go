@@ -49,9 +49,6 @@ func Main(ctx context.Context, args []string, stdio term.IO) int {
 
 // run is Main with extra fx options, which tests use to put spies on ports.
 func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	var cli CLI
 	exit := -1
 	var broken error // the command line definition itself is wrong: a bug
@@ -94,6 +91,14 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 	}
 	if err != nil {
 		return report(stdio, cli.JSON, usageError(err, kctx))
+	}
+	// Ctrl-C and SIGTERM cancel the command's context, so waits end cleanly
+	// (exit 130). Commands that never wait skip the signal watcher, which
+	// costs a thread at start-up.
+	if !instant(kctx) {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
 	}
 	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra}
 	err = kctx.Run(rt)
@@ -283,4 +288,14 @@ func otherCommands(args []string) []string {
 		}
 	}
 	return append(out, `^CLI\.Completion$`)
+}
+
+// instant reports whether the command prints from what it has, with no
+// network, storage or prompt to wait on.
+func instant(kctx *kong.Context) bool {
+	switch commandPath(kctx) {
+	case "version", "completion", "profile list", "profile show":
+		return true
+	}
+	return false
 }
