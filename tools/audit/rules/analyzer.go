@@ -92,7 +92,7 @@ func (a *audit) imports(f *ast.File) {
 		if err != nil {
 			continue
 		}
-		if rc.Keyring != "" && under(imp, rc.Keyring) && !test &&
+		if slices.ContainsFunc(rc.Keyring, func(root string) bool { return under(imp, root) }) && !test &&
 			!matchAny(a.rel, rc.KeyringOwner) && !matchAny(a.rel, rc.Exempt) {
 			a.report("keyring", spec.Pos(), "keyring", "only %s may import %s; reach the keychain through the port it implements",
 				list(rc.KeyringOwner), imp)

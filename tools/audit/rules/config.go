@@ -108,8 +108,9 @@ type RawCredential struct {
 	// Funcs are the raw grants ("Config.PasswordCredentialsToken").
 	Funcs []Func
 
-	// Keyring is the keyring library, importable only by KeyringOwner.
-	Keyring      string
+	// Keyring lists the libraries that reach the keychain (the keyring
+	// library and the D-Bus one under it), importable only by KeyringOwner.
+	Keyring      []string
 	KeyringOwner []string
 
 	// FieldSuffixes name fields that hold a credential: a string or []byte
@@ -176,7 +177,7 @@ func Default() Config {
 			Types:  []Func{{"golang.org/x/oauth2", "Token"}},
 			Funcs:  []Func{{"golang.org/x/oauth2", "Config.PasswordCredentialsToken"}},
 
-			Keyring:      "github.com/zalando/go-keyring",
+			Keyring:      []string{"github.com/zalando/go-keyring", "github.com/godbus/dbus"},
 			KeyringOwner: []string{"adapters/keychain/..."},
 
 			FieldSuffixes: []string{

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 
+	dbus "github.com/godbus/dbus/v5"        // want `audit\(keyring\): only adapters/keychain may import github.com/godbus/dbus/v5` `audit\(layer-app\)`
 	keyring "github.com/zalando/go-keyring" // want `audit\(keyring\): only adapters/keychain may import github.com/zalando/go-keyring` `audit\(layer-app\)`
 	"go.uber.org/fx"                        // want `audit\(layer-app\): app may import only domain, ports, the standard library, and go.uber.org/fx in module.go \(app imports go.uber.org/fx\)`
 
@@ -16,6 +17,7 @@ const Name = "app"
 
 var _ = fx.Module
 var _ = keyring.Get
+var _ dbus.ObjectPath
 
 // Token is a local type that merely shares the name: no report.
 type Token struct{ Scope string }
