@@ -57,7 +57,7 @@ func (k *Keys) Service() string { return k.service }
 func (k *Keys) Get(ctx context.Context, account string) (domain.Secret, error) {
 	var v string
 	err := k.call(ctx, "read", func() (err error) {
-		v, err = keyring.Get(k.service, account)
+		v, err = get(k.service, account)
 		return err
 	})
 	if err != nil {

@@ -35,22 +35,11 @@ const (
 // verdict in dir, so a hung D-Bus costs one timeout, not one per command.
 // fresh forces a new probe (auth doctor).
 func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh bool) Verdict {
-	bus := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
-	path := filepath.Join(dir, probeFile)
-	if !fresh {
-		if b, err := os.ReadFile(path); err == nil {
-			var v Verdict
-			ttl := failedFor
-			if json.Unmarshal(b, &v) == nil && v.OK {
-				ttl = okFor
-			}
-			if v.Bus == bus && !v.At.After(now) && now.Sub(v.At) < ttl {
-				v.Cached = true
-				return v
-			}
-		}
+	if v, ok := Remembered(dir, now); ok && !fresh {
+		return v
 	}
-	v := Verdict{OK: true, Bus: bus, At: now.UTC()}
+	path := filepath.Join(dir, probeFile)
+	v := Verdict{OK: true, Bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), At: now.UTC()}
 	if err := k.Probe(ctx); err != nil {
 		v.OK, v.Detail = false, detail(err)
 		if ctx.Err() != nil {
@@ -68,6 +57,25 @@ func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh
 		}
 	}
 	return v
+}
+
+// Remembered returns the verdict a probe kept in dir, if it still holds
+// for this desktop session at now; it never asks the keychain.
+func Remembered(dir string, now time.Time) (Verdict, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, probeFile))
+	if err != nil {
+		return Verdict{}, false
+	}
+	var v Verdict
+	ttl := failedFor
+	if json.Unmarshal(b, &v) == nil && v.OK {
+		ttl = okFor
+	}
+	if v.Bus != os.Getenv("DBUS_SESSION_BUS_ADDRESS") || v.At.After(now) || now.Sub(v.At) >= ttl {
+		return Verdict{}, false
+	}
+	v.Cached = true
+	return v, true
 }
 
 // detail is the cause of a probe failure in a few words.
