@@ -100,7 +100,8 @@ type Store struct {
 
 	mu         sync.Mutex
 	passphrase *domain.Secret
-	keys       map[string][]byte // derived keys by salt+params, so a load and a save cost one scrypt
+	keys       map[string][]byte   // derived keys by salt+params, so a load and a save cost one scrypt
+	reads      map[string]*keyRead // keychain reads started ahead by Prefetch, by session ID
 	saveSalt   []byte
 }
 
@@ -109,7 +110,65 @@ func New(cfg Config) *Store {
 	if cfg.KDF == (KDFParams{}) {
 		cfg.KDF = DefaultKDF
 	}
-	return &Store{cfg: cfg, keys: map[string][]byte{}}
+	return &Store{cfg: cfg, keys: map[string][]byte{}, reads: map[string]*keyRead{}}
+}
+
+// keyRead is a keychain read under way.
+type keyRead struct {
+	done chan struct{}
+	enc  domain.Secret
+	err  error
+}
+
+// Prefetch starts reading, in the background, the keychain data key of
+// key's session when a file sealed with one is there, so the keychain's
+// round trips (most of what reading a token costs) overlap with the rest
+// of the command's start-up instead of following it. It does nothing in
+// passphrase mode, or without such a file: then no command will need the
+// key, and a locked keyring must not ask to be unlocked for nothing.
+func (s *Store) Prefetch(ctx context.Context, key domain.SessionKey) {
+	if s.cfg.DataKeys == nil {
+		return
+	}
+	b, err := readBounded(s.path(key))
+	if err != nil {
+		return
+	}
+	if h, _, _, err := parse(b); err != nil || h.KDF != kdfKeychain {
+		return
+	}
+	id := key.ID()
+	r := &keyRead{done: make(chan struct{})}
+	s.mu.Lock()
+	_, known := s.keys[kdfKeychain+"/"+id]
+	if known || s.reads[id] != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.reads[id] = r
+	s.mu.Unlock()
+	go func() {
+		defer close(r.done)
+		r.enc, r.err = s.cfg.DataKeys.Get(ctx, id)
+	}()
+}
+
+// readKey reads a session's data key from the keychain, taking over a
+// read Prefetch started.
+func (s *Store) readKey(ctx context.Context, id string) (domain.Secret, error) {
+	s.mu.Lock()
+	r := s.reads[id]
+	delete(s.reads, id)
+	s.mu.Unlock()
+	if r == nil {
+		return s.cfg.DataKeys.Get(ctx, id)
+	}
+	select {
+	case <-r.done:
+		return r.enc, r.err
+	case <-ctx.Done():
+		return domain.Secret{}, ctx.Err()
+	}
 }
 
 var _ ports.SessionStore = (*Store)(nil)
@@ -159,7 +218,9 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 		return domain.Session{}, foreignMode(p, h.KDF)
 	}
 	var k []byte
+	kept := false // a data key this process read earlier
 	if h.KDF == kdfKeychain {
+		kept = s.keptKey(key)
 		k, err = s.dataKey(ctx, key, false)
 	} else {
 		k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P})
@@ -168,6 +229,17 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 		return domain.Session{}, err
 	}
 	plain, err := open(k, h.Nonce, ct, aad)
+	if err != nil && kept {
+		// The key this process kept may be stale: another process signed
+		// out and in again since, sealing the file with a new key.
+		s.mu.Lock()
+		delete(s.keys, kdfKeychain+"/"+key.ID())
+		s.mu.Unlock()
+		if k, err = s.dataKey(ctx, key, false); err != nil {
+			return domain.Session{}, err
+		}
+		plain, err = open(k, h.Nonce, ct, aad)
+	}
 	if err != nil {
 		if h.KDF == kdfKeychain {
 			return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": the keychain's key does not open it, or the file was modified")
@@ -240,6 +312,7 @@ func (s *Store) Delete(ctx context.Context, key domain.SessionKey) error {
 	}
 	s.mu.Lock()
 	delete(s.keys, kdfKeychain+"/"+key.ID())
+	delete(s.reads, key.ID()) // a read started earlier would bring back the deleted key
 	s.mu.Unlock()
 	return s.cfg.DataKeys.Delete(ctx, key.ID())
 }
@@ -296,7 +369,7 @@ func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool)
 	if ok {
 		return k, nil
 	}
-	enc, err := s.cfg.DataKeys.Get(ctx, key.ID())
+	enc, err := s.readKey(ctx, key.ID())
 	switch {
 	case errors.Is(err, domain.ErrNotFound) && create:
 		k = make([]byte, keyLen)
@@ -320,6 +393,16 @@ func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool)
 	s.keys[id] = k
 	s.mu.Unlock()
 	return k, nil
+}
+
+// keptKey reports whether this process holds key's data key from an
+// earlier read.
+func (s *Store) keptKey(key domain.SessionKey) bool {
+	id := kdfKeychain + "/" + key.ID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.keys[id]
+	return ok
 }
 
 // keyUnavailable marks a failure to get the key at all (no passphrase, the

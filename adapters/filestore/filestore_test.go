@@ -318,3 +318,109 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	})
 }
+
+func TestPrefetch(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		sealed    bool // a keychain-sealed session file is there
+		passStore bool // the store seals with a passphrase instead
+		wantReads int  // keychain reads by Prefetch and a Load and Save after it
+	}{
+		{name: "sealed session: one read, taken over by Load", sealed: true, wantReads: 1},
+		{name: "no session file: nothing read ahead", wantReads: 0},
+		{name: "passphrase store: nothing to read", sealed: true, passStore: true, wantReads: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			keys := &mapKeys{m: map[string]string{}}
+			if tc.sealed {
+				if err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Save(ctx, storetest.Session(key, 2000, 1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keys.gets = 0
+			st := filestore.New(filestore.Config{Dir: dir, DataKeys: keys})
+			if tc.passStore {
+				st = newStore(dir, "pass")
+			}
+			st.Prefetch(ctx, key)
+			if tc.sealed && !tc.passStore {
+				s, err := st.Load(ctx, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.Save(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keys.mu.Lock()
+			defer keys.mu.Unlock()
+			if keys.gets != tc.wantReads {
+				t.Errorf("keychain reads = %d, want %d", keys.gets, tc.wantReads)
+			}
+		})
+	}
+}
+
+// TestPrefetchedKeyDiesWithDelete: a key read ahead and then deleted (a
+// sign-out) must not seal the next session, or no later process could
+// open it.
+func TestPrefetchedKeyDiesWithDelete(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys := &mapKeys{m: map[string]string{}}
+	if err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Save(ctx, storetest.Session(key, 2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	st := filestore.New(filestore.Config{Dir: dir, DataKeys: keys})
+	st.Prefetch(ctx, key)
+	if err := st.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, storetest.Session(key, 2000, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := filestore.New(filestore.Config{Dir: dir, DataKeys: keys}).Load(ctx, key); err != nil {
+		t.Fatalf("a new process cannot open the session saved after the sign-out: %v", err)
+	}
+}
+
+// TestKeptKeyGoneStale: a long-running process holds a session's data
+// key; another process signs out and in again, sealing the file with a
+// new key. The first process reads the new key instead of failing.
+func TestKeptKeyGoneStale(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys := &mapKeys{m: map[string]string{}}
+	long := filestore.New(filestore.Config{Dir: dir, DataKeys: keys})
+	if err := long.Save(ctx, storetest.Session(key, 2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	other := filestore.New(filestore.Config{Dir: dir, DataKeys: keys})
+	if err := other.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	want := storetest.Session(key, 2000, 2)
+	if err := other.Save(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := long.Load(ctx, key)
+	if err != nil {
+		t.Fatalf("Load with a stale kept key: %v", err)
+	}
+	if got.Access.Value.Reveal() != want.Access.Value.Reveal() {
+		t.Error("Load returned another session than the one saved")
+	}
+	// A key that is current and still does not open the file is tampering:
+	// reported, not retried forever.
+	p := filepath.Join(dir, key.ID()+".session")
+	b, _ := os.ReadFile(p)
+	b[len(b)-1] ^= 1
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := long.Load(ctx, key); domain.KindOf(err) != domain.KindStorage {
+		t.Fatalf("tampered file: %v, want a storage error", err)
+	}
+}
