@@ -37,7 +37,7 @@ func TestTwoHundredGoroutinesRefreshOnce(t *testing.T) {
 		Username: "operator", Password: domain.NewSecret("operator"),
 		TokenStorage: domain.StorageFile, TokenCacheDir: t.TempDir(), CachePassphrase: domain.NewSecret("race-test"),
 		RequestTimeout: 20 * time.Second, WaitTimeout: 30 * time.Second, NonInteractive: true}
-	opts, err := modules(s)
+	opts, err := modules(s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

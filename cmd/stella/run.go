@@ -226,7 +226,7 @@ func (rt *Runtime) Populate(targets ...any) error {
 	if err != nil {
 		return err
 	}
-	opts, err := modules(s)
+	opts, err := modules(s, earlyKeychainStore(rt.ctx, s, rt.now()))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -20,8 +21,10 @@ import (
 // storeModule picks where sessions live (SPEC §5). An explicit choice is
 // taken as is; `auto` is decided on first use (so `stella version` never
 // probes anything) by auto below.
-func storeModule(s domain.Settings) (fx.Option, error) {
-	reason := "TokenStorage: " + string(s.TokenStorage) + " (" + settingSource(s, "Authority.TokenStorage") + ")"
+//
+// early, when not nil, is the keychain store earlyKeychainStore opened.
+func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
+	reason := chosenReason(s)
 	switch s.TokenStorage {
 	case domain.StorageMemory:
 		return fx.Provide(
@@ -35,16 +38,66 @@ func storeModule(s domain.Settings) (fx.Option, error) {
 		), nil
 	case domain.StorageKeychain:
 		return fx.Provide(
-			func() ports.SessionStore { return keychainStore(s, reason) },
+			func() ports.SessionStore {
+				if early != nil {
+					return early
+				}
+				return keychainStore(s, reason)
+			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 		), nil
 	}
 	return fx.Provide(
 		func(p ports.Prompter, c ports.Console, clk ports.Clock) ports.SessionStore {
-			return &auto{s: s, prompter: p, console: c, clock: clk}
+			a := &auto{s: s, prompter: p, console: c, clock: clk}
+			if early != nil {
+				a.chosen = early
+			}
+			return a
 		},
 		func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 	), nil
+}
+
+// earlyKeychainStore opens the keychain store before the rest of the
+// command is assembled, when sessions are known to live there (chosen, or
+// `auto` with a probe's verdict still held), and starts reading the
+// session's data key. A keychain read is D-Bus round trips through two
+// other processes; started here, it overlaps with building the fx graph
+// (about a millisecond) instead of following it. nil otherwise: probing
+// belongs to first use, so `auto` never probes for a command that stores
+// nothing.
+func earlyKeychainStore(ctx context.Context, s domain.Settings, now time.Time) *filestore.Store {
+	var reason string
+	switch s.TokenStorage {
+	case domain.StorageKeychain:
+		reason = chosenReason(s)
+	case domain.StorageAuto:
+		v, ok := keychain.Remembered(s.TokenCacheDir, now)
+		if !ok || !v.OK {
+			return nil
+		}
+		reason = keychainAnswered(v)
+	default:
+		return nil
+	}
+	st := keychainStore(s, reason)
+	st.Prefetch(ctx, s.SessionKey())
+	return st
+}
+
+// chosenReason says where an explicit TokenStorage came from.
+func chosenReason(s domain.Settings) string {
+	return "TokenStorage: " + string(s.TokenStorage) + " (" + settingSource(s, "Authority.TokenStorage") + ")"
+}
+
+// keychainAnswered is why auto took the keychain.
+func keychainAnswered(v keychain.Verdict) string {
+	when := "just now"
+	if v.Cached {
+		when = "at " + v.At.Local().Format("15:04")
+	}
+	return "auto: the OS keychain answered (checked " + when + ")"
 }
 
 func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.Store {
@@ -125,11 +178,7 @@ func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 		return nil, ctx.Err()
 	}
 	if v.OK {
-		when := "just now"
-		if v.Cached {
-			when = "at " + v.At.Local().Format("15:04")
-		}
-		return keychainStore(a.s, "auto: the OS keychain answered (checked "+when+")"), nil
+		return keychainStore(a.s, keychainAnswered(v)), nil
 	}
 	why := strings.TrimSuffix(v.Detail, ".")
 	switch {

@@ -7,6 +7,7 @@ import (
 	"github.com/stellaops/stella/adapters/browser"
 	"github.com/stellaops/stella/adapters/clock"
 	"github.com/stellaops/stella/adapters/dpop"
+	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/loopback"
 	"github.com/stellaops/stella/adapters/random"
 	"github.com/stellaops/stella/adapters/term"
@@ -17,8 +18,9 @@ import (
 )
 
 // modules is the composition root: the one place adapters are chosen.
-func modules(s domain.Settings) ([]fx.Option, error) {
-	store, err := storeModule(s)
+// early is the session store when it was opened ahead (storage.go).
+func modules(s domain.Settings, early *filestore.Store) ([]fx.Option, error) {
+	store, err := storeModule(s, early)
 	if err != nil {
 		return nil, err
 	}

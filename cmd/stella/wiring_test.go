@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/stellaops/stella/adapters/keychain"
 	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
@@ -32,12 +36,12 @@ func TestEveryCommandGraphValidates(t *testing.T) {
 		"api":          func() any { return new(*app.API) },
 		"pack approve": func() any { return new(*app.PackApprove) },
 	}
-	for _, storage := range []domain.StorageKind{domain.StorageMemory, domain.StorageFile, domain.StorageAuto} {
+	for _, storage := range []domain.StorageKind{domain.StorageMemory, domain.StorageFile, domain.StorageKeychain, domain.StorageAuto} {
 		s := domain.Settings{AuthorityURL: "https://authority.example.com", ClientID: "c", AuthMode: domain.AuthModeBearer,
 			TokenStorage: storage, TokenCacheDir: t.TempDir(), RequestTimeout: time.Second}
 		for name, target := range targets {
 			t.Run(string(storage)+"/"+name, func(t *testing.T) {
-				opts, err := modules(s)
+				opts, err := modules(s, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,3 +106,73 @@ func TestBackendCommandsUseTheTokenManager(t *testing.T) {
 		})
 	}
 }
+
+// The keychain store is opened ahead only where sessions are known to live
+// in the keychain, never by probing; and the store opened ahead is the one
+// the command then uses, so its read-ahead is not wasted.
+func TestEarlyKeychainStore(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	remember := func(dir string, ok bool) {
+		b, err := json.Marshal(keychain.Verdict{OK: ok, Bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), At: now.Add(-time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "keychain-probe.json"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		storage domain.StorageKind
+		verdict *bool // a probe's verdict kept in the cache directory
+		early   bool
+	}{
+		{name: "keychain chosen", storage: domain.StorageKeychain, early: true},
+		{name: "auto, keychain answered earlier", storage: domain.StorageAuto, verdict: ptr(true), early: true},
+		{name: "auto, keychain failed earlier", storage: domain.StorageAuto, verdict: ptr(false)},
+		{name: "auto, nothing known: no probe here", storage: domain.StorageAuto},
+		{name: "file", storage: domain.StorageFile},
+		{name: "memory", storage: domain.StorageMemory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.verdict != nil {
+				remember(dir, *tc.verdict)
+			}
+			s := domain.Settings{AuthorityURL: "https://authority.example.com", ClientID: "c", TokenStorage: tc.storage, TokenCacheDir: dir}
+			early := earlyKeychainStore(context.Background(), s, now)
+			if (early != nil) != tc.early {
+				t.Fatalf("opened ahead: %v, want %v", early != nil, tc.early)
+			}
+			if early == nil {
+				if _, err := os.Stat(filepath.Join(dir, "keychain-probe.json")); tc.verdict == nil && err == nil {
+					t.Fatal("a probe ran to decide")
+				}
+				return
+			}
+			opts, err := modules(s, early)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var store ports.SessionStore
+			app := fx.New(append(opts, fx.NopLogger, fx.Supply(s, domain.BuildInfo{}, term.IO{}),
+				fx.Provide(slog.Default), fx.Populate(&store))...)
+			if err := app.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if a, ok := store.(*auto); ok {
+				if store, err = a.Resolve(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if store != ports.SessionStore(early) {
+				t.Fatalf("the command uses %T, not the store opened ahead", store)
+			}
+			if info := early.Info(); info.Kind != domain.StorageKeychain || info.Reason == "" {
+				t.Errorf("Info = %+v", info)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
