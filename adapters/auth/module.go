@@ -7,8 +7,10 @@ import (
 )
 
 // Module provides the Authority port.
-var Module = fx.Module("auth", fx.Provide(
-	New,
-	func(a *Authority) ports.Authority { return a },
-	func(a *Authority) ports.InteractiveAuthority { return a },
-))
+func Module() fx.Option {
+	return fx.Module("auth", fx.Provide(
+		New,
+		func(a *Authority) ports.Authority { return a },
+		func(a *Authority) ports.InteractiveAuthority { return a },
+	))
+}

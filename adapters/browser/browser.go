@@ -108,4 +108,6 @@ func (o *Opener) commandFor(url string) (string, []string) {
 }
 
 // Module provides the opener.
-var Module = fx.Module("browser", fx.Provide(func(s domain.Settings) ports.Browser { return New(s) }))
+func Module() fx.Option {
+	return fx.Module("browser", fx.Provide(func(s domain.Settings) ports.Browser { return New(s) }))
+}

@@ -34,7 +34,9 @@ var (
 )
 
 // Module provides the system clock and sleeper.
-var Module = fx.Module("clock", fx.Provide(
-	func() ports.Clock { return System{} },
-	func() ports.Sleeper { return System{} },
-))
+func Module() fx.Option {
+	return fx.Module("clock", fx.Provide(
+		func() ports.Clock { return System{} },
+		func() ports.Sleeper { return System{} },
+	))
+}

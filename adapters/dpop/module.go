@@ -9,7 +9,9 @@ import (
 // Module provides the DPoP prover and the process's nonce memory.
 // (Plain constructors rather than fx.Annotate: annotation builds functions
 // by reflection at every start.)
-var Module = fx.Module("dpop", fx.Provide(
-	func(c ports.Clock) ports.Prover { return New(c) },
-	func() ports.NonceMemory { return NewNonces() },
-))
+func Module() fx.Option {
+	return fx.Module("dpop", fx.Provide(
+		func(c ports.Clock) ports.Prover { return New(c) },
+		func() ports.NonceMemory { return NewNonces() },
+	))
+}

@@ -27,4 +27,6 @@ func (Source) Token(n int) (string, error) {
 }
 
 // Module provides the random source.
-var Module = fx.Module("random", fx.Provide(func() ports.Random { return Source{} }))
+func Module() fx.Option {
+	return fx.Module("random", fx.Provide(func() ports.Random { return Source{} }))
+}

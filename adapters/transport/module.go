@@ -9,17 +9,19 @@ import (
 
 // Module provides the base transport (for every adapter that talks HTTP)
 // and the authenticated backend client.
-var Module = fx.Module("transport",
-	fx.Provide(
-		NewBase,
-		func(b *Base) ports.HTTPBase { return b },
-		func(b *Base) ports.ClientCertificate { return b },
-		NewAuthenticated,
-		func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend {
-			return NewBackend(s, a, b)
-		},
-		func(s domain.Settings, base ports.HTTPBase, p ports.Prover, b domain.BuildInfo) ports.Streamer {
-			return NewStreams(s, base, p, b)
-		},
-	),
-)
+func Module() fx.Option {
+	return fx.Module("transport",
+		fx.Provide(
+			NewBase,
+			func(b *Base) ports.HTTPBase { return b },
+			func(b *Base) ports.ClientCertificate { return b },
+			NewAuthenticated,
+			func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend {
+				return NewBackend(s, a, b)
+			},
+			func(s domain.Settings, base ports.HTTPBase, p ports.Prover, b domain.BuildInfo) ports.Streamer {
+				return NewStreams(s, base, p, b)
+			},
+		),
+	)
+}
