@@ -8,7 +8,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"net"
 	"net/http"
 	"strconv"
@@ -168,27 +168,30 @@ func descSuffix(d string) string {
 	return " (" + d + ")"
 }
 
-// pageTmpl is parsed on first use, not at start-up of every command.
-var pageTmpl = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} — stella</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}
-h1{color:{{if .OK}}#1a7f37{{else}}#cf222e{{end}}}</style></head>
-<body><h1 id="result">{{.Title}}</h1><p>{{.Message}}</p></body></html>
-`))
-})
-
+// page answers the browser with a small page saying how sign-in went.
+// (fmt and html.EscapeString rather than html/template: the template
+// packages' code and initialisation would weigh on every command's start
+// for one page.)
 func page(w http.ResponseWriter, status int, title, msg string, ok bool) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.WriteHeader(status)
-	_ = pageTmpl().Execute(w, struct {
-		Title, Message string
-		OK             bool
-	}{title, msg, ok})
+	color := "#cf222e"
+	if ok {
+		color = "#1a7f37"
+	}
+	title, msg = html.EscapeString(title), html.EscapeString(msg)
+	_, _ = fmt.Fprintf(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>%s — stella</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}
+h1{color:%s}</style></head>
+<body><h1 id="result">%s</h1><p>%s</p></body></html>
+`, title, color, title, msg)
 }
 
 // Module provides the loopback listener.
-var Module = fx.Module("loopback", fx.Provide(func() ports.RedirectListener { return New() }))
+func Module() fx.Option {
+	return fx.Module("loopback", fx.Provide(func() ports.RedirectListener { return New() }))
+}
