@@ -226,7 +226,7 @@ func (rt *Runtime) Populate(targets ...any) error {
 	if err != nil {
 		return err
 	}
-	opts, err := modules(s, earlyKeychainStore(rt.ctx, s, rt.now()))
+	opts, err := modules(s, earlyStore(rt.ctx, s, rt.now()))
 	if err != nil {
 		return err
 	}
@@ -257,12 +257,25 @@ var topCommands = map[string]string{"auth": "Auth", "api": "API", "pack": "Pack"
 // globalBoolFlags are the global flags that take no value.
 var globalBoolFlags = map[string]bool{"--json": true, "--non-interactive": true, "--verbose": true, "--help": true}
 
-// otherCommands returns kong.IgnoreFields patterns for every top-level
-// command but the one args name, or nothing when that is not certain
-// (help asked for, completion, no or an unknown command).
+// subCommands are the subcommands of the groups worth pruning: the group's
+// struct and its command fields, by the name typed.
+var subCommands = map[string]struct {
+	group  string
+	fields map[string]string
+}{
+	"auth": {"AuthCmd", map[string]string{"login": "Login", "logout": "Logout", "status": "Status", "whoami": "Whoami",
+		"doctor": "Doctor", "token": "Token", "header": "Header"}},
+	"profile": {"ProfileCmd", map[string]string{"list": "List", "show": "Show"}},
+}
+
+// otherCommands returns a kong.IgnoreFields pattern for every command but
+// the one args name (the top-level command and, in a group, its
+// subcommand), or nothing when that is not certain (help asked for,
+// completion, no or an unknown command). A wrong guess costs nothing but
+// time: a parse that fails is redone on the whole model.
 func otherCommands(args []string) []string {
-	named := ""
-	for i := 0; i < len(args) && named == ""; i++ {
+	var named []string // the positional arguments, up to two
+	for i := 0; i < len(args) && len(named) < 2; i++ {
 		a := args[i]
 		switch {
 		case a == "--" || a == "-h" || a == "--help":
@@ -274,20 +287,37 @@ func otherCommands(args []string) []string {
 		case strings.HasPrefix(a, "-"):
 			// -v, -vv: no value
 		default:
-			named = a
+			named = append(named, a)
 		}
 	}
-	field, ok := topCommands[named]
+	if len(named) == 0 {
+		return nil
+	}
+	field, ok := topCommands[named[0]]
 	if !ok || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
 		return nil
 	}
-	var out []string
+	// One pattern, not one per command: kong compiles each, and a regexp
+	// compiled cold costs more than the commands it saves building.
+	var top, sub []string
 	for _, f := range topCommands {
 		if f != field {
-			out = append(out, `^CLI\.`+f+`$`)
+			top = append(top, f)
 		}
 	}
-	return append(out, `^CLI\.Completion$`)
+	top = append(top, "Completion")
+	alt := `CLI\.(` + strings.Join(top, "|") + `)`
+	if g, ok := subCommands[named[0]]; ok && len(named) == 2 {
+		if keep, ok := g.fields[named[1]]; ok {
+			for _, f := range g.fields {
+				if f != keep {
+					sub = append(sub, f)
+				}
+			}
+			alt += `|` + g.group + `\.(` + strings.Join(sub, "|") + `)`
+		}
+	}
+	return []string{`^(` + alt + `)$`}
 }
 
 // instant reports whether the command prints from what it has, with no
