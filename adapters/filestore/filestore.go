@@ -90,8 +90,11 @@ type Config struct {
 	Dir        string
 	Passphrase func(ctx context.Context) (domain.Secret, error)
 	KDF        KDFParams
-	DataKeys   DataKeys
-	Reason     string // why this store was chosen, for `auth status`
+	// PassphraseAtHand says Passphrase answers without asking anyone (it
+	// is configured), so Prefetch may derive a key with it ahead of need.
+	PassphraseAtHand bool
+	DataKeys         DataKeys
+	Reason           string // why this store was chosen, for `auth status`
 }
 
 // Store is the encrypted file store.
@@ -120,21 +123,35 @@ type keyRead struct {
 	err  error
 }
 
-// Prefetch starts reading, in the background, the keychain data key of
-// key's session when a file sealed with one is there, so the keychain's
-// round trips (most of what reading a token costs) overlap with the rest
-// of the command's start-up instead of following it. It does nothing in
-// passphrase mode, or without such a file: then no command will need the
-// key, and a locked keyring must not ask to be unlocked for nothing.
+// Prefetch starts, in the background, getting the key that opens key's
+// session file, so that work overlaps with the rest of the command's
+// start-up instead of following it: the keychain read of its data key
+// (round trips through two other processes), or the scrypt derivation
+// (about 75 ms of one core) when the passphrase is at hand. It does
+// nothing without a session file of this store's kind: then no command
+// will need the key, and a locked keyring must not ask to be unlocked for
+// nothing. Load and Save take the work over.
 func (s *Store) Prefetch(ctx context.Context, key domain.SessionKey) {
-	if s.cfg.DataKeys == nil {
-		return
-	}
 	b, err := readBounded(s.path(key))
 	if err != nil {
 		return
 	}
-	if h, _, _, err := parse(b); err != nil || h.KDF != kdfKeychain {
+	h, _, _, err := parse(b)
+	if err != nil || h.KDF != s.mode() {
+		return
+	}
+	if h.KDF == kdfScrypt {
+		if !s.cfg.PassphraseAtHand {
+			return
+		}
+		s.mu.Lock()
+		if s.saveSalt == nil && h.N == s.cfg.KDF.N && h.R == s.cfg.KDF.R && h.P == s.cfg.KDF.P {
+			s.saveSalt = h.Salt // as Load would: the save after it costs no second scrypt
+		}
+		s.mu.Unlock()
+		// key holds the store's lock while it derives: a Load arriving
+		// meanwhile waits for this derivation rather than starting another.
+		go func() { _, _ = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P}) }()
 		return
 	}
 	id := key.ID()

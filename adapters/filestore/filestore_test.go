@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -422,5 +423,35 @@ func TestKeptKeyGoneStale(t *testing.T) {
 	}
 	if _, err := long.Load(ctx, key); domain.KindOf(err) != domain.KindStorage {
 		t.Fatalf("tampered file: %v, want a storage error", err)
+	}
+}
+
+// Prefetch derives a passphrase key ahead only when the passphrase is at
+// hand: a passphrase that must be asked for is asked when needed, in the
+// open, never from a background goroutine.
+func TestPrefetchScrypt(t *testing.T) {
+	ctx := context.Background()
+	for _, atHand := range []bool{false, true} {
+		dir, _ := saved(t)
+		var asked atomic.Int32
+		st := filestore.New(filestore.Config{Dir: dir, KDF: fastKDF, PassphraseAtHand: atHand,
+			Passphrase: func(context.Context) (domain.Secret, error) { asked.Add(1); return domain.NewSecret("right"), nil }})
+		st.Prefetch(ctx, key)
+		if !atHand {
+			time.Sleep(20 * time.Millisecond) // room for a wrongly started derivation to ask
+			if n := asked.Load(); n != 0 {
+				t.Fatalf("a passphrase that is not at hand was asked for ahead (%d times)", n)
+			}
+		}
+		s, err := st.Load(ctx, key)
+		if err != nil {
+			t.Fatalf("at hand %v: %v", atHand, err)
+		}
+		if err := st.Save(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if n := asked.Load(); n != 1 {
+			t.Errorf("at hand %v: passphrase asked %d times, want 1", atHand, n)
+		}
 	}
 }

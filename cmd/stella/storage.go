@@ -22,7 +22,7 @@ import (
 // taken as is; `auto` is decided on first use (so `stella version` never
 // probes anything) by auto below.
 //
-// early, when not nil, is the keychain store earlyKeychainStore opened.
+// early, when not nil, is the store earlyStore opened.
 func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 	reason := chosenReason(s)
 	switch s.TokenStorage {
@@ -33,7 +33,12 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 		), nil
 	case domain.StorageFile:
 		return fx.Provide(
-			func(p ports.Prompter) ports.SessionStore { return fileStore(s, p, reason) },
+			func(p ports.Prompter) ports.SessionStore {
+				if early != nil {
+					return early
+				}
+				return fileStore(s, p, reason)
+			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 		), nil
 	case domain.StorageKeychain:
@@ -59,29 +64,34 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 	), nil
 }
 
-// earlyKeychainStore opens the keychain store before the rest of the
-// command is assembled, when sessions are known to live there (chosen, or
-// `auto` with a probe's verdict still held), and starts reading the
-// session's data key. A keychain read is D-Bus round trips through two
-// other processes; started here, it overlaps with building the fx graph
-// (about a millisecond) instead of following it. nil otherwise: probing
-// belongs to first use, so `auto` never probes for a command that stores
-// nothing.
-func earlyKeychainStore(ctx context.Context, s domain.Settings, now time.Time) *filestore.Store {
-	var reason string
+// earlyStore opens the session store before the rest of the command is
+// assembled, when it is known without asking anyone, and starts getting
+// the key that opens the session: the keychain store (chosen, or `auto`
+// with a probe's verdict still held) reads the session's data key, D-Bus
+// round trips through two other processes; the file store with a
+// configured passphrase derives its scrypt key, 75 ms of one core. Either
+// then overlaps with building the fx graph (about a millisecond) instead
+// of following it. nil otherwise: probing and prompting belong to first
+// use, so `auto` never probes for a command that stores nothing.
+func earlyStore(ctx context.Context, s domain.Settings, now time.Time) *filestore.Store {
+	var st *filestore.Store
 	switch s.TokenStorage {
 	case domain.StorageKeychain:
-		reason = chosenReason(s)
+		st = keychainStore(s, chosenReason(s))
+	case domain.StorageFile:
+		if s.CachePassphrase.IsZero() {
+			return nil // asked for at a prompt, when needed
+		}
+		st = fileStore(s, nil, chosenReason(s))
 	case domain.StorageAuto:
 		v, ok := keychain.Remembered(s.TokenCacheDir, now)
 		if !ok || !v.OK {
 			return nil
 		}
-		reason = keychainAnswered(v)
+		st = keychainStore(s, keychainAnswered(v))
 	default:
 		return nil
 	}
-	st := keychainStore(s, reason)
 	st.Prefetch(ctx, s.SessionKey())
 	return st
 }
@@ -100,8 +110,11 @@ func keychainAnswered(v keychain.Verdict) string {
 	return "auto: the OS keychain answered (checked " + when + ")"
 }
 
+// fileStore is the passphrase-sealed store; p asks for the passphrase
+// when none is configured (nil where one is).
 func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.Store {
-	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF, Reason: reason})
+	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF,
+		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason})
 }
 
 // keychainStore seals each session in the token cache directory with a

@@ -107,10 +107,10 @@ func TestBackendCommandsUseTheTokenManager(t *testing.T) {
 	}
 }
 
-// The keychain store is opened ahead only where sessions are known to live
-// in the keychain, never by probing; and the store opened ahead is the one
+// The store is opened ahead only where it is known without a probe or a
+// prompt; and the store opened ahead is the one
 // the command then uses, so its read-ahead is not wasted.
-func TestEarlyKeychainStore(t *testing.T) {
+func TestEarlyStore(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	remember := func(dir string, ok bool) {
 		b, err := json.Marshal(keychain.Verdict{OK: ok, Bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), At: now.Add(-time.Minute)})
@@ -122,16 +122,19 @@ func TestEarlyKeychainStore(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		name    string
-		storage domain.StorageKind
-		verdict *bool // a probe's verdict kept in the cache directory
-		early   bool
+		name       string
+		storage    domain.StorageKind
+		verdict    *bool // a probe's verdict kept in the cache directory
+		passphrase bool  // STELLA_CACHE_PASSPHRASE is set
+		early      bool
+		kind       domain.StorageKind
 	}{
-		{name: "keychain chosen", storage: domain.StorageKeychain, early: true},
-		{name: "auto, keychain answered earlier", storage: domain.StorageAuto, verdict: ptr(true), early: true},
+		{name: "keychain chosen", storage: domain.StorageKeychain, early: true, kind: domain.StorageKeychain},
+		{name: "auto, keychain answered earlier", storage: domain.StorageAuto, verdict: ptr(true), early: true, kind: domain.StorageKeychain},
 		{name: "auto, keychain failed earlier", storage: domain.StorageAuto, verdict: ptr(false)},
 		{name: "auto, nothing known: no probe here", storage: domain.StorageAuto},
-		{name: "file", storage: domain.StorageFile},
+		{name: "file, passphrase configured", storage: domain.StorageFile, passphrase: true, early: true, kind: domain.StorageFile},
+		{name: "file, passphrase to be asked", storage: domain.StorageFile},
 		{name: "memory", storage: domain.StorageMemory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +143,10 @@ func TestEarlyKeychainStore(t *testing.T) {
 				remember(dir, *tc.verdict)
 			}
 			s := domain.Settings{AuthorityURL: "https://authority.example.com", ClientID: "c", TokenStorage: tc.storage, TokenCacheDir: dir}
-			early := earlyKeychainStore(context.Background(), s, now)
+			if tc.passphrase {
+				s.CachePassphrase = domain.NewSecret("pass")
+			}
+			early := earlyStore(context.Background(), s, now)
 			if (early != nil) != tc.early {
 				t.Fatalf("opened ahead: %v, want %v", early != nil, tc.early)
 			}
@@ -168,7 +174,7 @@ func TestEarlyKeychainStore(t *testing.T) {
 			if store != ports.SessionStore(early) {
 				t.Fatalf("the command uses %T, not the store opened ahead", store)
 			}
-			if info := early.Info(); info.Kind != domain.StorageKeychain || info.Reason == "" {
+			if info := early.Info(); info.Kind != tc.kind || info.Reason == "" {
 				t.Errorf("Info = %+v", info)
 			}
 		})
