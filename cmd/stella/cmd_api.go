@@ -51,6 +51,7 @@ func (c *APICmd) Run(rt *Runtime) error {
 		if err := rt.Populate(&uc); err != nil {
 			return err
 		}
+		longLivedGC()
 		return uc.Do(rt.ctx, path, rt.Out())
 	}
 	body, err := c.body(rt)
