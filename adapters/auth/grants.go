@@ -259,8 +259,8 @@ func (a *Authority) checkBinding(typ, raw string, claims map[string]any, isJWT b
 }
 
 // expiry reads expires_in as servers really send it: a number, a numeric
-// string, absent (then the JWT's exp), zero or negative (unknown), or
-// absurdly large (capped).
+// string, absent (then the JWT's exp, unless that has passed), zero or
+// negative (unknown), or absurdly large (capped).
 func (a *Authority) expiry(tok *oauth2.Token, claims map[string]any, now time.Time) time.Time {
 	var secs float64
 	var ok bool
@@ -291,10 +291,16 @@ func (a *Authority) expiry(tok *oauth2.Token, claims map[string]any, now time.Ti
 	case ok:
 		a.log.Debug("expires_in is not positive; treating the lifetime as unknown", "expires_in", secs)
 	}
-	if !exp.IsZero() {
-		if exp.Sub(now) > maxLifetime {
-			return now.Add(maxLifetime)
-		}
+	switch {
+	case exp.IsZero():
+	case !exp.After(now):
+		// Already past by this machine's clock, which may be the one that
+		// is wrong (the backend may still take the token): the lifetime is
+		// unknown, and a 401 renews it.
+		a.log.Debug("the token's exp has passed by this machine's clock; treating the lifetime as unknown (stella auth doctor checks the clock)", "exp", exp)
+	case exp.Sub(now) > maxLifetime:
+		return now.Add(maxLifetime)
+	default:
 		return exp
 	}
 	return time.Time{}
