@@ -33,12 +33,13 @@ type Logout struct {
 	settings  domain.Settings
 	store     ports.SessionStore
 	authority ports.Authority
+	others    ports.ProfileAuthorities
 	log       *slog.Logger
 }
 
 // NewLogout builds the use case; it does no I/O.
-func NewLogout(s domain.Settings, store ports.SessionStore, authority ports.Authority, log *slog.Logger) *Logout {
-	return &Logout{settings: s, store: store, authority: authority, log: log}
+func NewLogout(s domain.Settings, store ports.SessionStore, authority ports.Authority, others ports.ProfileAuthorities, log *slog.Logger) *Logout {
+	return &Logout{settings: s, store: store, authority: authority, others: others, log: log}
 }
 
 // Do signs out.
@@ -80,11 +81,18 @@ func (u *Logout) one(ctx context.Context, key domain.SessionKey, force bool) (Lo
 		return res, err
 	}
 	if !force {
+		authority := u.authority
 		if key != u.settings.SessionKey() {
-			res.Warnings = append(res.Warnings, "tokens not revoked: the session belongs to profile "+key.Profile+
-				"; run `stella auth logout --profile "+key.Profile+"` to revoke them")
-		} else {
-			res.Revoked, res.Warnings = u.revoke(ctx, s)
+			a, err := u.others.AuthorityFor(ctx, key)
+			if err != nil {
+				// The session goes regardless: the user asked for every one.
+				res.Warnings = append(res.Warnings, "the tokens of profile "+key.Profile+"'s session were not revoked: "+err.Error())
+			}
+			authority = a
+		}
+		if authority != nil {
+			revoked, warnings := u.revoke(ctx, authority, s)
+			res.Revoked, res.Warnings = revoked, append(res.Warnings, warnings...)
 		}
 	}
 	if err := u.store.Delete(ctx, key); err != nil {
@@ -95,7 +103,7 @@ func (u *Logout) one(ctx context.Context, key domain.SessionKey, force bool) (Lo
 
 // revoke revokes the refresh token first: it is the long-lived one, and
 // revoking it also ends the access tokens of its family at most Authorities.
-func (u *Logout) revoke(ctx context.Context, s domain.Session) (revoked, warnings []string) {
+func (u *Logout) revoke(ctx context.Context, authority ports.Authority, s domain.Session) (revoked, warnings []string) {
 	for _, t := range []struct {
 		secret domain.Secret
 		hint   string
@@ -103,7 +111,7 @@ func (u *Logout) revoke(ctx context.Context, s domain.Session) (revoked, warning
 		if t.secret.IsZero() {
 			continue
 		}
-		ok, err := u.authority.Revoke(ctx, t.secret, t.hint)
+		ok, err := authority.Revoke(ctx, t.secret, t.hint)
 		switch {
 		case err != nil:
 			warnings = append(warnings, "could not revoke the "+t.hint+": "+err.Error())

@@ -114,7 +114,7 @@ func TestLogout(t *testing.T) {
 	f := newTM(t, s)
 	now := f.clock.Now()
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
-	out, err := NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{})
+	out, err := NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{})
 	if err != nil || len(out.Results) != 1 {
 		t.Fatal(out, err)
 	}
@@ -128,7 +128,7 @@ func TestLogout(t *testing.T) {
 	// A failed revocation is a warning; the session is deleted anyway.
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
 	f.auth.failNext = domain.E(domain.KindUnreachable, "refused", "")
-	out, err = NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{})
+	out, err = NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{})
 	if err != nil || len(out.Results[0].Warnings) == 0 || len(f.store.sessions) != 0 {
 		t.Fatalf("out %+v err %v sessions %d", out, err, len(f.store.sessions))
 	}
@@ -137,11 +137,54 @@ func TestLogout(t *testing.T) {
 	f.auth.failNext = nil
 	f.auth.revoked = nil
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
-	if _, err := NewLogout(s, f.store, f.auth, discardLog()).Do(context.Background(), LogoutInput{Force: true}); err != nil {
+	if _, err := NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.auth.revoked) != 0 || len(f.store.sessions) != 0 {
 		t.Fatalf("revoked %v, sessions %d", f.auth.revoked, len(f.store.sessions))
+	}
+}
+
+// otherAuthorities hands out the Authority of each other profile, or an
+// error for a profile that no longer names its session's Authority.
+type otherAuthorities map[string]*fakeAuthority
+
+func (o otherAuthorities) AuthorityFor(_ context.Context, key domain.SessionKey) (ports.Authority, error) {
+	if a, ok := o[key.Profile]; ok {
+		return a, nil
+	}
+	return nil, domain.E(domain.KindUsage, "the profile now names another Authority", "")
+}
+
+// --all revokes every session's tokens, each at its own profile's
+// Authority; a session whose profile cannot be reached any more is still
+// deleted, with a warning.
+func TestLogoutAll(t *testing.T) {
+	s := testSettings()
+	f := newTM(t, s)
+	now := f.clock.Now()
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	ci, gone := s, s
+	ci.Profile, gone.Profile = "ci", "gone"
+	for _, p := range []domain.Settings{ci, gone} {
+		sess := userSession(p, now, now.Add(time.Hour))
+		f.store.sessions[p.SessionKey()] = sess
+	}
+	ciAuthority := &fakeAuthority{clock: f.clock}
+	out, err := NewLogout(s, f.store, f.auth, otherAuthorities{"ci": ciAuthority}, discardLog()).Do(context.Background(), LogoutInput{All: true})
+	if err != nil || len(out.Results) != 3 {
+		t.Fatalf("out %+v, err %v", out, err)
+	}
+	if len(f.auth.revoked) != 2 || len(ciAuthority.revoked) != 2 {
+		t.Errorf("revoked at this profile's Authority %v, at ci's %v; want both tokens at each", f.auth.revoked, ciAuthority.revoked)
+	}
+	for _, r := range out.Results {
+		if r.Key.Profile == "gone" && (len(r.Revoked) != 0 || len(r.Warnings) != 1) {
+			t.Errorf("gone: %+v, want no revocation and one warning", r)
+		}
+	}
+	if len(f.store.sessions) != 0 {
+		t.Errorf("%d sessions left", len(f.store.sessions))
 	}
 }
 

@@ -111,6 +111,15 @@ type Authority interface {
 	UserInfo(ctx context.Context, access domain.Credential) (map[string]any, error)
 }
 
+// ProfileAuthorities reaches the Authority of a session stored for another
+// profile, configured as that profile says: `logout --all` revokes each
+// session's tokens at its own Authority, with its own client. It fails
+// when the profile no longer names the session's Authority and client, so
+// a token is never sent anywhere else.
+type ProfileAuthorities interface {
+	AuthorityFor(ctx context.Context, key domain.SessionKey) (Authority, error)
+}
+
 // TokenSource hands out valid tokens; the app's TokenManager implements it
 // for the transport, which may not import app.
 type TokenSource interface {

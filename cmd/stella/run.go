@@ -18,8 +18,10 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/stellaops/stella/adapters/config"
+	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // Set by the linker: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
@@ -226,7 +228,13 @@ func (rt *Runtime) Populate(targets ...any) error {
 	if err != nil {
 		return err
 	}
-	opts, err := modules(s, earlyStore(rt.ctx, s, rt.now()))
+	return rt.populate(s, earlyStore(rt.ctx, s, rt.now()), targets...)
+}
+
+// populate builds the graph for settings s (the invocation's, or another
+// profile's).
+func (rt *Runtime) populate(s domain.Settings, early *filestore.Store, targets ...any) error {
+	opts, err := modules(s, early)
 	if err != nil {
 		return err
 	}
@@ -234,6 +242,7 @@ func (rt *Runtime) Populate(targets ...any) error {
 		fx.NopLogger,
 		fx.Supply(s, rt.build, rt.io),
 		fx.Provide(func() *slog.Logger { return rt.Logger() }),
+		fx.Provide(func() ports.ProfileAuthorities { return profileAuthorities{rt} }),
 		fx.Options(rt.extra...),
 		fx.Populate(targets...),
 	)...)

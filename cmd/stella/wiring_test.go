@@ -46,7 +46,8 @@ func TestEveryCommandGraphValidates(t *testing.T) {
 					t.Fatal(err)
 				}
 				err = fx.ValidateApp(append(opts, fx.NopLogger, fx.Supply(s, domain.BuildInfo{}, term.IO{}),
-					fx.Provide(slog.Default), fx.Populate(target()))...)
+					fx.Provide(slog.Default, func() ports.ProfileAuthorities { return profileAuthorities{} }), // as Populate provides them
+					fx.Populate(target()))...)
 				if err != nil {
 					t.Fatal(err)
 				}
