@@ -67,9 +67,10 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 // earlyStore opens the session store before the rest of the command is
 // assembled, when it is known without asking anyone, and starts getting
 // the key that opens the session: the keychain store (chosen, or `auto`
-// with a probe's verdict still held) reads the session's data key, D-Bus
-// round trips through two other processes; the file store with a
-// configured passphrase derives its scrypt key, 75 ms of one core. Either
+// with a probe's verdict for it still held) reads the session's data key,
+// D-Bus round trips through two other processes; the file store with a
+// configured passphrase (chosen, or `auto` with a verdict against the
+// keychain still held) derives its scrypt key, 75 ms of one core. Either
 // then overlaps with building the fx graph (about a millisecond) instead
 // of following it. nil otherwise: probing and prompting belong to first
 // use, so `auto` never probes for a command that stores nothing.
@@ -85,15 +86,26 @@ func earlyStore(ctx context.Context, s domain.Settings, now time.Time) *filestor
 		st = fileStore(s, nil, chosenReason(s))
 	case domain.StorageAuto:
 		v, ok := keychain.Remembered(s.TokenCacheDir, now)
-		if !ok || !v.OK {
+		switch {
+		case !ok:
+			return nil
+		case v.OK:
+			st = keychainStore(s, keychainAnswered(v))
+		case !s.CachePassphrase.IsZero():
+			st = fileStore(s, nil, passphraseInstead(v))
+		default:
 			return nil
 		}
-		st = keychainStore(s, keychainAnswered(v))
 	default:
 		return nil
 	}
 	st.Prefetch(ctx, s.SessionKey())
 	return st
+}
+
+// passphraseInstead is why auto took the file store without asking.
+func passphraseInstead(v keychain.Verdict) string {
+	return "auto: the OS keychain is not usable: " + strings.TrimSuffix(v.Detail, ".") + "; a cache passphrase is configured, so the encrypted file"
 }
 
 // chosenReason says where an explicit TokenStorage came from.
@@ -196,7 +208,7 @@ func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 	why := strings.TrimSuffix(v.Detail, ".")
 	switch {
 	case !a.s.CachePassphrase.IsZero():
-		return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable: "+why+"; a cache passphrase is configured, so the encrypted file"), nil
+		return fileStore(a.s, a.prompter, passphraseInstead(v)), nil
 	case a.s.HasClientSecret() || !a.s.Password.IsZero():
 		return memstore.NewWithReason("auto: the OS keychain is not usable: " + why + "; these credentials sign in again without a person, so nothing is kept"), nil
 	case a.prompter.Interactive():

@@ -133,6 +133,7 @@ func TestEarlyStore(t *testing.T) {
 		{name: "keychain chosen", storage: domain.StorageKeychain, early: true, kind: domain.StorageKeychain},
 		{name: "auto, keychain answered earlier", storage: domain.StorageAuto, verdict: ptr(true), early: true, kind: domain.StorageKeychain},
 		{name: "auto, keychain failed earlier", storage: domain.StorageAuto, verdict: ptr(false)},
+		{name: "auto, keychain failed earlier, passphrase configured", storage: domain.StorageAuto, verdict: ptr(false), passphrase: true, early: true, kind: domain.StorageFile},
 		{name: "auto, nothing known: no probe here", storage: domain.StorageAuto},
 		{name: "file, passphrase configured", storage: domain.StorageFile, passphrase: true, early: true, kind: domain.StorageFile},
 		{name: "file, passphrase to be asked", storage: domain.StorageFile},
