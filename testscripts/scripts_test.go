@@ -232,6 +232,7 @@ func params(dir string) testscript.Params {
 			"put-session":    cmdPutSession,
 			"corrupt-files":  cmdCorruptFiles,
 			"hungbus-calls":  cmdHungBusCalls,
+			"busmon":         cmdBusMon,
 		},
 	}
 }
@@ -829,6 +830,77 @@ func cmdKeychainItem(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("keychain item for %s is %d bytes, want a 43-character data key", account, len(bytes.TrimSpace(out)))
 	}
 }
+
+// busmon start|stop records the calls made to the Secret Service in
+// between (dbus-monitor) into busmon.log, one line per call, so a script
+// can count them: `busmon start`, a command, `busmon stop`, then
+// `grep -count=1 'member=GetSecret$' busmon.log`. Each end is marked by a
+// Ping the monitor must have seen, so nothing is cut off either side.
+func cmdBusMon(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || (args[0] != "start" && args[0] != "stop") {
+		ts.Fatalf("usage: busmon start|stop")
+	}
+	bus := ts.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	env := []string{"DBUS_SESSION_BUS_ADDRESS=" + bus, "PATH=" + os.Getenv("PATH")}
+	raw := ts.MkAbs(".busmon.raw")
+	pings := func() int {
+		b, _ := os.ReadFile(raw)
+		return strings.Count(string(b), "member=Ping")
+	}
+	ping := func() {
+		cmd := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets",
+			"/org/freedesktop/secrets", "org.freedesktop.DBus.Peer.Ping")
+		cmd.Env = env
+		ts.Check(cmd.Run())
+	}
+	if args[0] == "start" {
+		f, err := os.Create(raw)
+		ts.Check(err)
+		cmd := exec.Command("dbus-monitor", "--session", "type='method_call',destination='org.freedesktop.secrets'")
+		cmd.Env, cmd.Stdout = env, f
+		ts.Check(cmd.Start())
+		ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = f.Close() })
+		busMonitors.Store(raw, cmd)
+		// The monitor takes a moment to attach: ping until it reports one.
+		for deadline := time.Now().Add(10 * time.Second); pings() == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				ts.Fatalf("busmon: dbus-monitor saw nothing")
+			}
+			ping()
+		}
+		b, _ := os.ReadFile(raw)
+		ts.Setenv("BUSMON_FROM", strconv.Itoa(len(b)))
+		return
+	}
+	v, ok := busMonitors.LoadAndDelete(raw)
+	if !ok {
+		ts.Fatalf("busmon stop without start")
+	}
+	// Calls arrive in order: once the monitor shows this Ping, it has
+	// shown every call made before it.
+	before := pings()
+	ping()
+	for deadline := time.Now().Add(10 * time.Second); pings() <= before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("busmon: dbus-monitor did not see the closing marker")
+		}
+	}
+	cmd := v.(*exec.Cmd)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	b, err := os.ReadFile(raw)
+	ts.Check(err)
+	from, _ := strconv.Atoi(ts.Getenv("BUSMON_FROM"))
+	var calls []string
+	for _, line := range strings.Split(string(b[from:]), "\n") {
+		if strings.HasPrefix(line, "method call") && !strings.Contains(line, "member=Ping") {
+			calls = append(calls, line)
+		}
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("busmon.log"), []byte(strings.Join(calls, "\n")+"\n"), 0o600))
+}
+
+var busMonitors sync.Map
 
 // sessions N checks how many session files the token cache holds, and that
 // no temporary file was left behind.
