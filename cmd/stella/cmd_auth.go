@@ -73,14 +73,17 @@ func (c *LoginCmd) Run(rt *Runtime) error {
 // LogoutCmd is `stella auth logout`.
 type LogoutCmd struct {
 	Force bool `help:"Delete the local session only; do not contact the Authority."`
-	All   bool `help:"Sign out of every stored session."`
+	All   bool `help:"Sign out of every stored session, each revoked at its own profile's Authority."`
 }
 
 // Help is shown by `stella auth logout --help`.
 func (LogoutCmd) Help() string {
 	return `Revokes the refresh token, then the access token, at the Authority's
 revocation endpoint (RFC 7009), then deletes the local session. A revocation
-failure is a warning; the local session is deleted regardless.
+failure is a warning; the local session is deleted regardless. With --all,
+every profile's session is revoked as that profile says (its Authority, its
+client); one whose profile now names another Authority or client is only
+deleted.
 
 Examples:
   stella auth logout
