@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -51,7 +52,10 @@ func TestMain(m *testing.M) {
 	// testscript's Main always ends with os.Exit, so nothing here runs
 	// after the scripts: the binary lives at one fixed place per user and
 	// is replaced (atomically) by each run instead of piling up.
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("stella-testscripts-%d", os.Getuid()))
+	// One place per user and checkout: two checkouts tested at once (git
+	// worktrees, two CI jobs) must not replace each other's binary mid-run.
+	wd, _ := os.Getwd()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("stella-testscripts-%d-%x", os.Getuid(), sha256.Sum256([]byte(wd))))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
