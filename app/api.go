@@ -37,11 +37,12 @@ type APIOutput struct {
 type API struct {
 	settings domain.Settings
 	backend  ports.Backend
+	tokens   *TokenManager
 }
 
 // NewAPI builds the use case; it does no I/O.
-func NewAPI(s domain.Settings, backend ports.Backend) *API {
-	return &API{settings: s, backend: backend}
+func NewAPI(s domain.Settings, backend ports.Backend, tokens *TokenManager) *API {
+	return &API{settings: s, backend: backend, tokens: tokens}
 }
 
 // Do performs the call. A non-2xx answer becomes an error whose kind
@@ -79,7 +80,15 @@ func (u *API) Do(ctx context.Context, in APIInput) (APIOutput, error) {
 		return out, nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return out, BackendError(u.settings, method, in.Path, resp.Status, resp.Header, body)
+	var held domain.Scopes
+	if resp.Status == http.StatusForbidden {
+		// The hint proposes what the session holds plus what the call
+		// needs; the session is already loaded, so this costs nothing.
+		if cur, err := u.tokens.Current(ctx); err == nil && cur != nil {
+			held = cur.Access.Scopes
+		}
+	}
+	return out, backendError(u.settings, held, method, in.Path, resp.Status, resp.Header, body)
 }
 
 func validMethod(m string) bool {
@@ -98,6 +107,12 @@ func validMethod(m string) bool {
 // the problem details and the next step (SPEC §3.6, §4). Every backend
 // command uses it, so the guidance is the same everywhere.
 func BackendError(s domain.Settings, method, path string, status int, h http.Header, body []byte) error {
+	return backendError(s, nil, method, path, status, h, body)
+}
+
+// backendError is BackendError knowing the scopes the session holds (nil:
+// unknown, the configured ones are assumed).
+func backendError(s domain.Settings, held domain.Scopes, method, path string, status int, h http.Header, body []byte) error {
 	p, isProblem := domain.ParseProblem(body)
 	summary := p.Summary()
 	if !isProblem || summary == "" {
@@ -120,10 +135,12 @@ func BackendError(s domain.Settings, method, path string, status int, h http.Hea
 			}
 		}
 		hint := "Your token lacks the permission for this call; ask an administrator for the right scope or client."
-		if scope != "" {
-			what += " — missing scope " + scope
-			hint = fmt.Sprintf("Add %s to --scope / STELLA_SCOPE / the profile's Scope and sign in again: `%s --force --scope %q`.",
-				scope, LoginCommand(s), strings.TrimSpace(s.Scopes.String()+" "+scope))
+		if need, err := domain.ParseScopes(scope); err == nil && len(need) > 0 {
+			shown := domain.Printable(need.String(), 200)
+			if !strings.Contains(what, shown) { // the server's detail may already name it
+				what += " — missing scope " + shown
+			}
+			hint = missingScopeHint(s, held, need)
 		}
 		return domain.E(domain.KindForbidden, what, hint)
 	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
@@ -145,6 +162,18 @@ func BackendError(s domain.Settings, method, path string, status int, h http.Hea
 			"stella never follows redirects, so the token cannot be sent elsewhere; if you trust the new location, call its path or change the backend URL.")
 	}
 	return domain.E(domain.KindProtocol, what, "The backend answered with an unexpected status.")
+}
+
+// missingScopeHint proposes a sign-in asking for what the session holds
+// plus what the call needs, so following it never drops a scope (a refresh
+// token, userinfo, or a scope an earlier hint added).
+func missingScopeHint(s domain.Settings, held, need domain.Scopes) string {
+	if len(held) == 0 {
+		held = s.WantedScopes(!s.HasClientSecret())
+	}
+	all := held.Union(need)
+	return fmt.Sprintf("Sign in again asking for it too: `%s --force --scope %s`; to keep it, add %s to AddScope in the profile or STELLA_ADD_SCOPE.",
+		LoginCommand(s), domain.ShellQuote(all.String()), domain.ShellQuote(need.String()))
 }
 
 func requestID(h http.Header) string {

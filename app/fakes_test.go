@@ -193,7 +193,7 @@ func testSettings() domain.Settings {
 func userSession(s domain.Settings, issued, exp time.Time) domain.Session {
 	return domain.Session{
 		Key: s.SessionKey(), Grant: domain.GrantPassword,
-		Access:     domain.Token{Value: domain.NewSecret("at-old"), Type: domain.TokenTypeBearer, IssuedAt: issued, Expiry: exp},
+		Access:     domain.Token{Value: domain.NewSecret("at-old"), Type: domain.TokenTypeBearer, IssuedAt: issued, Expiry: exp, Scopes: s.ConfiguredScopes()},
 		Refresh:    domain.NewSecret("rt-old"),
 		Identity:   domain.Identity{Subject: "operator"},
 		Constraint: domain.SenderConstraint{Mode: domain.AuthModeBearer},

@@ -134,12 +134,3 @@ func GroupUserCode(c string) string {
 	}
 	return c
 }
-
-// interactiveScopes are the scopes of a person's sign-in: what is
-// configured, or openid with a refresh token when nothing is.
-func interactiveScopes(s domain.Scopes) domain.Scopes {
-	if len(s) == 0 {
-		return domain.Scopes{"offline_access", "openid", "profile"}
-	}
-	return s
-}

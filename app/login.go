@@ -104,8 +104,16 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 		return LoginOutput{}, err
 	}
 	if existing != nil && !in.Force && !existing.Access.Expired(u.clock.Now()) {
-		out.Session, out.AlreadySignedIn = *existing, true
-		return out, nil
+		// A session without a scope the configuration now asks for would
+		// only earn a 403 on the next call: sign in again, and say why.
+		lacks := existing.Access.Scopes.Missing(u.settings.ConfiguredScopes())
+		if len(lacks) == 0 {
+			out.Session, out.AlreadySignedIn = *existing, true
+			return out, nil
+		}
+		u.people.Console.Say(fmt.Sprintf("The session lacks %s, which the configuration asks for; signing in again.",
+			domain.Printable(lacks.String(), 300)))
+		in.Force = true
 	}
 
 	// The session lock makes a sign-in single-flight across processes too.
@@ -158,14 +166,14 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 }
 
 func (u *Login) grant(ctx context.Context, in LoginInput, flow Flow, b binding) (domain.Grant, string, error) {
-	req := ports.TokenRequest{Scopes: u.settings.Scopes, Audience: u.settings.Audience, DPoPKey: b.key}
+	req := ports.TokenRequest{Scopes: u.settings.WantedScopes(false), Audience: u.settings.Audience, DPoPKey: b.key}
 	switch flow {
 	case FlowBrowser:
-		req.Scopes = interactiveScopes(req.Scopes)
+		req.Scopes = u.settings.WantedScopes(true)
 		g, err := u.browserFlow(ctx, in, req, b)
 		return g, domain.GrantAuthorizationCode, err
 	case FlowDevice:
-		req.Scopes = interactiveScopes(req.Scopes)
+		req.Scopes = u.settings.WantedScopes(true)
 		g, err := u.deviceFlow(ctx, req)
 		return g, domain.GrantDeviceCode, err
 	case FlowClientCredentials:
@@ -216,7 +224,7 @@ var errNoSession = errors.New("no session")
 // sign-in stands without them. A userinfo answer for another subject is
 // ignored (OIDC Core §5.3.2).
 func (u *Login) completeIdentity(ctx context.Context, s *domain.Session) {
-	if s.Identity.Subject == "" || (s.Identity.Name != "" && s.Identity.Email != "") || !u.settings.Scopes.Has("openid") {
+	if s.Identity.Subject == "" || (s.Identity.Name != "" && s.Identity.Email != "") || !s.Access.Scopes.Union(u.settings.WantedScopes(true)).Has("openid") {
 		return
 	}
 	info, err := u.authority.UserInfo(ctx, domain.Credential{Access: s.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey})

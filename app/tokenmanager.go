@@ -205,7 +205,7 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 // token, a client-credentials grant when a client secret is configured.
 func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
 	now := m.clock.Now()
-	req := ports.TokenRequest{Scopes: m.settings.Scopes, Audience: m.settings.Audience}
+	req := ports.TokenRequest{Scopes: m.settings.WantedScopes(false), Audience: m.settings.Audience}
 	b, err := m.newBinding()
 	if err != nil {
 		return domain.Session{}, err

@@ -242,7 +242,7 @@ func TestAPIErrorMapping(t *testing.T) {
 		{"ok", fakeBackend{status: 200, body: `{"ok":true}`}, 0, "", ""},
 		{"401 after retry", fakeBackend{status: 401, header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}, domain.KindUnauthorized, "401", "stella auth login --force"},
 		{"403 names the scope from WWW-Authenticate", fakeBackend{status: 403, header: http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="packs.run"`}}},
-			domain.KindForbidden, "missing scope packs.run", "Add packs.run to --scope"},
+			domain.KindForbidden, "missing scope packs.run", "--force --scope "},
 		{"403 names the scope from the problem", fakeBackend{status: 403, header: problem, body: `{"title":"Forbidden","requiredScope":"packs.approve"}`},
 			domain.KindForbidden, "missing scope packs.approve", "packs.approve"},
 		{"409 conflict", fakeBackend{status: 409, header: problem, body: `{"title":"Plan changed","detail":"the plan hash differs"}`}, domain.KindConflict, "Plan changed: the plan hash differs", ""},
@@ -254,7 +254,7 @@ func TestAPIErrorMapping(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			_, err := NewAPI(testSettings(), tc.resp).Do(context.Background(), APIInput{Method: "get", Path: "/api/v1/x?secret=1", Out: &out})
+			_, err := NewAPI(testSettings(), tc.resp, newTM(t, testSettings()).tm).Do(context.Background(), APIInput{Method: "get", Path: "/api/v1/x?secret=1", Out: &out})
 			if tc.kind == 0 {
 				if err != nil || out.String() != tc.resp.body {
 					t.Fatalf("err %v out %q", err, out.String())
@@ -378,5 +378,56 @@ func TestGroupUserCode(t *testing.T) {
 		if got := GroupUserCode(in); got != want {
 			t.Errorf("%s → %s", in, got)
 		}
+	}
+}
+
+// Following the missing-scope hint never drops a scope: it asks for what
+// the session holds plus what the call needs, once each, shell-quoted.
+func TestMissingScopeHint(t *testing.T) {
+	person := testSettings()
+	person.ClientSecret = domain.Secret{}
+	person.Scopes = nil
+	env := person
+	env.Scopes = domain.Scopes{"packs.read", "packs.run"}
+	cases := []struct {
+		name string
+		s    domain.Settings
+		held domain.Scopes
+		need domain.Scopes
+		want string
+	}{
+		{"defaults kept", person, domain.PersonScopes, domain.Scopes{"packs.read"}, "--scope 'offline_access openid packs.read profile'`"},
+		{"held scope kept", person, domain.Scopes{"offline_access", "openid", "packs.read"}, domain.Scopes{"packs.run"},
+			"--scope 'offline_access openid packs.read packs.run'`"},
+		{"no duplicate", env, nil, domain.Scopes{"packs.run"}, "--scope 'packs.read packs.run'`"},
+		{"unknown session: person defaults", person, nil, domain.Scopes{"packs.run"}, "--scope 'offline_access openid packs.run profile'`"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := missingScopeHint(tc.s, tc.held, tc.need); !strings.Contains(got, tc.want) {
+				t.Fatalf("hint %q, want %q in it", got, tc.want)
+			}
+		})
+	}
+}
+
+// A valid session that lacks a scope the configuration now asks for is
+// not "already signed in": the next call would be a 403.
+func TestLoginSignsInAgainForMissingScope(t *testing.T) {
+	s := testSettings()
+	s.Username, s.Password = "operator", domain.NewSecret("operator")
+	f := newTM(t, s)
+	now := f.clock.Now()
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	s.AddScopes = domain.Scopes{"packs.run"}
+	f.tm.settings = s
+	l := newLogin(f)
+	l.settings = s
+	out, err := l.Do(context.Background(), LoginInput{Flow: FlowPassword})
+	if err != nil || out.AlreadySignedIn {
+		t.Fatalf("already signed in %v, err %v", out.AlreadySignedIn, err)
+	}
+	if got := f.auth.lastReq.Scopes.String(); got != "packs.read packs.run" {
+		t.Fatalf("asked for %q", got)
 	}
 }

@@ -377,3 +377,39 @@ func TestValidatePlanHash(t *testing.T) {
 		}
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "''",
+		"packs.run":            "packs.run",
+		"packs.read packs.run": "'packs.read packs.run'",
+		"it's":                 `'it'\''s'`,
+		"$(rm -rf ~)":          "'$(rm -rf ~)'",
+	} {
+		if got := ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestWantedScopes(t *testing.T) {
+	cases := []struct {
+		scope, add string
+		person     bool
+		want       string
+	}{
+		{"", "", true, "offline_access openid profile"},
+		{"", "packs.run", true, "offline_access openid packs.run profile"},
+		{"packs.read", "packs.run", true, "packs.read packs.run"},
+		{"", "", false, ""},
+		{"", "packs.run", false, "packs.run"},
+		{"packs.run", "packs.run", false, "packs.run"},
+	}
+	for _, tc := range cases {
+		sc, _ := ParseScopes(tc.scope)
+		add, _ := ParseScopes(tc.add)
+		if got := (Settings{Scopes: sc, AddScopes: add}).WantedScopes(tc.person).String(); got != tc.want {
+			t.Errorf("Scope %q AddScope %q person %v: %q, want %q", tc.scope, tc.add, tc.person, got, tc.want)
+		}
+	}
+}

@@ -49,3 +49,17 @@ func (s Scopes) Missing(want Scopes) Scopes {
 	}
 	return m
 }
+
+// Union is s and more, sorted and unique.
+func (s Scopes) Union(more ...Scopes) Scopes {
+	u := slices.Clone(s)
+	for _, m := range more {
+		u = append(u, m...)
+	}
+	return u.normal()
+}
+
+// PersonScopes is the default scope set of a person's sign-in (SPEC §2):
+// an ID token, the profile claims and a refresh token, so a session
+// outlives its first access token.
+var PersonScopes = Scopes{"offline_access", "openid", "profile"}

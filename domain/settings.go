@@ -87,7 +87,8 @@ type Settings struct {
 	ClientID         string
 	ClientSecret     Secret
 	ClientSecretFile string
-	Scopes           Scopes
+	Scopes           Scopes // Scope: replaces the default set
+	AddScopes        Scopes // AddScope: added to Scope or the default set
 	Audience         string
 	AuthMode         AuthMode
 	TokenStorage     StorageKind
@@ -111,6 +112,21 @@ type Settings struct {
 	// where it came from, in display order.
 	Effective []Setting
 }
+
+// WantedScopes is the scope set to ask for (SPEC §2): Scope, or for a
+// person's sign-in the default set, plus AddScope. Client credentials have
+// no default: the Authority's applies.
+func (s Settings) WantedScopes(person bool) Scopes {
+	base := s.Scopes
+	if len(base) == 0 && person {
+		base = PersonScopes
+	}
+	return base.Union(s.AddScopes)
+}
+
+// ConfiguredScopes is what the user asked for explicitly (Scope and
+// AddScope), without defaults.
+func (s Settings) ConfiguredScopes() Scopes { return s.Scopes.Union(s.AddScopes) }
 
 // HasClientSecret reports whether a confidential client secret is configured.
 func (s Settings) HasClientSecret() bool { return !s.ClientSecret.IsZero() }

@@ -29,6 +29,7 @@ const (
 // Flags are the global flags as parsed; zero values mean "not given".
 type Flags struct {
 	Profile, Authority, ClientID, Scope, Backend, AuthMode, TokenStorage, TokenCacheDir, ConfigDir string
+	AddScope                                                                                       []string
 	Timeout                                                                                        time.Duration
 	NonInteractive                                                                                 bool
 	Verbose                                                                                        int
@@ -79,6 +80,7 @@ var settings = []setting{
 	{key: "Authority.ClientSecret", env: []string{"STELLA_CLIENT_SECRET"}, yaml: true, secret: true,
 		fileEnv: "STELLA_CLIENT_SECRET_FILE", fileKey: "Authority.ClientSecretFile"},
 	{key: "Authority.Scope", flag: "--scope", env: []string{"STELLA_SCOPE"}, yaml: true},
+	{key: "Authority.AddScope", flag: "--add-scope", env: []string{"STELLA_ADD_SCOPE"}, yaml: true},
 	{key: "Authority.Audience", env: []string{"STELLA_AUDIENCE"}, yaml: true},
 	{key: "Authority.AuthMode", flag: "--auth-mode", env: []string{"STELLA_AUTH_MODE"}, yaml: true},
 	{key: "Authority.TokenStorage", flag: "--token-storage", env: []string{"STELLA_TOKEN_STORAGE"}, yaml: true},
@@ -134,6 +136,8 @@ func (l *loader) flagValue(s setting) (string, bool) {
 		return f.ClientID, f.ClientID != ""
 	case "--scope":
 		return f.Scope, f.Scope != ""
+	case "--add-scope":
+		return strings.Join(f.AddScope, " "), len(f.AddScope) > 0
 	case "--backend":
 		return f.Backend, f.Backend != ""
 	case "--auth-mode":
@@ -364,6 +368,9 @@ func (l *loader) apply(s *domain.Settings, v map[string]resolved) error {
 	s.ClientSecret = domain.NewSecret(v["Authority.ClientSecret"].value)
 	s.ClientSecretFile = v["Authority.ClientSecret"].file
 	if s.Scopes, err = domain.ParseScopes(v["Authority.Scope"].value); err != nil {
+		return err
+	}
+	if s.AddScopes, err = domain.ParseScopes(v["Authority.AddScope"].value); err != nil {
 		return err
 	}
 	s.Audience = v["Authority.Audience"].value

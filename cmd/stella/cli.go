@@ -10,6 +10,7 @@ type Globals struct {
 	Authority      string        `help:"Authority issuer URL." placeholder:"URL"`
 	ClientID       string        `name:"client-id" help:"OAuth client id." placeholder:"ID"`
 	Scope          string        `help:"Space-separated scopes to ask for." placeholder:"SCOPES"`
+	AddScope       []string      `name:"add-scope" sep:"none" help:"Scope to ask for on top of Scope or the default set (repeatable)." placeholder:"SCOPE"`
 	Backend        string        `help:"Backend base URL for api calls." placeholder:"URL"`
 	AuthMode       string        `name:"auth-mode" help:"Token binding: bearer, dpop or mtls." placeholder:"MODE"`
 	TokenStorage   string        `name:"token-storage" help:"Where sessions live: auto, keychain, file or memory." placeholder:"KIND"`

@@ -19,7 +19,7 @@ type APICmd struct {
 	Method  string   `short:"X" name:"method" help:"HTTP method (default GET, or POST with --data)." placeholder:"METHOD"`
 	Args    []string `arg:"" name:"path" help:"[METHOD] PATH: path relative to the backend URL, optionally preceded by the method."`
 	Data    string   `short:"d" help:"Request body: TEXT, @FILE, or - for stdin." placeholder:"DATA"`
-	Headers []string `short:"H" name:"header" help:"Extra request header 'Name: value' (repeatable)." placeholder:"'K: V'"`
+	Headers []string `short:"H" name:"header" sep:"none" help:"Extra request header 'Name: value' (repeatable)." placeholder:"'K: V'"`
 	WS      bool     `name:"ws" help:"Open a WebSocket stream at PATH and print each message as a line."`
 }
 

@@ -192,7 +192,7 @@ func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
 	home, _ := os.UserHomeDir()
 	s, warnings, err := config.Load(config.Input{
 		Flags: config.Flags{
-			Profile: profile, Authority: g.Authority, ClientID: g.ClientID, Scope: g.Scope, Backend: g.Backend,
+			Profile: profile, Authority: g.Authority, ClientID: g.ClientID, Scope: g.Scope, AddScope: g.AddScope, Backend: g.Backend,
 			AuthMode: g.AuthMode, TokenStorage: g.TokenStorage, TokenCacheDir: g.TokenCacheDir, ConfigDir: g.ConfigDir,
 			Timeout: g.Timeout, NonInteractive: g.NonInteractive, Verbose: g.Verbose, JSON: g.JSON,
 		},
