@@ -202,7 +202,7 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 
 // HeaderCmd is `stella auth header`.
 type HeaderCmd struct {
-	Method string `required:"" help:"HTTP method of the request the headers are for." placeholder:"METHOD"`
+	Method string `default:"GET" help:"HTTP method of the request the headers are for (default GET, as curl)." placeholder:"METHOD"`
 	URL    string `name:"url" required:"" help:"Full URL of the request the headers are for." placeholder:"URL"`
 }
 

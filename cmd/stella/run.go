@@ -41,7 +41,9 @@ Examples:
   stella auth login                         # sign in (browser, device code, or client credentials)
   stella auth status                        # what session is stored, until when
   stella api GET /api/v1/jobs               # an authenticated backend call
-  stella auth logout                        # revoke and forget the session`
+  stella auth logout                        # revoke and forget the session
+  stella help auth login                    # a command's flags and examples (or: stella auth login --help)
+  stella --version                          # the version`
 
 // Main runs one stella command and returns its exit code. It never calls
 // os.Exit, so tests can drive it.
@@ -51,6 +53,7 @@ func Main(ctx context.Context, args []string, stdio term.IO) int {
 
 // run is Main with extra fx options, which tests use to put spies on ports.
 func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
+	args = conventions(args)
 	var cli CLI
 	exit := -1
 	var broken error // the command line definition itself is wrong: a bug
@@ -66,6 +69,9 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 				}
 			}),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+			// The command's own flags first, the inherited ones after, under
+			// their own heading (gh, kubectl).
+			kong.ExplicitGroups([]kong.Group{{Key: "global", Title: "Global Flags:"}}),
 		}
 		if prune {
 			opts = append(opts, kong.IgnoreFields(otherCommands(args)...))
@@ -113,12 +119,130 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 
 func usageError(err error, kctx *kong.Context) error {
 	hint := "Run `stella --help` to see the commands."
+	var pe *kong.ParseError
+	if kctx == nil && errors.As(err, &pe) {
+		kctx = pe.Context
+	}
+	if kctx != nil && commandPath(kctx) == "" {
+		if word, full := subcommandNamed(kctx); full != "" {
+			what := "its commands"
+			if !strings.Contains(full, " ") {
+				what = "its flags and an example"
+			}
+			return domain.E(domain.KindUsage, fmt.Sprintf("unknown command %q", domain.Printable(word, 40)),
+				"Did you mean `stella "+full+"`? Run `stella "+strings.Fields(full)[0]+" --help` to see "+what+".")
+		}
+	}
 	if kctx != nil {
 		if path := commandPath(kctx); path != "" {
 			hint = "Run `stella " + path + " --help` to see its flags and an example."
+			if subCommands[path].group != "" {
+				hint = "Run `stella " + path + " --help` to see its commands."
+			}
 		}
 	}
 	return domain.Wrap(domain.KindUsage, err, "", hint)
+}
+
+// conventions rewrites the spellings users of gh, git and kubectl expect
+// (SPEC §3) into kong's: bare `stella` and a bare command group print
+// their help, `stella help [COMMAND…]` is `stella COMMAND… --help`, and
+// `--version` before any command is `stella version`.
+func conventions(args []string) []string {
+	pos := positionals(args)
+	switch {
+	case len(pos) == 0 && !slices.Contains(args, "--version") && !slices.Contains(args, "--"):
+		return append(slices.Clone(args), "--help")
+	case len(pos) > 0 && args[pos[0]] == "help":
+		out := slices.Delete(slices.Clone(args), pos[0], pos[0]+1)
+		return append(out, "--help")
+	case len(pos) == 1 && subCommands[args[pos[0]]].group != "" && !slices.Contains(args, "--version"):
+		return append(slices.Clone(args), "--help")
+	}
+	if i := slices.Index(args, "--version"); i >= 0 && (len(pos) == 0 || pos[0] > i) {
+		out := slices.Clone(args)
+		out[i] = "version"
+		return out
+	}
+	return args
+}
+
+// positionals are the indexes of args that are not flags or flag values.
+func positionals(args []string) []int {
+	var out []int
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return out
+		case strings.HasPrefix(a, "--"):
+			if !strings.Contains(a, "=") && !globalBoolFlags[a] && a != "--version" {
+				i++ // the flag's value
+			}
+		case strings.HasPrefix(a, "-") && a != "-":
+		default:
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// subcommandNamed finds a top-level word that names a subcommand of a
+// group (`stella login` for `stella auth login`).
+func subcommandNamed(kctx *kong.Context) (word, full string) {
+	pos := positionals(kctx.Args)
+	if len(pos) == 0 {
+		return "", ""
+	}
+	word = kctx.Args[pos[0]]
+	best, bestD := "", 3 // a typo: at most two edits away
+	for _, g := range kctx.Model.Children {
+		if g.Name == word {
+			return "", ""
+		}
+		if d := editDistance(word, g.Name); d < bestD {
+			best, bestD = g.Name, d
+		}
+		for _, c := range g.Children {
+			if c.Type != kong.CommandNode || c.Hidden {
+				continue
+			}
+			if c.Name == word || slices.Contains(c.Aliases, word) {
+				return word, g.Name + " " + c.Name
+			}
+			if d := editDistance(word, c.Name); d < bestD {
+				best, bestD = g.Name+" "+c.Name, d
+			}
+		}
+	}
+	if len(word) < 3 {
+		return "", ""
+	}
+	return word, best
+}
+
+// editDistance is the Levenshtein distance of two short words.
+func editDistance(a, b string) int {
+	if len(a) > 32 || len(b) > 32 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func commandPath(kctx *kong.Context) string {
