@@ -42,6 +42,7 @@ const maxSkew = 60 * time.Second
 
 // Doctor runs the checks of SPEC §3.12, in order, each with a fix.
 type Doctor struct {
+	configErr error // the configuration did not resolve; settings are the fallback
 	settings  domain.Settings
 	authority ports.Authority
 	storage   ports.StorageInspector
@@ -52,6 +53,12 @@ type Doctor struct {
 func NewDoctor(s domain.Settings, a ports.Authority, st ports.StorageInspector, c ports.Clock) *Doctor {
 	return &Doctor{settings: s, authority: a, storage: st, clock: c}
 }
+
+// ConfigurationFailed records that the configuration did not resolve: the
+// configuration check fails with err (its file:line and fix), the checks
+// that need an Authority are skipped, and the others run on the fallback
+// settings the Doctor was built with.
+func (u *Doctor) ConfigurationFailed(err error) { u.configErr = err }
 
 // Do runs every check. The error is the first failure's (its kind gives
 // the exit code), nil only when every check passed.
@@ -66,8 +73,12 @@ func (u *Doctor) Do(ctx context.Context) (DoctorOutput, error) {
 			add(c)
 		}
 	} else {
+		why := "needs an Authority URL and client id"
+		if u.configErr != nil {
+			why = "needs a configuration that resolves"
+		}
 		for _, n := range []string{"authority", "discovery", "clock"} {
-			add(Check{Name: n, Status: CheckSkip, Detail: "needs an Authority URL and client id"})
+			add(Check{Name: n, Status: CheckSkip, Detail: why})
 		}
 	}
 	add(u.keychain(ctx))
@@ -106,6 +117,9 @@ func errorMessage(err error) string {
 
 func (u *Doctor) configuration() Check {
 	s := u.settings
+	if u.configErr != nil {
+		return fail("configuration", u.configErr)
+	}
 	if err := s.RequireAuthority(); err != nil {
 		return fail("configuration", err)
 	}

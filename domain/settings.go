@@ -80,8 +80,9 @@ type Setting struct {
 
 // Settings is the resolved configuration of one invocation.
 type Settings struct {
-	Profile   string // empty: no profile selected
-	ConfigDir string
+	Profile       string     // empty: no profile selected
+	ProfileSource SourceKind // how it was selected: flag, env, config (the active profile) or default
+	ConfigDir     string
 
 	AuthorityURL     string
 	ClientID         string

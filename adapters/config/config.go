@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -178,28 +179,40 @@ func (l *loader) load() (domain.Settings, error) {
 	} else if v, ok := l.env("STELLA_PROFILE"); ok {
 		s.Profile, profSrc = v, domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_PROFILE"}
 	}
+	cfg, err := readLayer(filepath.Join(s.ConfigDir, "config.yaml"), true)
+	if err != nil {
+		return s, err
+	}
+	// Third in line: the active profile `stella profile use` recorded.
+	if v, ok := cfg.value("ActiveProfile"); ok && s.Profile == "" && v.value != "" {
+		s.Profile, profSrc = v.value, domain.Source{Kind: domain.SourceConfig, Detail: fmt.Sprintf("%s:%d", cfg.path, v.line)}
+	}
+	s.ProfileSource = profSrc.Kind
 	eff = append(eff, domain.Setting{Key: "Profile", Value: s.Profile, Source: profSrc},
 		domain.Setting{Key: "ConfigDir", Value: s.ConfigDir, Source: dirSrc})
 
 	var layers []*fileLayer // highest precedence first: profile, config.yaml
 	if s.Profile != "" {
 		if !validProfileName(s.Profile) {
-			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile name %q is not valid", domain.Printable(s.Profile, 80)),
+			name := fmt.Sprintf("%q", domain.Printable(s.Profile, 80))
+			if profSrc.Kind == domain.SourceConfig {
+				name = profSrc.Detail + ": " + name // ActiveProfile
+			}
+			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile name %s is not valid", name),
 				"Profile names use letters, digits, '.', '_' and '-' only, and name a file in "+filepath.Join(s.ConfigDir, "profiles")+".")
 		}
-		path := filepath.Join(s.ConfigDir, "profiles", s.Profile+".yaml")
-		if _, err := os.Stat(path); os.IsNotExist(err) {
-			return s, domain.E(domain.KindUsage, fmt.Sprintf("profile %q does not exist (no %s)", s.Profile, path), l.availableHint(s.ConfigDir))
+		if err := profileExists(s.ConfigDir, s.Profile); err != nil {
+			return s, err
 		}
-		layer, err := readLayer(path, false)
+		layer, err := readLayer(filepath.Join(s.ConfigDir, "profiles", s.Profile+".yaml"), false)
 		if err != nil {
 			return s, err
 		}
+		if v, ok := layer.value("ActiveProfile"); ok {
+			return s, usageErr(layer.path, v.line, "ActiveProfile belongs in config.yaml, not in a profile",
+				"Remove it here; `stella profile use NAME` records the active profile.")
+		}
 		layers = append(layers, layer)
-	}
-	cfg, err := readLayer(filepath.Join(s.ConfigDir, "config.yaml"), true)
-	if err != nil {
-		return s, err
 	}
 	if cfg != nil {
 		layers = append(layers, cfg)
@@ -228,6 +241,15 @@ func (l *loader) load() (domain.Settings, error) {
 	}
 	if err := l.apply(&s, values); err != nil {
 		return s, err
+	}
+	// profile show prints what is in force, not a dash: "dpop (default)".
+	defaults := map[string]string{"Authority.AuthMode": string(s.AuthMode), "Authority.TokenStorage": string(s.TokenStorage),
+		"Authority.TokenCacheDirectory": s.TokenCacheDir, "RequestTimeout": s.RequestTimeout.String(), "WaitTimeout": s.WaitTimeout.String(),
+		"Authority.Scope": "offline_access openid profile (for a person; none for client credentials)"}
+	for i, e := range eff {
+		if d := defaults[e.Key]; e.Source.Kind == domain.SourceDefault && e.Value == "" && d != "" {
+			eff[i].Value = d
+		}
 	}
 	eff = append(eff, domain.Setting{Key: "NonInteractive", Value: strconv.FormatBool(s.NonInteractive), Source: l.nonInteractiveSource()})
 	s.Effective = eff
@@ -260,13 +282,16 @@ func (l *loader) resolve(st setting, layers []*fileLayer, kinds []domain.SourceK
 			if err != nil {
 				return r, err
 			}
-			return resolved{value: v, source: domain.Source{Kind: domain.SourceEnv, Detail: st.fileEnv}, file: l.expand(p)}, nil
+			r = resolved{value: v, source: domain.Source{Kind: domain.SourceEnv, Detail: st.fileEnv}, file: l.expand(p)}
+			l.overrides(st, r, layers, kinds)
+			return r, nil
 		}
 	}
 	if r.value != "" {
 		if st.path {
 			r.value = l.expand(r.value)
 		}
+		l.overrides(st, r, layers, kinds)
 		return r, nil
 	}
 	if !st.yaml {
@@ -302,6 +327,25 @@ func (l *loader) resolve(st setting, layers []*fileLayer, kinds []domain.SourceK
 		}
 	}
 	return resolved{source: domain.Source{Kind: domain.SourceDefault}}, nil
+}
+
+// overrides says, once, when a variable beats a value of the profile the
+// user chose: a leftover STELLA_CLIENT_ID from an earlier setup would
+// otherwise silently sign in as another client than the profile names.
+func (l *loader) overrides(st setting, r resolved, layers []*fileLayer, kinds []domain.SourceKind) {
+	if len(layers) == 0 || kinds[0] != domain.SourceProfile || !st.yaml {
+		return
+	}
+	v, ok := layers[0].values[st.key]
+	if !ok && st.fileKey != "" {
+		v, ok = layers[0].values[st.fileKey]
+	}
+	if !ok || v.value == "" {
+		return
+	}
+	name := strings.TrimSuffix(filepath.Base(layers[0].path), ".yaml")
+	l.warnings = append(l.warnings, Warning{fmt.Sprintf("%s overrides %s of profile %s (%s:%d)",
+		r.source.Detail, leaf(st.key), name, layers[0].path, v.line)})
 }
 
 func leaf(key string) string {
@@ -350,15 +394,31 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func (l *loader) apply(s *domain.Settings, v map[string]resolved) error {
-	var err error
+func (l *loader) apply(s *domain.Settings, v map[string]resolved) (err error) {
+	// Every configuration error names where the value came from: the file
+	// and line, the variable or the flag.
+	var at string
+	defer func() {
+		var de *domain.Error
+		if err != nil && at != "" && errors.As(err, &de) {
+			err = domain.E(de.Kind, at+": "+de.Message, de.Hint)
+		}
+	}()
+	from := func(key string) string {
+		if src := v[key].source; src.Kind != domain.SourceFlag { // a flag was just typed
+			return src.Detail // file:line or the variable
+		}
+		return ""
+	}
 	s.AuthorityURL = v["Authority.Url"].value
+	at = from("Authority.Url")
 	if s.AuthorityURL != "" {
 		if _, err := domain.ValidateServerURL("Authority URL", s.AuthorityURL); err != nil {
 			return err
 		}
 	}
 	s.BackendURL = v["BackendUrl"].value
+	at = from("BackendUrl")
 	if s.BackendURL != "" {
 		if _, err := domain.ValidateServerURL("backend URL", s.BackendURL); err != nil {
 			return err
@@ -367,25 +427,30 @@ func (l *loader) apply(s *domain.Settings, v map[string]resolved) error {
 	s.ClientID = v["Authority.ClientId"].value
 	s.ClientSecret = domain.NewSecret(v["Authority.ClientSecret"].value)
 	s.ClientSecretFile = v["Authority.ClientSecret"].file
+	at = from("Authority.Scope")
 	if s.Scopes, err = domain.ParseScopes(v["Authority.Scope"].value); err != nil {
 		return err
 	}
+	at = from("Authority.AddScope")
 	if s.AddScopes, err = domain.ParseScopes(v["Authority.AddScope"].value); err != nil {
 		return err
 	}
 	s.Audience = v["Authority.Audience"].value
 	s.AuthMode = DefaultAuthMode
+	at = from("Authority.AuthMode")
 	if m := v["Authority.AuthMode"].value; m != "" {
 		if s.AuthMode, err = domain.ParseAuthMode(m); err != nil {
 			return err
 		}
 	}
 	s.TokenStorage = DefaultTokenStorage
+	at = from("Authority.TokenStorage")
 	if k := v["Authority.TokenStorage"].value; k != "" {
 		if s.TokenStorage, err = domain.ParseStorageKind(k); err != nil {
 			return err
 		}
 	}
+	at = ""
 	s.TokenCacheDir = v["Authority.TokenCacheDirectory"].value
 	if s.TokenCacheDir == "" {
 		s.TokenCacheDir = filepath.Join(s.ConfigDir, "tokens")
@@ -449,7 +514,24 @@ func (l *loader) nonInteractiveSource() domain.Source {
 	return domain.Source{Kind: domain.SourceDefault}
 }
 
-func (l *loader) availableHint(configDir string) string {
+// profileExists checks that <configDir>/profiles/<name>.yaml exists; a
+// <name>.yml beside it is named in the hint, since stella reads .yaml only.
+func profileExists(configDir, name string) error {
+	dir := filepath.Join(configDir, "profiles")
+	path := filepath.Join(dir, name+".yaml")
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		return nil
+	}
+	msg := fmt.Sprintf("profile %q does not exist (no %s)", name, path)
+	yml := filepath.Join(dir, name+".yml")
+	if _, err := os.Stat(yml); err == nil {
+		return domain.E(domain.KindUsage, msg, fmt.Sprintf("%s exists, but stella reads only .yaml: mv %s %s",
+			yml, domain.ShellQuote(yml), domain.ShellQuote(path)))
+	}
+	return domain.E(domain.KindUsage, msg, availableHint(configDir))
+}
+
+func availableHint(configDir string) string {
 	ps, err := ListProfiles(configDir)
 	if err != nil || len(ps) == 0 {
 		return "Create " + filepath.Join(configDir, "profiles", "<name>.yaml") + ", or run without --profile / STELLA_PROFILE."
@@ -464,11 +546,14 @@ func (l *loader) availableHint(configDir string) string {
 // ProfileSummary is one profile for `stella profile list`.
 type ProfileSummary struct {
 	Name, Path, AuthorityURL, ClientID, BackendURL string
+	// Broken is why the profile cannot be used (with file:line), or nil.
+	Broken error
 }
 
 // ListProfiles reads every profile in <configDir>/profiles, sorted by name.
-// A broken profile is an error naming it: a list that silently skipped it
-// would hide the problem.
+// A broken profile is listed as broken with its error: one bad file never
+// hides the others, and a list that silently skipped it would hide the
+// problem.
 func ListProfiles(configDir string) ([]ProfileSummary, error) {
 	dir := filepath.Join(configDir, "profiles")
 	entries, err := os.ReadDir(dir)
@@ -480,18 +565,86 @@ func ListProfiles(configDir string) ([]ProfileSummary, error) {
 	}
 	var out []ProfileSummary
 	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if name, ok := strings.CutSuffix(e.Name(), ".yml"); ok && !e.IsDir() && validProfileName(name) {
+			out = append(out, ProfileSummary{Name: name, Path: path, Broken: domain.E(domain.KindUsage,
+				path+": stella reads only .yaml files", "Rename it: mv "+domain.ShellQuote(path)+" "+domain.ShellQuote(filepath.Join(dir, name+".yaml")))})
+			continue
+		}
 		name, ok := strings.CutSuffix(e.Name(), ".yaml")
 		if !ok || e.IsDir() || !validProfileName(name) {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
 		layer, err := readLayer(path, false)
+		if err == nil {
+			err = checkValues(layer)
+		}
 		if err != nil {
-			return nil, err
+			out = append(out, ProfileSummary{Name: name, Path: path, Broken: err})
+			continue
 		}
 		out = append(out, ProfileSummary{Name: name, Path: path, AuthorityURL: layer.values["Authority.Url"].value,
 			ClientID: layer.values["Authority.ClientId"].value, BackendURL: layer.values["BackendUrl"].value})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// checkValues validates the enumerations and URLs a profile sets, naming
+// the file and line, so `profile list` finds what `--profile` would refuse.
+func checkValues(layer *fileLayer) error {
+	checks := map[string]func(string) error{
+		"Authority.AuthMode":     func(v string) error { _, err := domain.ParseAuthMode(v); return err },
+		"Authority.TokenStorage": func(v string) error { _, err := domain.ParseStorageKind(v); return err },
+		"Authority.Scope":        func(v string) error { _, err := domain.ParseScopes(v); return err },
+		"Authority.AddScope":     func(v string) error { _, err := domain.ParseScopes(v); return err },
+		"Authority.Url":          func(v string) error { _, err := domain.ValidateServerURL("Authority URL", v); return err },
+		"BackendUrl":             func(v string) error { _, err := domain.ValidateServerURL("backend URL", v); return err },
+	}
+	keys := make([]string, 0, len(checks))
+	for k := range checks {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return layer.values[keys[i]].line < layer.values[keys[j]].line })
+	for _, k := range keys {
+		v, ok := layer.values[k]
+		if !ok || v.value == "" {
+			continue
+		}
+		if err := checks[k](v.value); err != nil {
+			var de *domain.Error
+			if errors.As(err, &de) {
+				return usageErr(layer.path, v.line, de.Message, de.Hint)
+			}
+			return err
+		}
+	}
+	if v, ok := layer.values["ActiveProfile"]; ok {
+		return usageErr(layer.path, v.line, "ActiveProfile belongs in config.yaml, not in a profile",
+			"Remove it here; `stella profile use NAME` records the active profile.")
+	}
+	return nil
+}
+
+// Fallback is what can be known of the settings when the configuration
+// does not resolve: where the configuration and the token cache are, and
+// the defaults. `auth doctor` runs its other checks with it.
+func Fallback(in Input) domain.Settings {
+	l := &loader{in: in}
+	dir := filepath.Join(in.Home, ".stellaops")
+	if f := in.Flags.ConfigDir; f != "" {
+		dir = f
+	} else if v, ok := l.env("STELLA_CONFIG_DIR"); ok {
+		dir = v
+	}
+	s := domain.Settings{ConfigDir: l.expand(dir), AuthMode: DefaultAuthMode, TokenStorage: DefaultTokenStorage,
+		RequestTimeout: DefaultRequestTimeout, WaitTimeout: DefaultWaitTimeout, Verbose: in.Flags.Verbose, JSON: in.Flags.JSON}
+	s.TokenCacheDir = filepath.Join(s.ConfigDir, "tokens")
+	if f := in.Flags.TokenCacheDir; f != "" {
+		s.TokenCacheDir = l.expand(f)
+	} else if v, ok := l.env("STELLA_TOKEN_CACHE_DIR"); ok {
+		s.TokenCacheDir = l.expand(v)
+	}
+	s.NonInteractive = in.Flags.NonInteractive || l.envTrue("STELLA_NON_INTERACTIVE") || l.envTrue("CI")
+	return s
 }

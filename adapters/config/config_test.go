@@ -256,3 +256,30 @@ func TestRememberKeepsTheRestOfTheFile(t *testing.T) {
 		t.Errorf("bad file: %v", err)
 	}
 }
+
+// A syntax error is reported on the line the fault is on, not where the
+// enclosing block began (yaml.v3's context line), and the line is said once.
+func TestSyntaxErrorLine(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		line       int
+	}{
+		{"bad indent", "StellaOps:\n  Authority:\n    Url: https://a.example.com\n   ClientId: x\n", 4},
+		{"tab", "StellaOps:\n  Authority:\n    Url: https://a.example.com\n\tClientId: x\n", 4},
+		{"mapping in value", "StellaOps:\n  Authority:\n    ClientId: a: b\n", 3},
+		{"unterminated quote", "StellaOps:\n  Authority:\n    ClientId: \"x\n", 3},
+		{"fine until the end", "StellaOps:\n  BackendUrl: https://b.example.com\n  Authority:\n    Url: https://a.example.com\n  - x\n", 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseLayer("p.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			want := fmt.Sprintf("p.yaml:%d: ", tc.line)
+			if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "line ") {
+				t.Fatalf("%q, want prefix %q and no second line number", err.Error(), want)
+			}
+		})
+	}
+}

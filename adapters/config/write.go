@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -19,6 +20,26 @@ func Remember(configDir, key, value string) (string, error) {
 	if !contains(authorityKeys, key) {
 		return "", domain.E(domain.KindUnexpected, "no such setting Authority."+key, "")
 	}
+	return rewrite(configDir, func(root *yaml.Node) { set(child(child(root, "StellaOps"), "Authority"), key, value) })
+}
+
+// UseProfile records name as the active profile (StellaOps.ActiveProfile
+// in config.yaml), the one used when neither --profile nor STELLA_PROFILE
+// names another; it must exist.
+func UseProfile(configDir, name string) (string, error) {
+	if !validProfileName(name) {
+		return "", domain.E(domain.KindUsage, fmt.Sprintf("profile name %q is not valid", domain.Printable(name, 80)),
+			"Profile names use letters, digits, '.', '_' and '-' only.")
+	}
+	if err := profileExists(configDir, name); err != nil {
+		return "", err
+	}
+	return rewrite(configDir, func(root *yaml.Node) { set(child(root, "StellaOps"), "ActiveProfile", name) })
+}
+
+// rewrite applies edit to config.yaml's document and writes it back
+// atomically.
+func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
 	path := filepath.Join(configDir, "config.yaml")
 	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -37,9 +58,7 @@ func Remember(configDir, key, value string) (string, error) {
 	if doc.Kind == 0 {
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
 	}
-	root := doc.Content[0]
-	auth := child(child(root, "StellaOps"), "Authority")
-	set(auth, key, value)
+	edit(doc.Content[0])
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)

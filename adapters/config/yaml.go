@@ -19,7 +19,7 @@ const maxFileSize = 1 << 20
 var (
 	authorityKeys = []string{"Url", "ClientId", "ClientSecret", "ClientSecretFile", "Scope", "AddScope", "Audience", "AuthMode",
 		"TokenStorage", "TokenCacheDirectory", "ClientCertificateFile", "ClientKeyFile", "CaBundleFile", "Username"}
-	stellaKeys = []string{"Authority", "BackendUrl"}
+	stellaKeys = []string{"Authority", "BackendUrl", "ActiveProfile"}
 )
 
 // fileValue is one scalar read from a file, with its line.
@@ -32,6 +32,15 @@ type fileValue struct {
 type fileLayer struct {
 	path   string
 	values map[string]fileValue
+}
+
+// value is one value of the layer; a nil layer (no file) has none.
+func (f *fileLayer) value(key string) (fileValue, bool) {
+	if f == nil {
+		return fileValue{}, false
+	}
+	v, ok := f.values[key]
+	return v, ok
 }
 
 func usageErr(path string, line int, msg, hint string) error {
@@ -67,16 +76,13 @@ func parseLayer(path string, b []byte) (*fileLayer, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&doc); err != nil {
-		line := 0
-		msg := err.Error()
+		line, msg := yamlError(err)
 		var te *yaml.TypeError
-		if strings.HasPrefix(msg, "yaml: line ") {
-			_, _ = fmt.Sscanf(msg, "yaml: line %d:", &line)
-			if i := strings.Index(msg, ": "); i >= 0 && line > 0 {
-				msg = strings.TrimPrefix(msg[i+2:], " ")
-			}
-		} else if ok := asTypeError(err, &te); ok {
+		if asTypeError(err, &te) {
 			msg = strings.Join(te.Errors, "; ")
+		}
+		if l := faultLine(b); l > 0 {
+			line = l
 		}
 		return nil, usageErr(path, line, "malformed YAML: "+domain.Printable(msg, 200), "Fix the YAML syntax; see the README's Configuration section for the schema.")
 	}
@@ -106,6 +112,13 @@ func parseLayer(path string, b []byte) (*fileLayer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n, ok := stella["ActiveProfile"]; ok {
+		v, err := scalar(path, n, "StellaOps.ActiveProfile")
+		if err != nil {
+			return nil, err
+		}
+		layer.values["ActiveProfile"] = fileValue{v, n.Line}
+	}
 	if n, ok := stella["BackendUrl"]; ok {
 		v, err := scalar(path, n, "StellaOps.BackendUrl")
 		if err != nil {
@@ -127,6 +140,52 @@ func parseLayer(path string, b []byte) (*fileLayer, error) {
 		}
 	}
 	return layer, nil
+}
+
+// yamlError splits "yaml: line 4: did not find expected key" into its line
+// and its words, so the line is said once, as path:line.
+func yamlError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			msg = rest
+		}
+	}
+	return line, msg
+}
+
+// maxFaultScan bounds faultLine's work: one parse per line.
+const maxFaultScan = 500
+
+// faultLine finds the line a syntax error is on. yaml.v3 names the line
+// where the enclosing block began (a bad key on line 4 of a mapping that
+// starts on line 1 is "line 1"), so the file is parsed line by line: the
+// first prefix that fails, for a reason other than ending too soon (an
+// unclosed quote or bracket that later lines close), holds the fault. 0
+// when that cannot be told.
+func faultLine(b []byte) int {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	if len(lines) > maxFaultScan {
+		return 0
+	}
+	for k := 1; k <= len(lines); k++ {
+		var n yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		if err == nil {
+			continue
+		}
+		if _, ok := err.(*yaml.TypeError); ok {
+			return 0
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "end of stream") || strings.Contains(msg, "did not find expected ',' or") ||
+			strings.Contains(msg, "did not find expected ',' or ']'") || strings.Contains(msg, "could not find expected") {
+			continue // unfinished; a later line may finish it
+		}
+		return k
+	}
+	return 0
 }
 
 func asTypeError(err error, te **yaml.TypeError) bool {

@@ -49,4 +49,5 @@ type AuthCmd struct {
 type ProfileCmd struct {
 	List ProfileListCmd `cmd:"" help:"List the profiles in the configuration directory."`
 	Show ProfileShowCmd `cmd:"" help:"Show every effective setting and where it came from."`
+	Use  ProfileUseCmd  `cmd:"" help:"Make a profile the active one (recorded in config.yaml)."`
 }

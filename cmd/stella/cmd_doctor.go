@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/domain"
 )
 
 // DoctorCmd is `stella auth doctor`.
@@ -29,9 +30,22 @@ Examples:
 
 // Run checks.
 func (c *DoctorCmd) Run(rt *Runtime) error {
+	// A configuration that does not resolve is the first failed check, not
+	// the end: the checks that do not depend on it still run (SPEC §3.12).
+	_, cfgErr := rt.Settings()
+	if cfgErr != nil {
+		if domain.KindOf(cfgErr) != domain.KindUsage {
+			return cfgErr
+		}
+		fb := rt.fallbackSettings()
+		rt.settings = &fb
+	}
 	var uc *app.Doctor
 	if err := rt.Populate(&uc); err != nil {
 		return err
+	}
+	if cfgErr != nil {
+		uc.ConfigurationFailed(cfgErr)
 	}
 	res, err := uc.Do(rt.ctx)
 	if perr := printDoctor(rt, res, err); perr != nil {

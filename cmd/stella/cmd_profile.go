@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/stellaops/stella/adapters/config"
@@ -20,11 +21,16 @@ Example:
   stella profile list`
 }
 
-// Run lists.
+// Run lists. It works when the selected profile is broken: listing it as
+// broken is the point.
 func (c *ProfileListCmd) Run(rt *Runtime) error {
 	s, err := rt.Settings()
 	if err != nil {
-		return err
+		if domain.KindOf(err) != domain.KindUsage {
+			return err
+		}
+		s = rt.fallbackSettings()
+		s.Profile = rt.selectedProfile()
 	}
 	profiles, err := config.ListProfiles(s.ConfigDir)
 	if err != nil {
@@ -33,8 +39,12 @@ func (c *ProfileListCmd) Run(rt *Runtime) error {
 	if rt.globals.JSON {
 		doc := profileListDoc{SchemaVersion: schemaVersion, Profiles: []profileEntry{}}
 		for _, p := range profiles {
-			doc.Profiles = append(doc.Profiles, profileEntry{Name: p.Name, Path: p.Path, Authority: p.AuthorityURL,
-				ClientID: p.ClientID, Backend: p.BackendURL, Active: p.Name == s.Profile})
+			e := profileEntry{Name: p.Name, Path: p.Path, Authority: p.AuthorityURL,
+				ClientID: p.ClientID, Backend: p.BackendURL, Active: p.Name == s.Profile}
+			if p.Broken != nil {
+				e.Broken = domain.Printable(p.Broken.Error(), 500)
+			}
+			doc.Profiles = append(doc.Profiles, e)
 		}
 		return writeJSON(rt.Out(), doc)
 	}
@@ -49,9 +59,24 @@ func (c *ProfileListCmd) Run(rt *Runtime) error {
 		if p.Name == s.Profile {
 			mark = "*"
 		}
+		if p.Broken != nil {
+			fmt.Fprintf(tw, "%s %s\tbroken: %s\n", mark, p.Name, domain.Printable(p.Broken.Error(), 300))
+			continue
+		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, p.Name, dash(p.AuthorityURL), dash(p.ClientID), dash(p.BackendURL))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if s.Profile != "" {
+		fmt.Fprintf(rt.Err(), "* the profile in use (%s); change it with `stella profile use NAME`.\n", profileVia(s))
+	}
+	for _, p := range profiles {
+		if p.Broken != nil {
+			fmt.Fprintf(rt.Err(), "hint: to fix profile %s: %s\n", p.Name, domain.HintFor(p.Broken))
+		}
+	}
+	return nil
 }
 
 // ProfileShowCmd is `stella profile show`.
@@ -94,9 +119,70 @@ func printProfile(rt *Runtime, s domain.Settings) error {
 	tw := tabwriter.NewWriter(rt.Out(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
 	for _, e := range s.Effective {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, dash(e.Value), e.Source)
+		v := dash(e.Value)
+		if e.Source.Kind == domain.SourceDefault && e.Value != "" {
+			v += " (default)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, v, e.Source)
 	}
 	return tw.Flush()
+}
+
+// profileVia says how the profile in use was chosen.
+func profileVia(s domain.Settings) string {
+	switch s.ProfileSource {
+	case domain.SourceFlag:
+		return "--profile"
+	case domain.SourceEnv:
+		return "STELLA_PROFILE"
+	case domain.SourceConfig:
+		return "active, set by `stella profile use`"
+	}
+	return "default"
+}
+
+// ProfileUseCmd is `stella profile use`.
+type ProfileUseCmd struct {
+	Name string `arg:"" help:"Profile to make active." predictor:"profile"`
+}
+
+// Help is shown by `stella profile use --help`.
+func (ProfileUseCmd) Help() string {
+	return `Makes a profile the active one: commands use it when neither --profile
+nor STELLA_PROFILE names another. It is recorded in <config dir>/config.yaml
+(StellaOps.ActiveProfile), keeping everything else the file says.
+
+Examples:
+  stella profile use packs-operator
+  stella profile list                 # the active profile is marked *`
+}
+
+// Run records the choice.
+func (c *ProfileUseCmd) Run(rt *Runtime) error {
+	s := rt.fallbackSettings()
+	path, err := config.UseProfile(s.ConfigDir, c.Name)
+	if err != nil {
+		return err
+	}
+	if _, err := rt.loadSettings(c.Name); err != nil {
+		fmt.Fprintf(rt.Err(), "warning: profile %s is active but does not resolve: %s\n", c.Name, domain.Printable(err.Error(), 300))
+	}
+	if rt.globals.JSON {
+		return writeJSON(rt.Out(), profileUseDoc{SchemaVersion: schemaVersion, Active: c.Name, ConfigFile: path})
+	}
+	fmt.Fprintf(rt.Out(), "Active profile: %s (recorded in %s)\n", c.Name, path)
+	if v := rt.globals.Profile; v != "" && v != c.Name {
+		fmt.Fprintf(rt.Err(), "note: --profile %s still wins for this command line.\n", v)
+	} else if v, ok := os.LookupEnv("STELLA_PROFILE"); ok && v != "" && v != c.Name {
+		fmt.Fprintf(rt.Err(), "note: STELLA_PROFILE=%s is set and wins over the active profile; unset it to use %s.\n", domain.Printable(v, 64), c.Name)
+	}
+	return nil
+}
+
+type profileUseDoc struct {
+	SchemaVersion int    `json:"schemaVersion"`
+	Active        string `json:"active"`
+	ConfigFile    string `json:"configFile"`
 }
 
 func dash(s string) string {

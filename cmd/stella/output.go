@@ -50,6 +50,7 @@ type profileEntry struct {
 	ClientID  string `json:"clientId,omitempty"`
 	Backend   string `json:"backend,omitempty"`
 	Active    bool   `json:"active"`
+	Broken    string `json:"broken,omitempty"` // why the profile cannot be used, with file:line
 }
 
 type profileListDoc struct {
@@ -148,7 +149,7 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 		if i > 0 {
 			fmt.Fprintln(rt.Out())
 		}
-		writeSession(rt.Out(), st, res.Store, time.Now())
+		writeSession(rt.Out(), st, res.Store, time.Now(), activeMark(s, st.Key.Profile))
 	}
 	if len(res.Sessions) == 0 && statusErr == nil {
 		fmt.Fprintln(rt.Out(), "No sessions stored.")
@@ -156,8 +157,16 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 	return nil
 }
 
-func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, _ time.Time) {
-	fmt.Fprintf(w, "Profile:     %s\n", st.Key.Profile)
+// activeMark labels the profile `stella profile use` made active.
+func activeMark(s domain.Settings, profile string) string {
+	if s.ProfileSource == domain.SourceConfig && s.Profile == profile {
+		return " (active)"
+	}
+	return ""
+}
+
+func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, _ time.Time, mark string) {
+	fmt.Fprintf(w, "Profile:     %s%s\n", st.Key.Profile, mark)
 	fmt.Fprintf(w, "Authority:   %s\n", st.Key.Issuer)
 	fmt.Fprintf(w, "Client:      %s\n", st.Key.ClientID)
 	if st.Error != nil {

@@ -311,10 +311,10 @@ func (rt *Runtime) Settings() (domain.Settings, error) {
 	return s, nil
 }
 
-func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
+func (rt *Runtime) configInput(profile string) config.Input {
 	g := rt.globals
 	home, _ := os.UserHomeDir()
-	s, warnings, err := config.Load(config.Input{
+	return config.Input{
 		Flags: config.Flags{
 			Profile: profile, Authority: g.Authority, ClientID: g.ClientID, Scope: g.Scope, AddScope: g.AddScope, Backend: g.Backend,
 			AuthMode: g.AuthMode, TokenStorage: g.TokenStorage, TokenCacheDir: g.TokenCacheDir, ConfigDir: g.ConfigDir,
@@ -322,7 +322,29 @@ func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
 		},
 		LookupEnv: os.LookupEnv,
 		Home:      home,
-	})
+	}
+}
+
+// fallbackSettings is what is known when the configuration does not
+// resolve: directories and defaults (config.Fallback).
+func (rt *Runtime) fallbackSettings() domain.Settings {
+	s := config.Fallback(rt.configInput(rt.globals.Profile))
+	if !rt.io.StdinInteractive() {
+		s.NonInteractive = true
+	}
+	return s
+}
+
+// selectedProfile is the profile named by --profile or STELLA_PROFILE.
+func (rt *Runtime) selectedProfile() string {
+	if rt.globals.Profile != "" {
+		return rt.globals.Profile
+	}
+	return os.Getenv("STELLA_PROFILE")
+}
+
+func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
+	s, warnings, err := config.Load(rt.configInput(profile))
 	if err != nil {
 		return domain.Settings{}, err
 	}
@@ -398,7 +420,7 @@ var subCommands = map[string]struct {
 }{
 	"auth": {"AuthCmd", map[string]string{"login": "Login", "logout": "Logout", "status": "Status", "whoami": "Whoami",
 		"doctor": "Doctor", "token": "Token", "header": "Header"}},
-	"profile": {"ProfileCmd", map[string]string{"list": "List", "show": "Show"}},
+	"profile": {"ProfileCmd", map[string]string{"list": "List", "show": "Show", "use": "Use"}},
 }
 
 // otherCommands returns a kong.IgnoreFields pattern for every command but
@@ -457,7 +479,7 @@ func otherCommands(args []string) []string {
 // network, storage or prompt to wait on.
 func instant(kctx *kong.Context) bool {
 	switch commandPath(kctx) {
-	case "version", "completion", "profile list", "profile show":
+	case "version", "completion", "profile list", "profile show", "profile use":
 		return true
 	}
 	return false
