@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/stellaops/stella/adapters/jq"
+	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
 )
@@ -16,22 +23,30 @@ const maxDataFile = 32 << 20
 
 // APICmd is `stella api`.
 type APICmd struct {
-	Method  string   `short:"X" name:"method" help:"HTTP method (default GET, or POST with --data)." placeholder:"METHOD"`
-	Args    []string `arg:"" name:"path" help:"[METHOD] PATH: path relative to the backend URL, optionally preceded by the method."`
-	Data    string   `short:"d" help:"Request body: TEXT, @FILE, or - for stdin." placeholder:"DATA"`
-	Headers []string `short:"H" name:"header" sep:"none" help:"Extra request header 'Name: value' (repeatable)." placeholder:"'K: V'"`
-	WS      bool     `name:"ws" help:"Open a WebSocket stream at PATH and print each message as a line."`
+	Method    string   `short:"X" name:"method" help:"HTTP method (default GET, or POST with --data)." placeholder:"METHOD"`
+	Args      []string `arg:"" name:"path" help:"[METHOD] PATH: path relative to the backend URL, optionally preceded by the method."`
+	Data      string   `short:"d" help:"Request body: TEXT, @FILE, or - for stdin." placeholder:"DATA"`
+	Headers   []string `short:"H" name:"header" sep:"none" help:"Extra request header 'Name: value' (repeatable)." placeholder:"'K: V'"`
+	Fields    []string `short:"F" name:"field" sep:"none" help:"Add a typed body field key=value (repeatable): true, false, null and numbers become JSON, @FILE reads the file; the body is JSON and the method POST unless -X says otherwise (GET: query parameters)." placeholder:"KEY=VALUE"`
+	RawFields []string `short:"f" name:"raw-field" sep:"none" help:"Add a string body field key=value (repeatable), as -F but never converted." placeholder:"KEY=VALUE"`
+	Include   bool     `short:"i" name:"include" help:"Print the response status line and headers before the body."`
+	JQ        string   `name:"jq" help:"Filter a JSON answer with a jq expression; strings print without quotes." placeholder:"EXPR"`
+	WS        bool     `name:"ws" help:"Open a WebSocket stream at PATH and print each message as a line."`
 }
 
 // Help is shown by `stella api --help`.
 func (APICmd) Help() string {
 	return `Calls the StellaOps backend at BackendUrl with the session's credentials:
 a valid token is attached (refreshed first when due, and once more on a 401),
-the response body goes to stdout, and an error answer prints the server's
-problem details with what to do next, exiting with the mapped code.
+the response body goes to stdout (JSON indented on a terminal, as sent when
+piped), and an error answer prints the server's problem details with what to
+do next, exiting with the mapped code. -f/-F build a JSON body as gh api does.
 
 Examples:
   stella api GET /api/v1/jobs
+  stella api /api/v1/jobs --jq '.jobs[].id'           # filter JSON with jq (gojq)
+  stella api -F pack=nightly-scan -F priority=2 /api/v1/jobs   # a JSON body: POST {"pack":…,"priority":2}
+  stella api -i /api/v1/me                            # status line and headers, then the body
   stella api -X POST /api/v1/jobs --data '{"pack":"nightly-scan"}'
   stella api POST /api/v1/jobs --data @job.json -H 'Content-Type: application/json'
   stella api --ws /api/v1/jobs/job-1001/events       # a stream, one message per line`
@@ -43,8 +58,14 @@ func (c *APICmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	var filter *jq.Filter
+	if c.JQ != "" {
+		if filter, err = jq.Compile(c.JQ); err != nil {
+			return err
+		}
+	}
 	if c.WS {
-		if c.Data != "" || len(c.Headers) > 0 || method != http.MethodGet {
+		if c.Data != "" || len(c.Headers) > 0 || method != http.MethodGet || len(c.Fields)+len(c.RawFields) > 0 || c.Include || c.JQ != "" {
 			return domain.E(domain.KindUsage, "--ws takes only a PATH", "Example: stella api --ws /api/v1/jobs/job-1001/events")
 		}
 		var uc *app.Stream
@@ -54,8 +75,26 @@ func (c *APICmd) Run(rt *Runtime) error {
 		longLivedGC()
 		return uc.Do(rt.ctx, path, rt.Out())
 	}
-	body, err := c.body(rt)
-	if err != nil {
+	var body io.Reader
+	if len(c.Fields)+len(c.RawFields) > 0 {
+		if c.Data != "" {
+			return domain.E(domain.KindUsage, "--data and -f/-F both give a body", "Use either --data or fields, not both.")
+		}
+		fields, err := c.fieldValues(rt)
+		if err != nil {
+			return err
+		}
+		if method == http.MethodGet || method == http.MethodHead {
+			// gh api: fields of a GET are query parameters.
+			path = withQuery(path, fields)
+		} else {
+			b, err := json.Marshal(fields)
+			if err != nil {
+				return domain.Wrap(domain.KindUnexpected, err, "cannot encode the fields", "")
+			}
+			body = bytes.NewReader(b)
+		}
+	} else if body, err = c.body(rt); err != nil {
 		return err
 	}
 	header := http.Header{}
@@ -73,8 +112,182 @@ func (c *APICmd) Run(rt *Runtime) error {
 	if err := rt.Populate(&uc); err != nil {
 		return err
 	}
-	_, err = uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: rt.Out()})
+	// Straight through when piped, so a large answer streams; held back to
+	// be indented, filtered or put after the headers otherwise.
+	tty := term.IsTerminal(rt.Out())
+	if !tty && filter == nil && !c.Include {
+		_, err = uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: rt.Out()})
+		return err
+	}
+	var buf bytes.Buffer
+	res, err := uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: &buf})
+	if c.Include && res.Status != 0 {
+		writeHead(rt.Out(), res, tty)
+	}
+	if err != nil {
+		return err
+	}
+	if filter != nil {
+		return filter.Run(rt.ctx, buf.Bytes(), rt.Out(), tty)
+	}
+	if tty && isJSON(res.Header) {
+		var ind bytes.Buffer
+		if json.Indent(&ind, buf.Bytes(), "", "  ") == nil {
+			ind.WriteByte('\n')
+			_, err = rt.Out().Write(ind.Bytes())
+			return err
+		}
+	}
+	_, err = rt.Out().Write(buf.Bytes())
 	return err
+}
+
+// writeHead prints the status line and headers, as curl -i and gh api -i
+// do. On a terminal the server's words are made printable (SPEC §6).
+func writeHead(w io.Writer, res app.APIOutput, tty bool) {
+	clean := func(s string) string {
+		if tty {
+			return domain.Printable(s, 4096)
+		}
+		return strings.NewReplacer("\r", "", "\n", " ").Replace(s)
+	}
+	fmt.Fprintf(w, "HTTP %d %s\n", res.Status, http.StatusText(res.Status))
+	keys := make([]string, 0, len(res.Header))
+	for k := range res.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range res.Header[k] {
+			fmt.Fprintf(w, "%s: %s\n", clean(k), clean(v))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func isJSON(h http.Header) bool {
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	ct = strings.TrimSpace(strings.ToLower(ct))
+	return ct == "application/json" || strings.HasSuffix(ct, "+json")
+}
+
+// fieldValues builds the body of -f/-F with gh api's rules: -f values are
+// strings; -F values true, false, null and numbers are JSON, @FILE is the
+// file's content (@- stdin); key[] appends to an array and key[sub] nests.
+func (c *APICmd) fieldValues(rt *Runtime) (map[string]any, error) {
+	out := map[string]any{}
+	add := func(kv string, typed bool) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			flag := "-f"
+			if typed {
+				flag = "-F"
+			}
+			return domain.E(domain.KindUsage, fmt.Sprintf("field %q is not key=value", domain.Printable(kv, 80)),
+				"Write fields as "+flag+" pack=nightly-scan.")
+		}
+		var val any = v
+		if typed {
+			var err error
+			if val, err = c.typed(rt, v); err != nil {
+				return err
+			}
+		}
+		return setField(out, k, val)
+	}
+	for _, kv := range c.RawFields {
+		if err := add(kv, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range c.Fields {
+		if err := add(kv, true); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (c *APICmd) typed(rt *Runtime, v string) (any, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "null":
+		return nil, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return n, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXnN") {
+		return f, nil
+	}
+	if strings.HasPrefix(v, "@") {
+		data := v
+		if v == "@-" {
+			data = "-"
+		}
+		r, err := (&APICmd{Data: data}).body(rt)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(r, maxDataFile+1))
+		if err != nil || len(b) > maxDataFile {
+			return nil, domain.E(domain.KindUsage, "cannot read the field's file "+domain.Printable(v[1:], 200), "Check the path after @; at most 32 MiB.")
+		}
+		return string(b), nil
+	}
+	return v, nil
+}
+
+// setField sets key (with key[] and key[sub] forms) in m.
+func setField(m map[string]any, key string, val any) error {
+	name, rest, nested := strings.Cut(key, "[")
+	if !nested {
+		m[key] = val
+		return nil
+	}
+	sub, after, ok := strings.Cut(rest, "]")
+	if !ok || name == "" {
+		return domain.E(domain.KindUsage, fmt.Sprintf("field name %q is not key, key[] or key[sub]", domain.Printable(key, 80)), "Write -F 'labels[]=nightly' or -F 'owner[team]=ops'.")
+	}
+	if sub == "" { // key[]: an array
+		if after != "" {
+			return domain.E(domain.KindUsage, fmt.Sprintf("field name %q: nothing may follow []", domain.Printable(key, 80)), "Write -F 'labels[]=nightly'.")
+		}
+		arr, _ := m[name].([]any)
+		m[name] = append(arr, val)
+		return nil
+	}
+	child, ok := m[name].(map[string]any)
+	if !ok {
+		child = map[string]any{}
+		m[name] = child
+	}
+	return setField(child, sub+after, val)
+}
+
+// withQuery adds fields to path as query parameters.
+func withQuery(path string, fields map[string]any) string {
+	q := url.Values{}
+	for k, v := range fields {
+		switch t := v.(type) {
+		case []any:
+			for _, e := range t {
+				q.Add(k+"[]", fmt.Sprint(e))
+			}
+		case nil:
+			q.Add(k, "")
+		default:
+			q.Add(k, fmt.Sprint(t))
+		}
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + q.Encode()
 }
 
 // target accepts `api PATH`, `api METHOD PATH` and `api -X METHOD PATH`.
@@ -83,6 +296,10 @@ func (c *APICmd) target() (method, path string, err error) {
 	switch len(c.Args) {
 	case 1:
 		path = c.Args[0]
+		if isMethodWord(path) {
+			return "", "", domain.E(domain.KindUsage, fmt.Sprintf("%s needs a PATH", path),
+				"Example: stella api "+path+" /api/v1/jobs")
+		}
 	case 2:
 		if method != "" {
 			return "", "", domain.E(domain.KindUsage, "the method is given twice", "Use either -X METHOD or a leading METHOD argument.")
@@ -93,11 +310,21 @@ func (c *APICmd) target() (method, path string, err error) {
 	}
 	if method == "" {
 		method = http.MethodGet
-		if c.Data != "" {
+		if c.Data != "" || len(c.Fields)+len(c.RawFields) > 0 {
 			method = http.MethodPost
 		}
 	}
 	return strings.ToUpper(method), path, nil
+}
+
+// isMethodWord reports whether a lone argument is an HTTP method rather
+// than a path (`stella api GET` would otherwise send GET /GET).
+func isMethodWord(s string) bool {
+	switch strings.ToUpper(s) {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return !strings.HasPrefix(s, "/")
+	}
+	return false
 }
 
 func (c *APICmd) body(rt *Runtime) (io.Reader, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -132,6 +133,23 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, c map[string]any) {
 	out := map[string]any{"subject": c["sub"], "clientId": c["client_id"], "scope": c["scope"], "tenant": c["tenant"]}
 	if n, ok := c["name"]; ok {
 		out["name"] = n
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// echo answers with what it was sent (method, query, content type, body),
+// so clients' request building can be checked from the outside.
+func (s *Server) echo(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxForm))
+	if err != nil {
+		problem(w, http.StatusRequestEntityTooLarge, "Too Large", "the body is too large", nil)
+		return
+	}
+	out := map[string]any{"method": r.Method, "query": r.URL.RawQuery, "contentType": r.Header.Get("Content-Type"), "body": string(b),
+		"xNote": r.Header.Values("X-Note")}
+	var parsed any
+	if json.Unmarshal(b, &parsed) == nil {
+		out["json"] = parsed
 	}
 	writeJSON(w, http.StatusOK, out)
 }

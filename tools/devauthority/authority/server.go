@@ -245,6 +245,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /userinfo", s.userinfo)
 	mux.HandleFunc("POST /userinfo", s.userinfo)
 	mux.HandleFunc("GET /api/v1/me", s.resource("", s.me))
+	mux.HandleFunc("/api/v1/echo", s.resource("", s.echo))
 	mux.HandleFunc("GET /api/v1/jobs", s.resource("packs.read", s.listJobs))
 	mux.HandleFunc("POST /api/v1/jobs", s.resource("packs.run", s.createJob))
 	mux.HandleFunc("GET /admin/stats", s.getStats)
