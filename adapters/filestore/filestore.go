@@ -93,8 +93,17 @@ type Config struct {
 	// PassphraseAtHand says Passphrase answers without asking anyone (it
 	// is configured), so Prefetch may derive a key with it ahead of need.
 	PassphraseAtHand bool
-	DataKeys         DataKeys
-	Reason           string // why this store was chosen, for `auth status`
+	// NewPassphrase, when set, asks for a passphrase nothing is sealed with
+	// yet (a first save): typed twice, since a typo would lock the session.
+	NewPassphrase func(ctx context.Context) (domain.Secret, error)
+	// Retry, when set, asks again after a passphrase that did not open a
+	// session (attempt 2 and 3); nil when the passphrase is configured.
+	Retry func(ctx context.Context, attempt int) (domain.Secret, error)
+	// PassphraseFrom says where the passphrase comes from, for hints
+	// ("STELLA_CACHE_PASSPHRASE_FILE (/run/secrets/pp)", "typed at the prompt").
+	PassphraseFrom string
+	DataKeys       DataKeys
+	Reason         string // why this store was chosen, for `auth status`
 }
 
 // Store is the encrypted file store.
@@ -257,7 +266,25 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 		}
 		plain, err = open(k, h.Nonce, ct, aad)
 	}
+	// A person who mistyped the passphrase may try again (3 tries in all).
+	for attempt := 2; err != nil && h.KDF == kdfScrypt && s.cfg.Retry != nil && attempt <= maxPassphraseTries; attempt++ {
+		pp, perr := s.cfg.Retry(ctx, attempt)
+		if perr != nil {
+			return domain.Session{}, perr
+		}
+		s.mu.Lock()
+		s.passphrase, s.keys, s.saveSalt = &pp, map[string][]byte{}, nil
+		s.mu.Unlock()
+		if k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P}); err != nil {
+			return domain.Session{}, err
+		}
+		plain, err = open(k, h.Nonce, ct, aad)
+	}
 	if err != nil {
+		if h.KDF == kdfScrypt && s.cfg.PassphraseFrom != "" {
+			return domain.Session{}, domain.E(domain.KindStorage, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified",
+				"The passphrase came from "+s.cfg.PassphraseFrom+"; use the one the session was saved with, or `stella auth logout --force` then sign in again to start over.")
+		}
 		if h.KDF == kdfKeychain {
 			return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": the keychain's key does not open it, or the file was modified")
 		}
@@ -291,7 +318,7 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 	} else {
 		h.N, h.R, h.P = s.cfg.KDF.N, s.cfg.KDF.R, s.cfg.KDF.P
 		if h.Salt, err = s.salt(); err == nil {
-			k, err = s.key(ctx, h.Salt, s.cfg.KDF)
+			k, err = s.keyFor(ctx, h.Salt, s.cfg.KDF, true)
 		}
 	}
 	if err != nil {
@@ -438,8 +465,17 @@ func foreignMode(p, kdf string) error {
 		"Use --token-storage file with STELLA_CACHE_PASSPHRASE set, or sign in again with `stella auth login --force`.")
 }
 
+// maxPassphraseTries is how many times a person may type the passphrase.
+const maxPassphraseTries = 3
+
 // key derives (or reuses) the AES key for a salt and parameters.
 func (s *Store) key(ctx context.Context, salt []byte, p KDFParams) ([]byte, error) {
+	return s.keyFor(ctx, salt, p, false)
+}
+
+// keyFor is key; fresh says the key seals a new file, so a passphrase not
+// yet known is a new one (NewPassphrase).
+func (s *Store) keyFor(ctx context.Context, salt []byte, p KDFParams, fresh bool) ([]byte, error) {
 	id := fmt.Sprintf("%x/%d/%d/%d", salt, p.N, p.R, p.P)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -451,7 +487,11 @@ func (s *Store) key(ctx context.Context, salt []byte, p KDFParams) ([]byte, erro
 			return nil, keyUnavailable{domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
 				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE.")}
 		}
-		pp, err := s.cfg.Passphrase(ctx)
+		ask := s.cfg.Passphrase
+		if fresh && s.cfg.NewPassphrase != nil {
+			ask = s.cfg.NewPassphrase
+		}
+		pp, err := ask(ctx)
 		if err != nil {
 			return nil, keyUnavailable{err}
 		}

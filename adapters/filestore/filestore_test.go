@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -453,5 +454,46 @@ func TestPrefetchScrypt(t *testing.T) {
 		if n := asked.Load(); n != 1 {
 			t.Errorf("at hand %v: passphrase asked %d times, want 1", atHand, n)
 		}
+	}
+}
+
+// A person may retry a wrong passphrase: three tries in all, then 18 with
+// a hint that names where the passphrase came from; a new one is asked
+// through NewPassphrase.
+func TestPassphraseRetryAndNew(t *testing.T) {
+	dir := t.TempDir()
+
+	var newAsked int
+	s := filestore.New(filestore.Config{Dir: dir, KDF: fastKDF, Passphrase: passphrase("unused"),
+		NewPassphrase: func(context.Context) (domain.Secret, error) { newAsked++; return domain.NewSecret("right"), nil }})
+	if err := s.Save(context.Background(), storetest.Session(key, 100, 1)); err != nil || newAsked != 1 {
+		t.Fatalf("save: %v, new passphrase asked %d times", err, newAsked)
+	}
+	cases := []struct {
+		name    string
+		retries []string
+		ok      bool
+		asked   []int
+	}{
+		{"second try", []string{"right"}, true, []int{2}},
+		{"third try", []string{"bad", "right"}, true, []int{2, 3}},
+		{"three wrong", []string{"bad", "worse", "never"}, false, []int{2, 3}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var asked []int
+			st := filestore.New(filestore.Config{Dir: dir, KDF: fastKDF, Passphrase: passphrase("wrong"), PassphraseFrom: "the prompt (typed)",
+				Retry: func(_ context.Context, attempt int) (domain.Secret, error) {
+					asked = append(asked, attempt)
+					return domain.NewSecret(tc.retries[len(asked)-1]), nil
+				}})
+			_, err := st.Load(context.Background(), key)
+			if (err == nil) != tc.ok || fmt.Sprint(asked) != fmt.Sprint(tc.asked) {
+				t.Fatalf("err %v, asked %v", err, asked)
+			}
+			if !tc.ok && (domain.KindOf(err) != domain.KindStorage || !strings.Contains(domain.HintFor(err), "the prompt (typed)")) {
+				t.Fatalf("err %v hint %q", err, domain.HintFor(err))
+			}
+		})
 	}
 }

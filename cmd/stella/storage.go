@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -125,8 +126,66 @@ func keychainAnswered(v keychain.Verdict) string {
 // fileStore is the passphrase-sealed store; p asks for the passphrase
 // when none is configured (nil where one is).
 func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.Store {
-	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF,
-		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason})
+	cfg := filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF,
+		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason}
+	if s.CachePassphrase.IsZero() {
+		// Typed by a person: a new one twice, a wrong one again.
+		cfg.PassphraseFrom = "the prompt (typed)"
+		if p != nil && p.Interactive() {
+			cfg.NewPassphrase = newPassphrase(p)
+			cfg.Retry = func(ctx context.Context, attempt int) (domain.Secret, error) {
+				return p.Secret(ctx, fmt.Sprintf("Wrong passphrase; try again (%d of 3): ", attempt))
+			}
+		}
+	} else {
+		cfg.PassphraseFrom = settingSource(s, "CachePassphrase")
+		if f := passphraseFile(s); f != "" {
+			cfg.PassphraseFrom += " (" + f + ")"
+		}
+	}
+	return filestore.New(cfg)
+}
+
+// newPassphrase asks for a new passphrase twice: nothing can check a typo
+// in one nobody has used yet, and a typo would lock the session away.
+func newPassphrase(p ports.Prompter) func(ctx context.Context) (domain.Secret, error) {
+	return func(ctx context.Context) (domain.Secret, error) {
+		prompt := "New passphrase for the stella token cache: "
+		for try := 1; ; try++ {
+			a, err := p.Secret(ctx, prompt)
+			if err != nil {
+				return domain.Secret{}, err
+			}
+			if a.IsZero() {
+				prompt = "The passphrase may not be empty. New passphrase: "
+			} else {
+				b, err := p.Secret(ctx, "Type it again: ")
+				if err != nil {
+					return domain.Secret{}, err
+				}
+				if a.Equal(b) {
+					return a, nil
+				}
+				prompt = "The two did not match. New passphrase: "
+			}
+			if try == 3 {
+				return domain.Secret{}, domain.E(domain.KindStorage, "no passphrase was confirmed (typed twice alike) in three tries",
+					"Run the command again and type the same passphrase twice; nothing was saved.")
+			}
+		}
+	}
+}
+
+// passphraseFile is the file the configured passphrase was read from.
+func passphraseFile(s domain.Settings) string {
+	for _, e := range s.Effective {
+		if e.Key == "CachePassphrase" && e.Source.Detail == "STELLA_CACHE_PASSPHRASE_FILE" {
+			if v, ok := os.LookupEnv("STELLA_CACHE_PASSPHRASE_FILE"); ok {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // keychainStore seals each session in the token cache directory with a
