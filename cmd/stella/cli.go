@@ -32,6 +32,7 @@ type CLI struct {
 	Profile    ProfileCmd    `cmd:"" help:"List profiles and show effective settings."`
 	Version    VersionCmd    `cmd:"" help:"Print stella's version."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh, fish)."`
+	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Candidates for the completion scripts."`
 }
 
 // AuthCmd groups the authentication commands.

@@ -460,7 +460,7 @@ func otherCommands(args []string) []string {
 			top = append(top, f)
 		}
 	}
-	top = append(top, "Completion")
+	top = append(top, "Completion", "Complete")
 	alt := `CLI\.(` + strings.Join(top, "|") + `)`
 	if g, ok := subCommands[named[0]]; ok && len(named) == 2 {
 		if keep, ok := g.fields[named[1]]; ok {
@@ -479,7 +479,7 @@ func otherCommands(args []string) []string {
 // network, storage or prompt to wait on.
 func instant(kctx *kong.Context) bool {
 	switch commandPath(kctx) {
-	case "version", "completion", "profile list", "profile show", "profile use":
+	case "version", "completion", "__complete", "profile list", "profile show", "profile use":
 		return true
 	}
 	return false
