@@ -97,9 +97,19 @@ func (u *Login) deviceFlow(ctx context.Context, req ports.TokenRequest) (domain.
 	if interval <= 0 {
 		interval = defaultDeviceInterval
 	}
+	// The countdown shows the real time left: the code's lifetime, or
+	// --timeout when that ends the wait sooner, saying which.
 	lifetime := da.ExpiresIn
-	if lifetime <= 0 || lifetime > u.settings.WaitTimeout {
+	switch {
+	case lifetime <= 0:
 		lifetime = u.settings.WaitTimeout
+		p.Console.Say(fmt.Sprintf("Waiting up to %s (--timeout); the Authority did not say how long the code lives.", Words(lifetime)))
+	case lifetime > u.settings.WaitTimeout:
+		p.Console.Say(fmt.Sprintf("The code is valid for %s; stella waits %s (--timeout; pass --timeout %s to wait as long as the code lives).",
+			Words(roundMinute(lifetime)), Words(u.settings.WaitTimeout), durationFlag(lifetime)))
+		lifetime = u.settings.WaitTimeout
+	default:
+		p.Console.Say(fmt.Sprintf("The code is valid for %s.", Words(roundMinute(lifetime))))
 	}
 	deadline := u.clock.Now().Add(lifetime)
 	defer p.Console.Done()
@@ -124,6 +134,21 @@ func (u *Login) deviceFlow(ctx context.Context, req ports.TokenRequest) (domain.
 			return g, nil
 		}
 	}
+}
+
+// roundMinute rounds a lifetime of minutes to whole minutes: a server's
+// expires_in of 599 is "10 min", not "9 min".
+func roundMinute(d time.Duration) time.Duration {
+	if d >= 2*time.Minute {
+		return d.Round(time.Minute)
+	}
+	return d
+}
+
+// durationFlag writes d, rounded up to a whole minute, as --timeout takes it.
+func durationFlag(d time.Duration) string {
+	m := (d + time.Minute - 1) / time.Minute
+	return fmt.Sprintf("%dm", m)
 }
 
 // GroupUserCode shows an 8-character user code as XXXX-XXXX, the way the

@@ -68,7 +68,13 @@ func (u *PackApprove) Do(ctx context.Context, in PackApproveInput) (PackApproveO
 	if resp.Status < 200 || resp.Status > 299 {
 		if resp.Status == http.StatusConflict {
 			p, _ := domain.ParseProblem(raw)
-			return PackApproveOutput{}, domain.E(domain.KindConflict, fmt.Sprintf("the plan of run %s changed: %s", in.RunID, p.Summary()),
+			// The title ("Plan changed") says what the message already does:
+			// keep only the server's detail.
+			why := p.Detail
+			if why == "" {
+				why = p.Summary()
+			}
+			return PackApproveOutput{}, domain.E(domain.KindConflict, fmt.Sprintf("the plan of run %s changed: %s", domain.Printable(in.RunID, 100), domain.Printable(why, 500)),
 				"Review the run's current plan, then approve with its plan hash.")
 		}
 		return PackApproveOutput{}, BackendError(u.settings, http.MethodPost, path, resp.Status, resp.Header, raw)

@@ -157,7 +157,14 @@ func (a *Authority) discover(ctx context.Context) (*metadata, error) {
 	}
 	// OIDC Discovery §4.3 / RFC 8414 §3.3: the issuer must be exactly the
 	// URL we were configured with, or a server could impersonate another.
-	if m.Issuer != issuer {
+	// One exception, for a copy-paste: a URL that differs from the issuer
+	// only by one trailing slash names the same server; everything after
+	// discovery (ID tokens, RFC 9207 iss) is checked against the issuer's
+	// own spelling, so nothing else is relaxed.
+	if m.Issuer != issuer && (m.Issuer == issuer+"/" || m.Issuer+"/" == issuer) {
+		a.log.Warn(fmt.Sprintf("the Authority URL %s differs from the issuer %s only by a trailing slash; using the issuer's spelling (set the URL to it to silence this)",
+			issuer, domain.Printable(m.Issuer, 200)))
+	} else if m.Issuer != issuer {
 		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("Authority issuer mismatch: configured %q, the server says %q", issuer, domain.Printable(m.Issuer, 200)),
 			"Set the Authority URL to exactly the issuer the Authority publishes (mind a trailing slash).")
 	}
