@@ -539,6 +539,9 @@ func availableHint(configDir string) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.Name
+		if p.Broken != nil {
+			names[i] += " (broken: see `stella profile list`)"
+		}
 	}
 	return "Available profiles: " + strings.Join(names, ", ") + "."
 }
