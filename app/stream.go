@@ -49,7 +49,11 @@ func (u *Stream) Do(ctx context.Context, path string, out io.Writer) error {
 	st, err := u.streamer.Open(ctx, path, auth)
 	var refused *ports.StreamRefused
 	if errors.As(err, &refused) {
-		return BackendError(u.settings, http.MethodGet, path, refused.Status, refused.Header, refused.Body)
+		var held domain.Scopes
+		if cur, err := u.tokens.Current(ctx); err == nil && cur != nil {
+			held = cur.Access.Scopes
+		}
+		return backendError(u.settings, held, http.MethodGet, path, refused.Status, refused.Header, refused.Body)
 	}
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ var kindTable = [...]struct {
 	KindUnexpected:    {1, "unexpected", "This is a bug in stella; run again with -v and report the output."},
 	KindUsage:         {2, "usage", "Run the command with --help to see its flags and an example."},
 	KindUnauthorized:  {10, "unauthorized", "Sign in again with `stella auth login --force`, or check the client credentials."},
-	KindForbidden:     {11, "forbidden", "Ask for the missing scope with --scope (or the profile's Scope) and sign in again."},
+	KindForbidden:     {11, "forbidden", "Ask for the missing scope with --add-scope (or the profile's AddScope), which keeps the others, and sign in again."},
 	KindLoginRequired: {12, "login_required", "Sign in with `stella auth login`."},
 	KindUnreachable:   {13, "unreachable", "Check the URL, your network and any HTTPS_PROXY / NO_PROXY settings, then try again."},
 	KindServer:        {14, "server_error", "The server failed; try again later, and quote the request id if you contact its operators."},

@@ -184,8 +184,15 @@ func (l *loader) load() (domain.Settings, error) {
 		return s, err
 	}
 	// Third in line: the active profile `stella profile use` recorded.
-	if v, ok := cfg.value("ActiveProfile"); ok && s.Profile == "" && v.value != "" {
-		s.Profile, profSrc = v.value, domain.Source{Kind: domain.SourceConfig, Detail: fmt.Sprintf("%s:%d", cfg.path, v.line)}
+	if v, ok := cfg.value("ActiveProfile"); ok && v.value != "" {
+		switch {
+		case s.Profile == "":
+			s.Profile, profSrc = v.value, domain.Source{Kind: domain.SourceConfig, Detail: fmt.Sprintf("%s:%d", cfg.path, v.line)}
+		case profSrc.Kind == domain.SourceEnv && s.Profile != v.value:
+			// A variable left set beats a choice made with `profile use`.
+			l.warnings = append(l.warnings, Warning{fmt.Sprintf("STELLA_PROFILE=%s overrides the active profile %s (%s:%d)",
+				domain.Printable(s.Profile, 64), domain.Printable(v.value, 64), cfg.path, v.line)})
+		}
 	}
 	s.ProfileSource = profSrc.Kind
 	eff = append(eff, domain.Setting{Key: "Profile", Value: s.Profile, Source: profSrc},

@@ -496,7 +496,11 @@ func (s *Store) keyFor(ctx context.Context, salt []byte, p KDFParams, fresh bool
 			return nil, keyUnavailable{err}
 		}
 		if pp.IsZero() {
-			return nil, keyUnavailable{domain.E(domain.KindStorage, "the token cache passphrase is empty", "Set a non-empty STELLA_CACHE_PASSPHRASE.")}
+			hint := "Set a non-empty STELLA_CACHE_PASSPHRASE."
+			if s.cfg.PassphraseFrom != "" {
+				hint = "The passphrase came from " + s.cfg.PassphraseFrom + "; it may not be empty."
+			}
+			return nil, keyUnavailable{domain.E(domain.KindStorage, "the token cache passphrase is empty", hint)}
 		}
 		s.passphrase = &pp
 	}

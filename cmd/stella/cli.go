@@ -6,20 +6,20 @@ import "time"
 // fall through to the environment, the profile, config.yaml and defaults;
 // the config adapter resolves them and records where each came from.
 type Globals struct {
-	Profile        string        `help:"Profile to use (<config dir>/profiles/NAME.yaml)." placeholder:"NAME" group:"global"`
-	Authority      string        `help:"Authority issuer URL." placeholder:"URL" group:"global"`
-	ClientID       string        `name:"client-id" help:"OAuth client id." placeholder:"ID" group:"global"`
-	Scope          string        `help:"Space-separated scopes to ask for." placeholder:"SCOPES" group:"global"`
-	AddScope       []string      `name:"add-scope" sep:"none" help:"Scope to ask for on top of Scope or the default set (repeatable)." placeholder:"SCOPE" group:"global"`
-	Backend        string        `help:"Backend base URL for api calls." placeholder:"URL" group:"global"`
-	AuthMode       string        `name:"auth-mode" help:"Token binding: bearer, dpop or mtls." placeholder:"MODE" group:"global"`
-	TokenStorage   string        `name:"token-storage" help:"Where sessions live: auto, keychain, file or memory." placeholder:"KIND" group:"global"`
-	TokenCacheDir  string        `name:"token-cache-dir" help:"Directory of the encrypted token cache." placeholder:"DIR" group:"global"`
-	ConfigDir      string        `name:"config-dir" help:"Configuration directory (default ~/.stellaops)." placeholder:"DIR" group:"global"`
-	Verbose        int           `short:"v" type:"counter" help:"Log what happens on stderr (repeatable); secrets are always redacted." group:"global"`
-	JSON           bool          `name:"json" help:"Print one JSON document on stdout." group:"global"`
-	NonInteractive bool          `name:"non-interactive" help:"Never prompt; fail with a clear message instead." group:"global"`
-	Timeout        time.Duration `help:"How long to wait for a sign-in to be completed (default 5m); also caps each request." placeholder:"DURATION" group:"global"`
+	Profile        string        `help:"Profile to use (<config dir>/profiles/NAME.yaml)." placeholder:"NAME"`
+	Authority      string        `help:"Authority issuer URL." placeholder:"URL"`
+	ClientID       string        `name:"client-id" help:"OAuth client id." placeholder:"ID"`
+	Scope          string        `help:"Space-separated scopes to ask for." placeholder:"SCOPES"`
+	AddScope       []string      `name:"add-scope" sep:"none" help:"Scope to ask for on top of Scope or the default set (repeatable)." placeholder:"SCOPE"`
+	Backend        string        `help:"Backend base URL for api calls." placeholder:"URL"`
+	AuthMode       string        `name:"auth-mode" help:"Token binding: bearer, dpop or mtls." placeholder:"MODE"`
+	TokenStorage   string        `name:"token-storage" help:"Where sessions live: auto, keychain, file or memory." placeholder:"KIND"`
+	TokenCacheDir  string        `name:"token-cache-dir" help:"Directory of the encrypted token cache." placeholder:"DIR"`
+	ConfigDir      string        `name:"config-dir" help:"Configuration directory (default ~/.stellaops)." placeholder:"DIR"`
+	Verbose        int           `short:"v" type:"counter" help:"Log what happens on stderr (repeatable); secrets are always redacted."`
+	JSON           bool          `name:"json" help:"Print one JSON document on stdout."`
+	NonInteractive bool          `name:"non-interactive" help:"Never prompt; fail with a clear message instead."`
+	Timeout        time.Duration `help:"How long to wait for a sign-in to be completed (default 5m); also caps each request." placeholder:"DURATION"`
 }
 
 // CLI is the whole command tree.
@@ -32,7 +32,6 @@ type CLI struct {
 	Profile    ProfileCmd    `cmd:"" help:"List profiles and show effective settings."`
 	Version    VersionCmd    `cmd:"" help:"Print stella's version."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh, fish)."`
-	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Candidates for the completion scripts."`
 }
 
 // AuthCmd groups the authentication commands.

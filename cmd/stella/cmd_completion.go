@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/stellaops/stella/adapters/config"
+	"github.com/stellaops/stella/adapters/term"
 )
 
 // CompletionCmd is `stella completion`.
@@ -88,6 +89,9 @@ func commandTree(app *kong.Application) []node {
 		sort.Slice(subs, func(i, j int) bool { return subs[i].name < subs[j].name })
 		sort.Slice(flags, func(i, j int) bool { return flags[i].name < flags[j].name })
 		p := strings.Join(path, " ")
+		if p == "" { // stella help COMMAND…: the commands follow
+			subs = append([]item{{"help", "Show the help of a command"}}, subs...)
+		}
 		out = append(out, node{path: p, subs: subs, flags: flags, args: argValues[p]})
 		for _, c := range n.Children {
 			if c.Type == kong.CommandNode && !c.Hidden {
@@ -115,17 +119,33 @@ func (c *CompletionCmd) Run(rt *Runtime, kctx *kong.Context) error {
 	return err
 }
 
-// CompleteCmd is the hidden `stella __complete KIND` the scripts call for
-// candidates known only at completion time: one per line, a tab, and what
-// it is. It reads no settings beyond the configuration directory.
-type CompleteCmd struct {
-	Kind string `arg:"" enum:"profile,auth-mode,token-storage,shell"`
-}
-
-// Run prints the candidates.
-func (c *CompleteCmd) Run(rt *Runtime) error {
-	items := completionValues[c.Kind]
-	if c.Kind == "profile" {
+// completeCandidates answers `stella __complete KIND`, which the scripts
+// call for candidates known only at completion time: one per line, a tab,
+// and what it is. It is no kong command, so it costs other commands nothing
+// at start-up; it reads no settings beyond the configuration directory
+// (--config-dir, STELLA_CONFIG_DIR, default).
+func completeCandidates(args []string, stdio term.IO) (int, bool) {
+	pos := positionals(args)
+	if len(pos) == 0 || args[pos[0]] != "__complete" {
+		return 0, false
+	}
+	if len(pos) != 2 {
+		return 2, true
+	}
+	rt := &Runtime{io: stdio}
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--config-dir="); ok {
+			rt.globals.ConfigDir = v
+		} else if a == "--config-dir" && i+1 < len(args) {
+			rt.globals.ConfigDir = args[i+1]
+		}
+	}
+	kind := args[pos[1]]
+	items, known := completionValues[kind]
+	if !known && kind != "profile" {
+		return 2, true
+	}
+	if kind == "profile" {
 		profiles, _ := config.ListProfiles(rt.fallbackSettings().ConfigDir)
 		for _, p := range profiles {
 			what := p.AuthorityURL
@@ -142,9 +162,9 @@ func (c *CompleteCmd) Run(rt *Runtime) error {
 		}
 	}
 	for _, it := range items {
-		fmt.Fprintf(rt.Out(), "%s\t%s\n", it.name, oneLine(it.help))
+		fmt.Fprintf(stdio.Out, "%s\t%s\n", it.name, oneLine(it.help))
 	}
-	return nil
+	return 0, true
 }
 
 // oneLine keeps a description on one line and free of tabs and control

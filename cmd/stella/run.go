@@ -54,6 +54,9 @@ func Main(ctx context.Context, args []string, stdio term.IO) int {
 // run is Main with extra fx options, which tests use to put spies on ports.
 func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
 	args = conventions(args)
+	if code, ok := completeCandidates(args, stdio); ok {
+		return code
+	}
 	var cli CLI
 	exit := -1
 	var broken error // the command line definition itself is wrong: a bug
@@ -69,9 +72,6 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 				}
 			}),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-			// The command's own flags first, the inherited ones after, under
-			// their own heading (gh, kubectl).
-			kong.ExplicitGroups([]kong.Group{{Key: "global", Title: "Global Flags:"}}),
 		}
 		if prune {
 			opts = append(opts, kong.IgnoreFields(otherCommands(args)...))
@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 			broken = domain.Wrap(domain.KindUnexpected, err, "the command line definition is broken", "")
 			return nil, broken
 		}
+		globalFlagsGroup(parser.Model)
 		return parser.Parse(args)
 	}
 	// Building kong's model of every command costs about 1 ms, a third of
@@ -136,12 +137,26 @@ func usageError(err error, kctx *kong.Context) error {
 	if kctx != nil {
 		if path := commandPath(kctx); path != "" {
 			hint = "Run `stella " + path + " --help` to see its flags and an example."
-			if subCommands[path].group != "" {
+			if commandGroups[path] {
 				hint = "Run `stella " + path + " --help` to see its commands."
 			}
 		}
 	}
 	return domain.Wrap(domain.KindUsage, err, "", hint)
+}
+
+// globalGroup is the heading of the inherited flags in every help.
+var globalGroup = &kong.Group{Key: "global", Title: "Global Flags:"}
+
+// globalFlagsGroup puts the global flags under their own heading, after
+// the command's own (gh, kubectl). Set on the model rather than by struct
+// tags: kong parses every tag on every start, and this costs nothing.
+func globalFlagsGroup(app *kong.Application) {
+	for _, f := range app.Flags {
+		if f.Name != "help" {
+			f.Group = globalGroup
+		}
+	}
 }
 
 // conventions rewrites the spellings users of gh, git and kubectl expect
@@ -156,7 +171,7 @@ func conventions(args []string) []string {
 	case len(pos) > 0 && args[pos[0]] == "help":
 		out := slices.Delete(slices.Clone(args), pos[0], pos[0]+1)
 		return append(out, "--help")
-	case len(pos) == 1 && subCommands[args[pos[0]]].group != "" && !slices.Contains(args, "--version"):
+	case len(pos) == 1 && commandGroups[args[pos[0]]] && !slices.Contains(args, "--version"):
 		return append(slices.Clone(args), "--help")
 	}
 	if i := slices.Index(args, "--version"); i >= 0 && (len(pos) == 0 || pos[0] > i) {
@@ -409,6 +424,9 @@ func (rt *Runtime) Err() io.Writer { return rt.io.Err }
 // topCommands are the CLI's command fields, by the name typed.
 var topCommands = map[string]string{"auth": "Auth", "api": "API", "pack": "Pack", "profile": "Profile", "version": "Version"}
 
+// commandGroups are the commands that only group others.
+var commandGroups = map[string]bool{"auth": true, "pack": true, "profile": true}
+
 // globalBoolFlags are the global flags that take no value.
 var globalBoolFlags = map[string]bool{"--json": true, "--non-interactive": true, "--verbose": true, "--help": true}
 
@@ -460,7 +478,7 @@ func otherCommands(args []string) []string {
 			top = append(top, f)
 		}
 	}
-	top = append(top, "Completion", "Complete")
+	top = append(top, "Completion")
 	alt := `CLI\.(` + strings.Join(top, "|") + `)`
 	if g, ok := subCommands[named[0]]; ok && len(named) == 2 {
 		if keep, ok := g.fields[named[1]]; ok {
@@ -479,7 +497,7 @@ func otherCommands(args []string) []string {
 // network, storage or prompt to wait on.
 func instant(kctx *kong.Context) bool {
 	switch commandPath(kctx) {
-	case "version", "completion", "__complete", "profile list", "profile show", "profile use":
+	case "version", "completion", "profile list", "profile show", "profile use":
 		return true
 	}
 	return false

@@ -134,7 +134,7 @@ func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.St
 		if p != nil && p.Interactive() {
 			cfg.NewPassphrase = newPassphrase(p)
 			cfg.Retry = func(ctx context.Context, attempt int) (domain.Secret, error) {
-				return p.Secret(ctx, fmt.Sprintf("Wrong passphrase; try again (%d of 3): ", attempt))
+				return p.Secret(ctx, fmt.Sprintf("Wrong passphrase; try again (%d of %d): ", attempt, maxTries))
 			}
 		}
 	} else {
@@ -145,6 +145,10 @@ func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.St
 	}
 	return filestore.New(cfg)
 }
+
+// maxTries is how often a person may type a passphrase (filestore allows
+// the same number for a wrong one).
+const maxTries = 3
 
 // newPassphrase asks for a new passphrase twice: nothing can check a typo
 // in one nobody has used yet, and a typo would lock the session away.
@@ -168,7 +172,7 @@ func newPassphrase(p ports.Prompter) func(ctx context.Context) (domain.Secret, e
 				}
 				prompt = "The two did not match. New passphrase: "
 			}
-			if try == 3 {
+			if try == maxTries {
 				return domain.Secret{}, domain.E(domain.KindStorage, "no passphrase was confirmed (typed twice alike) in three tries",
 					"Run the command again and type the same passphrase twice; nothing was saved.")
 			}
@@ -206,7 +210,14 @@ func passphrase(s domain.Settings, p ports.Prompter) func(ctx context.Context) (
 			return domain.Secret{}, domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
 				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE, or run interactively to be asked.")
 		}
-		return p.Secret(ctx, "Passphrase for the stella token cache: ")
+		prompt := "Passphrase for the stella token cache: "
+		for try := 1; ; try++ {
+			pp, err := p.Secret(ctx, prompt)
+			if err != nil || !pp.IsZero() || try == maxTries {
+				return pp, err // empty after three tries: the store says so
+			}
+			prompt = "The passphrase may not be empty. Passphrase: "
+		}
 	}
 }
 
