@@ -35,15 +35,20 @@ const (
 	StorageKeychain StorageKind = "keychain"
 	StorageFile     StorageKind = "file"
 	StorageMemory   StorageKind = "memory"
+
+	// StorageRedis shares client-credential sessions across a fleet of
+	// hosts through Redis or Valkey (TokenCacheUrl), sealed with a key
+	// derived from the client's own credential.
+	StorageRedis StorageKind = "redis"
 )
 
 // ParseStorageKind accepts the documented spellings, case-insensitively.
 func ParseStorageKind(s string) (StorageKind, error) {
 	switch k := StorageKind(strings.ToLower(strings.TrimSpace(s))); k {
-	case StorageAuto, StorageKeychain, StorageFile, StorageMemory:
+	case StorageAuto, StorageKeychain, StorageFile, StorageMemory, StorageRedis:
 		return k, nil
 	}
-	return "", E(KindUsage, fmt.Sprintf("unknown token storage %q", s), "Use one of: auto, keychain, file, memory.")
+	return "", E(KindUsage, fmt.Sprintf("unknown token storage %q", s), "Use one of: auto, keychain, file, memory, redis.")
 }
 
 // SourceKind says where a setting's value came from.
@@ -102,6 +107,11 @@ type Settings struct {
 	BackendURL       string
 	CachePassphrase  Secret
 	Browser          string
+
+	// TokenCacheURL is the shared fleet cache of TokenStorage: redis, with
+	// any password taken out of it into TokenCachePassword.
+	TokenCacheURL      string
+	TokenCachePassword Secret
 
 	RequestTimeout time.Duration // every HTTP request
 	WaitTimeout    time.Duration // browser and device sign-in waits

@@ -73,6 +73,8 @@ type setting struct {
 	secret  bool
 	fileEnv string // env var naming a file holding the secret
 	fileKey string // YAML key (under Authority) naming a file holding the secret
+	// cacheURL values are shown with their password redacted.
+	cacheURL bool
 }
 
 var settings = []setting{
@@ -90,6 +92,8 @@ var settings = []setting{
 	{key: "Authority.ClientKeyFile", env: []string{"STELLA_CLIENT_KEY"}, yaml: true, path: true},
 	{key: "Authority.CaBundleFile", env: []string{"STELLA_CA_BUNDLE"}, yaml: true, path: true},
 	{key: "Authority.Username", env: []string{"STELLA_USERNAME"}, yaml: true},
+	{key: "Authority.TokenCacheUrl", env: []string{"STELLA_TOKEN_CACHE_URL"}, yaml: true, cacheURL: true},
+	{key: "TokenCachePassword", env: []string{"STELLA_TOKEN_CACHE_PASSWORD"}, secret: true, fileEnv: "STELLA_TOKEN_CACHE_PASSWORD_FILE"},
 	{key: "Password", env: []string{"STELLA_PASSWORD"}, secret: true, fileEnv: "STELLA_PASSWORD_FILE"},
 	{key: "CachePassphrase", env: []string{"STELLA_CACHE_PASSPHRASE"}, secret: true, fileEnv: "STELLA_CACHE_PASSPHRASE_FILE"},
 	{key: "BackendUrl", flag: "--backend", env: []string{"STELLA_BACKEND_URL"}, yaml: true},
@@ -243,6 +247,9 @@ func (l *loader) load() (domain.Settings, error) {
 		shown := r.value
 		if st.secret && r.value != "" {
 			shown = "[redacted]"
+		}
+		if st.cacheURL && r.value != "" {
+			shown = domain.RedactCacheURL(r.value)
 		}
 		eff = append(eff, domain.Setting{Key: st.key, Value: shown, Source: r.source})
 	}
@@ -469,6 +476,9 @@ func (l *loader) apply(s *domain.Settings, v map[string]resolved) (err error) {
 	s.Password = domain.NewSecret(v["Password"].value)
 	s.CachePassphrase = domain.NewSecret(v["CachePassphrase"].value)
 	s.Browser = v["Browser"].value
+	if err := applyCacheURL(s, v["Authority.TokenCacheUrl"], v["TokenCachePassword"]); err != nil {
+		return err
+	}
 
 	s.RequestTimeout = DefaultRequestTimeout
 	if t := v["RequestTimeout"].value; t != "" {
@@ -604,12 +614,13 @@ func ListProfiles(configDir string) ([]ProfileSummary, error) {
 // the file and line, so `profile list` finds what `--profile` would refuse.
 func checkValues(layer *fileLayer) error {
 	checks := map[string]func(string) error{
-		"Authority.AuthMode":     func(v string) error { _, err := domain.ParseAuthMode(v); return err },
-		"Authority.TokenStorage": func(v string) error { _, err := domain.ParseStorageKind(v); return err },
-		"Authority.Scope":        func(v string) error { _, err := domain.ParseScopes(v); return err },
-		"Authority.AddScope":     func(v string) error { _, err := domain.ParseScopes(v); return err },
-		"Authority.Url":          func(v string) error { _, err := domain.ValidateServerURL("Authority URL", v); return err },
-		"BackendUrl":             func(v string) error { _, err := domain.ValidateServerURL("backend URL", v); return err },
+		"Authority.AuthMode":      func(v string) error { _, err := domain.ParseAuthMode(v); return err },
+		"Authority.TokenStorage":  func(v string) error { _, err := domain.ParseStorageKind(v); return err },
+		"Authority.Scope":         func(v string) error { _, err := domain.ParseScopes(v); return err },
+		"Authority.AddScope":      func(v string) error { _, err := domain.ParseScopes(v); return err },
+		"Authority.Url":           func(v string) error { _, err := domain.ValidateServerURL("Authority URL", v); return err },
+		"BackendUrl":              func(v string) error { _, err := domain.ValidateServerURL("backend URL", v); return err },
+		"Authority.TokenCacheUrl": func(v string) error { _, _, err := domain.ParseCacheURL(v); return err },
 	}
 	keys := make([]string, 0, len(checks))
 	for k := range checks {
@@ -657,4 +668,31 @@ func Fallback(in Input) domain.Settings {
 	}
 	s.NonInteractive = in.Flags.NonInteractive || l.envTrue("STELLA_NON_INTERACTIVE") || l.envTrue("CI")
 	return s
+}
+
+// applyCacheURL takes the shared cache's password out of its URL, or from
+// STELLA_TOKEN_CACHE_PASSWORD(_FILE), so the URL kept in the settings never
+// holds one. TokenStorage: redis needs a URL; a URL without it is ignored.
+func applyCacheURL(s *domain.Settings, u, pw resolved) error {
+	if u.value == "" {
+		if s.TokenStorage == domain.StorageRedis {
+			return domain.E(domain.KindUsage, "TokenStorage: redis needs the shared cache's address",
+				"Set STELLA_TOKEN_CACHE_URL (or TokenCacheUrl) to a URL such as rediss://cache.ci.example.com:6379/0.")
+		}
+		return nil
+	}
+	c, inURL, err := domain.ParseCacheURL(u.value)
+	if err != nil {
+		return err
+	}
+	s.TokenCacheURL = c.String()
+	s.TokenCachePassword = inURL
+	if pw.value != "" {
+		if !inURL.IsZero() {
+			return domain.E(domain.KindUsage, "the shared cache's password is set twice: in TokenCacheUrl and in "+pw.source.Detail,
+				"Keep it only in STELLA_TOKEN_CACHE_PASSWORD_FILE, and take it out of the URL.")
+		}
+		s.TokenCachePassword = domain.NewSecret(pw.value)
+	}
+	return nil
 }
