@@ -318,3 +318,28 @@ type StreamRefused struct {
 }
 
 func (e *StreamRefused) Error() string { return "stream refused: " + http.StatusText(e.Status) }
+
+// SharedCache is a session store shared by a fleet of hosts (TokenStorage:
+// redis). `auth status` and `auth doctor` describe it; they find it by a
+// type assertion on the SessionStore, as they find a Quarantiner.
+type SharedCache interface {
+	// Describe looks at the cache for key's client (bounded by a short
+	// timeout): where it is, whether it answers, this client's entry and
+	// who holds its lock.
+	Describe(ctx context.Context, key domain.SessionKey) SharedCacheState
+}
+
+// SharedCacheState is what Describe found. Text in it is already made
+// printable.
+type SharedCacheState struct {
+	Location   string        `json:"location"` // the URL without its password
+	Mode       string        `json:"mode"`     // standalone, sentinel, cluster
+	Reachable  bool          `json:"reachable"`
+	Problem    string        `json:"problem,omitempty"` // why it is not reachable or usable
+	Entry      bool          `json:"entry"`             // this client's entry exists
+	EntryAge   time.Duration `json:"-"`                 // since its token was issued
+	EntryTTL   time.Duration `json:"-"`                 // until the cache drops it
+	EntryError string        `json:"entryError,omitempty"`
+	LockHolder string        `json:"lockHolder,omitempty"` // who is getting a new token now
+	Bypassed   string        `json:"bypassed,omitempty"`   // why this process went without it
+}

@@ -97,6 +97,11 @@ func (a *audit) imports(f *ast.File) {
 			a.report("keyring", spec.Pos(), "keyring", "only %s may import %s; reach the keychain through the port it implements",
 				list(rc.KeyringOwner), imp)
 		}
+		if slices.ContainsFunc(rc.Fleet, func(root string) bool { return under(imp, root) }) && !test &&
+			!matchAny(a.rel, rc.FleetOwner) && !matchAny(a.rel, rc.Exempt) {
+			a.report("fleetcache", spec.Pos(), "fleetcache", "only %s may import %s; reach the shared cache through the ports it implements",
+				list(rc.FleetOwner), imp)
+		}
 		target, internal := relPath(a.cfg.Module, imp)
 		switch {
 		case layer != nil:

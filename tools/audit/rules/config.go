@@ -113,6 +113,12 @@ type RawCredential struct {
 	Keyring      []string
 	KeyringOwner []string
 
+	// Fleet lists the shared-cache client library (go-redis), importable
+	// only by FleetOwner: it holds the cache's password and sees sealed
+	// sessions, and a second user would be a second way to store tokens.
+	Fleet      []string
+	FleetOwner []string
+
 	// FieldSuffixes name fields that hold a credential: a string or []byte
 	// field of an exported struct whose name (case-insensitive) equals or
 	// ends with one of them is reported. FieldNames match the whole name
@@ -179,6 +185,8 @@ func Default() Config {
 
 			Keyring:      []string{"github.com/zalando/go-keyring", "github.com/godbus/dbus"},
 			KeyringOwner: []string{"adapters/keychain/..."},
+			Fleet:        []string{"github.com/redis/go-redis"},
+			FleetOwner:   []string{"adapters/fleetcache/..."},
 
 			FieldSuffixes: []string{
 				"Password", "Passwd", "Secret", "Token", // ClientSecret, AccessToken, RefreshToken, IDToken, IdToken
@@ -196,7 +204,8 @@ func Default() Config {
 			Allowed: []string{
 				"domain/...", // Secret's own package
 				"adapters/auth/...", "adapters/transport/...", "adapters/dpop/...", "adapters/filestore/...", "adapters/keychain/...",
-				"cmd/stella/...", // `stella auth token` prints the token by design
+				"adapters/fleetcache/...", // derives the entry key from the client secret and seals sessions
+				"cmd/stella/...",          // `stella auth token` prints the token by design
 				// The contract suite is test code that lives outside _test.go files
 				// only so that every store's tests can import it (layer-adapter
 				// keeps it out of non-test code); it compares what round-trips.
