@@ -65,6 +65,19 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	if err := u.settings.RequireAuthority(); err != nil {
 		return LoginOutput{}, err
 	}
+	// A shared fleet cache holds the client's own token; a person's
+	// session in it would be handed to every runner (SPEC §5 redis).
+	if u.settings.TokenStorage == domain.StorageRedis {
+		if person := in.Flow != FlowAuto && in.Flow != FlowClientCredentials; person || !u.settings.HasClientSecret() {
+			what := "a person's sign-in"
+			if person {
+				what = "a " + in.Flow.String() + " sign-in"
+			}
+			return LoginOutput{}, domain.E(domain.KindUsage,
+				"TokenStorage: redis shares client-credential sessions only; "+what+" is a person's session and is never shared",
+				"Choose another storage for it (--token-storage keychain or file), or sign in as the client with a client secret (STELLA_CLIENT_SECRET_FILE).")
+		}
+	}
 	flow, why, err := u.chooseFlow(in.Flow)
 	if err != nil {
 		return LoginOutput{}, err

@@ -184,6 +184,9 @@ func params(dir string) testscript.Params {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Condition: func(cond string) (bool, error) {
+			if cond == "redis" {
+				return redisInstalled()
+			}
 			if cond != "keychain" {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}
@@ -209,7 +212,7 @@ func params(dir string) testscript.Params {
 			env.Defer(func() { leakCheck(st) })
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withFleetCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"authority":      cmdAuthority,
 			"exits":          cmdExits,
 			"stats":          cmdStats,
@@ -237,7 +240,7 @@ func params(dir string) testscript.Params {
 			"corrupt-files":  cmdCorruptFiles,
 			"hungbus-calls":  cmdHungBusCalls,
 			"busmon":         cmdBusMon,
-		},
+		}),
 	}
 }
 
@@ -250,6 +253,7 @@ type scriptState struct {
 	mu      sync.Mutex
 	ts      *testscript.TestScript
 	servers []*authority.Server
+	redis   *redisState // the fleet scenarios' redis-servers (fleet_test.go)
 }
 
 type stateKey struct{}

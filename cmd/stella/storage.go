@@ -27,6 +27,8 @@ import (
 func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 	reason := chosenReason(s)
 	switch s.TokenStorage {
+	case domain.StorageRedis:
+		return fleetModule(s, reason), nil
 	case domain.StorageMemory:
 		return fx.Provide(
 			func() ports.SessionStore { return memstore.NewWithReason(reason) },

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"go.uber.org/fx"
+
+	"github.com/stellaops/stella/adapters/fleetcache"
+	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
+)
+
+// fleetModule is TokenStorage: redis: one store that is also the
+// cross-host lock, so refresh is single-flight across the fleet.
+func fleetModule(s domain.Settings, reason string) fx.Option {
+	return fx.Provide(
+		func(c ports.Console, log *slog.Logger) *fleetcache.Store { return fleetStore(s, c, log, reason) },
+		func(f *fleetcache.Store) ports.SessionStore { return f },
+		func(f *fleetcache.Store) ports.SessionLocker { return f },
+	)
+}
+
+func fleetStore(s domain.Settings, c ports.Console, log *slog.Logger, reason string) *fleetcache.Store {
+	return fleetcache.New(fleetcache.Config{
+		URL: s.TokenCacheURL, Password: s.TokenCachePassword, CABundleFile: s.CABundleFile,
+		Key: s.SessionKey(),
+		Binding: fleetcache.Binding{Issuer: s.AuthorityURL, ClientID: s.ClientID, Scopes: s.Scopes,
+			Audience: s.Audience, Mode: s.AuthMode},
+		Credential: func() (domain.Secret, error) { return fleetCredential(s) },
+		LockTTL:    s.RequestTimeout,
+		Warn:       func(line string) { c.Say("warning: " + line) },
+		Log:        log,
+		Reason:     reason,
+	})
+}
+
+// fleetCredential is what the shared entry's key is derived from: the
+// client's own secret, or for mTLS the private key, which every runner of
+// the client holds and the Redis operator does not. No client credential
+// means a person's sign-in, which is never shared.
+func fleetCredential(s domain.Settings) (domain.Secret, error) {
+	if s.AuthMode == domain.AuthModeMTLS && s.ClientKeyFile != "" {
+		f, err := os.Open(s.ClientKeyFile)
+		if err != nil {
+			return domain.Secret{}, domain.Wrap(domain.KindUsage, err, "cannot read ClientKeyFile for the shared cache key", "Check STELLA_CLIENT_KEY (ClientKeyFile).")
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+		if err != nil {
+			return domain.Secret{}, domain.Wrap(domain.KindUsage, err, "cannot read ClientKeyFile for the shared cache key", "Check STELLA_CLIENT_KEY (ClientKeyFile).")
+		}
+		return domain.NewSecret(s.ClientSecret.Reveal() + "\x00" + string(b)), nil
+	}
+	if !s.HasClientSecret() {
+		return domain.Secret{}, personalShared(s)
+	}
+	return s.ClientSecret, nil
+}
+
+func personalShared(s domain.Settings) error {
+	return domain.E(domain.KindUsage,
+		fmt.Sprintf("TokenStorage: redis shares client-credential sessions only, and %s has no client secret configured; a person's session is never shared", s.ClientID),
+		"For CI set STELLA_CLIENT_SECRET_FILE; to sign in as a person, choose another TokenStorage (--token-storage keychain or file).")
+}

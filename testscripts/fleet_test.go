@@ -1,0 +1,342 @@
+package testscripts
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// The fleet scenarios (TokenStorage: redis) run against real redis-server
+// processes the script starts on 127.0.0.1 and random ports, and stops.
+
+func withFleetCmds(m map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	m["redis"] = cmdRedis
+	m["fleet"] = cmdFleet
+	return m
+}
+
+// redisNode is one redis-server a script started.
+type redisNode struct {
+	port int
+	cmd  *exec.Cmd
+	dir  string
+}
+
+type redisState struct {
+	mu    sync.Mutex
+	nodes []*redisNode
+}
+
+func redisOf(ts *testscript.TestScript) *redisState {
+	st := stateOf(ts)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.redis == nil {
+		st.redis = &redisState{}
+	}
+	return st.redis
+}
+
+// redisInstalled is the [redis] condition: scenarios say
+// `[!redis] skip 'redis-server is not installed'` so a local run shows why
+// it skipped; in CI a missing component is a failure (.ci/run installs it).
+func redisInstalled() (bool, error) {
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("%s is not installed; CI must run the fleet scenarios (.ci/run installs redis-server)", bin)
+			}
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func needRedis(ts *testscript.TestScript) {
+	if ok, err := redisInstalled(); !ok {
+		ts.Fatalf("redis-server is not installed (%v): guard the scenario with [!redis] skip", err)
+	}
+}
+
+func freePort(ts *testscript.TestScript) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	ts.Check(l.Close())
+	return port
+}
+
+// startRedis starts one redis-server and waits until it answers PING.
+func startRedis(ts *testscript.TestScript, extra ...string) *redisNode {
+	for attempt := 0; ; attempt++ {
+		port := freePort(ts)
+		dir := ts.MkAbs(fmt.Sprintf("redis-%d", port))
+		ts.Check(os.MkdirAll(dir, 0o700))
+		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--logfile", filepath.Join(dir, "log")}, extra...)
+		cmd := exec.Command("redis-server", args...)
+		ts.Check(cmd.Start())
+		n := &redisNode{port: port, cmd: cmd, dir: dir}
+		rs := redisOf(ts)
+		rs.mu.Lock()
+		rs.nodes = append(rs.nodes, n)
+		rs.mu.Unlock()
+		ts.Defer(func() {
+			_ = n.cmd.Process.Signal(syscall.SIGCONT)
+			_ = n.cmd.Process.Kill()
+			_ = n.cmd.Wait()
+		})
+		if redisPing(port, 5*time.Second) {
+			return n
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		if attempt == 2 {
+			ts.Fatalf("redis-server on port %d did not start:\n%s", port, log)
+		}
+	}
+}
+
+// redisPing waits until the node answers PING.
+func redisPing(port int, within time.Duration) bool {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err != nil {
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = c.Write([]byte("PING\r\n"))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		_ = c.Close()
+		if strings.HasPrefix(line, "+PONG") {
+			return true
+		}
+	}
+	return false
+}
+
+func cli(ts *testscript.TestScript, port int, args ...string) string {
+	out, err := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	if err != nil {
+		ts.Fatalf("redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// redis start [redis-server flags]   one standalone node; sets REDIS (its URL) and REDIS_PORT
+// redis cluster                      three masters made with redis-cli --cluster create; sets REDIS
+// redis stop | pause | resume        kill, SIGSTOP or SIGCONT every node
+// redis cli ARGS...                  redis-cli against the first node (stdout kept)
+// redis garbage                      overwrite every stella entry with bytes that are no sealed session
+// redis sealed                       check no entry name reveals the client or scopes and no value holds a token
+// redis fill                         fill the node to its maxmemory, so writes are refused (noeviction)
+func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: redis start|cluster|stop|pause|resume|cli|garbage|sealed|fill")
+	}
+	needRedis(ts)
+	rs := redisOf(ts)
+	first := func() *redisNode {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		if len(rs.nodes) == 0 {
+			ts.Fatalf("redis %s: no redis started", args[0])
+		}
+		return rs.nodes[0]
+	}
+	signalAll := func(sig syscall.Signal) {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		for _, n := range rs.nodes {
+			_ = n.cmd.Process.Signal(sig)
+		}
+	}
+	switch args[0] {
+	case "start":
+		n := startRedis(ts, args[1:]...)
+		ts.Setenv("REDIS", fmt.Sprintf("redis://127.0.0.1:%d", n.port))
+		ts.Setenv("REDIS_PORT", strconv.Itoa(n.port))
+	case "cluster":
+		var addrs []string
+		var nodes []*redisNode
+		for range 3 {
+			n := startRedis(ts, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3000")
+			nodes = append(nodes, n)
+			addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", n.port))
+		}
+		out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+		if err != nil {
+			ts.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			ok := true
+			for _, n := range nodes {
+				ok = ok && strings.Contains(cli(ts, n.port, "cluster", "info"), "cluster_state:ok")
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the cluster never reached cluster_state:ok")
+			}
+		}
+		ts.Setenv("REDIS", fmt.Sprintf("redis://%s?addr=%s&addr=%s", addrs[0], addrs[1], addrs[2]))
+		ts.Setenv("REDIS_PORT", strconv.Itoa(nodes[0].port))
+	case "stop":
+		rs.mu.Lock()
+		for _, n := range rs.nodes {
+			_ = n.cmd.Process.Kill()
+			_ = n.cmd.Wait()
+		}
+		rs.mu.Unlock()
+	case "pause":
+		signalAll(syscall.SIGSTOP)
+	case "resume":
+		signalAll(syscall.SIGCONT)
+	case "cli":
+		_, _ = ts.Stdout().Write([]byte(cli(ts, first().port, args[1:]...)))
+	case "garbage":
+		n := first()
+		keys := strings.Fields(cli(ts, n.port, "--scan", "--pattern", "stella:*:session"))
+		if len(keys) == 0 {
+			ts.Fatalf("redis garbage: no stella entry to spoil")
+		}
+		for _, k := range keys {
+			cli(ts, n.port, "set", k, "stella-fleet-1\x00not a sealed session at all, just bytes", "px", "600000")
+		}
+	case "sealed":
+		n := first()
+		keys := strings.Fields(cli(ts, n.port, "--scan", "--pattern", "*"))
+		if len(keys) == 0 {
+			ts.Fatalf("redis sealed: the cache is empty")
+		}
+		st := stateOf(ts)
+		st.mu.Lock()
+		var secrets []string
+		for _, s := range st.servers {
+			secrets = append(secrets, s.Secrets()...)
+		}
+		st.mu.Unlock()
+		for _, k := range keys {
+			for _, word := range []string{ts.Getenv("STELLA_CLIENT_ID"), "packs", "jobs.read", "authority", "127.0.0.1"} {
+				if word != "" && strings.Contains(strings.ToLower(k), strings.ToLower(word)) {
+					ts.Fatalf("entry name %q reveals %q", k, word)
+				}
+			}
+			v := cli(ts, n.port, "--no-raw", "get", k)
+			for _, s := range secrets {
+				if len(s) >= 8 && strings.Contains(v, s) {
+					ts.Fatalf("entry %s holds a token or secret in the clear", k)
+				}
+			}
+			for _, word := range []string{"accessToken", "dpopKey", "client_credentials", ts.Getenv("STELLA_CLIENT_ID")} {
+				if word != "" && strings.Contains(v, word) {
+					ts.Fatalf("entry %s is readable: it contains %q", k, word)
+				}
+			}
+		}
+	case "fill":
+		n := first()
+		// Values until the server refuses a write: maxmemory reached.
+		big := strings.Repeat("x", 64<<10)
+		for i := 0; i < 10000; i++ {
+			out, _ := exec.Command("redis-cli", "-p", strconv.Itoa(n.port), "set", fmt.Sprintf("filler:%d", i), big).CombinedOutput()
+			if bytes.Contains(out, []byte("OOM")) {
+				return
+			}
+		}
+		ts.Fatalf("redis fill: the node never refused a write; start it with --maxmemory")
+	default:
+		ts.Fatalf("redis: unknown subcommand %q", args[0])
+	}
+}
+
+// fleet N [-expect CODE] stella ARGS... runs N copies of the real stella at
+// once, each with its own HOME and config directory (standing in for N
+// hosts), and checks every one exits CODE (default 0). Their stderr goes
+// to fleet.stderr, one block per runner, for the assertions that follow.
+func cmdFleet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: fleet N [-expect CODE] stella ARGS...")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	args = args[1:]
+	want := 0
+	if args[0] == "-expect" {
+		want, err = strconv.Atoi(args[1])
+		ts.Check(err)
+		args = args[2:]
+	}
+	if args[0] != "stella" {
+		ts.Fatalf("fleet runs stella only")
+	}
+	bin := ts.Getenv("STELLA_TEST_REAL_BINARY")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STELLA_") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	for _, name := range []string{"STELLA_AUTHORITY_URL", "STELLA_BACKEND_URL", "STELLA_CLIENT_ID", "STELLA_CLIENT_SECRET",
+		"STELLA_CLIENT_SECRET_FILE", "STELLA_TOKEN_STORAGE", "STELLA_TOKEN_CACHE_URL", "STELLA_SCOPE", "STELLA_AUTH_MODE",
+		"STELLA_TIMEOUT", "STELLA_AUDIENCE", "CI", "NO_COLOR"} {
+		if v := ts.Getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
+	}
+	type result struct {
+		code   int
+		stderr string
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		home := ts.MkAbs(fmt.Sprintf("runner-%d", i))
+		ts.Check(os.MkdirAll(home, 0o700))
+		cmd := exec.Command(bin, args[1:]...)
+		cmd.Env = append(slicesClone(env), "HOME="+home, "STELLA_CONFIG_DIR="+filepath.Join(home, "cfg"))
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				code = -1
+			}
+			results[i] = result{code, errb.String()}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var all strings.Builder
+	var bad []string
+	for i, r := range results {
+		fmt.Fprintf(&all, "== runner %d exit %d\n%s", i, r.code, r.stderr)
+		if r.code != want {
+			bad = append(bad, fmt.Sprintf("runner %d exited %d: %s", i, r.code, r.stderr))
+		}
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("fleet.stderr"), []byte(all.String()), 0o600))
+	if len(bad) > 0 {
+		ts.Fatalf("%d of %d runners did not exit %d:\n%s", len(bad), n, want, strings.Join(bad[:min(len(bad), 5)], "\n"))
+	}
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
