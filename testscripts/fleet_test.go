@@ -3,6 +3,7 @@ package testscripts
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -137,7 +139,8 @@ func cli(ts *testscript.TestScript, port int, args ...string) string {
 // redis cluster                      three masters made with redis-cli --cluster create; sets REDIS
 // redis stop | pause | resume        kill, SIGSTOP or SIGCONT every node
 // redis cli ARGS...                  redis-cli against the first node (stdout kept)
-// redis garbage                      overwrite every stella entry with bytes that are no sealed session
+// redis garbage | tamper             overwrite every stella entry with bytes that are no sealed session, or flip one bit of it
+// redis hold-lock                   drop every stella entry and hold its lock, as a runner that hangs would
 // redis sealed                       check no entry name reveals the client or scopes and no value holds a token
 // redis fill                         fill the node to its maxmemory, so writes are refused (noeviction)
 func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
@@ -205,14 +208,38 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		signalAll(syscall.SIGCONT)
 	case "cli":
 		_, _ = ts.Stdout().Write([]byte(cli(ts, first().port, args[1:]...)))
-	case "garbage":
+	case "garbage", "tamper":
+		// garbage: bytes that are no sealed session; tamper: one bit of
+		// the sealed ciphertext flipped, as an operator editing it would.
+		n := first()
+		rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", n.port)})
+		defer rc.Close()
+		ctx := context.Background()
+		keys, err := rc.Keys(ctx, "stella:*:session").Result()
+		ts.Check(err)
+		if len(keys) == 0 {
+			ts.Fatalf("redis %s: no stella entry to spoil", args[0])
+		}
+		for _, k := range keys {
+			v := []byte("not a sealed session at all, just bytes")
+			if args[0] == "tamper" {
+				v, err = rc.Get(ctx, k).Bytes()
+				ts.Check(err)
+				v[len(v)-20] ^= 0x01
+			}
+			ts.Check(rc.Set(ctx, k, v, 10*time.Minute).Err())
+		}
+	case "hold-lock":
+		// Another runner is getting the token and never finishes: the
+		// entry is gone and its lock is held for ten minutes.
 		n := first()
 		keys := strings.Fields(cli(ts, n.port, "--scan", "--pattern", "stella:*:session"))
 		if len(keys) == 0 {
-			ts.Fatalf("redis garbage: no stella entry to spoil")
+			ts.Fatalf("redis hold-lock: no stella entry")
 		}
 		for _, k := range keys {
-			cli(ts, n.port, "set", k, "stella-fleet-1\x00not a sealed session at all, just bytes", "px", "600000")
+			cli(ts, n.port, "del", k)
+			cli(ts, n.port, "set", strings.TrimSuffix(k, ":session")+":lock", "runner-17 pid 4242 0123abcd", "px", "600000")
 		}
 	case "sealed":
 		n := first()
@@ -246,16 +273,27 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	case "fill":
+		// Values until the server refuses a write, then smaller ones until
+		// it refuses even a tiny one: past maxmemory for good (noeviction).
+		// A fresh connection per size: the refused command's query buffer
+		// counts against maxmemory until its connection closes.
 		n := first()
-		// Values until the server refuses a write: maxmemory reached.
-		big := strings.Repeat("x", 64<<10)
-		for i := 0; i < 10000; i++ {
-			out, _ := exec.Command("redis-cli", "-p", strconv.Itoa(n.port), "set", fmt.Sprintf("filler:%d", i), big).CombinedOutput()
-			if bytes.Contains(out, []byte("OOM")) {
-				return
+		ctx := context.Background()
+		i := 0
+		for _, size := range []int{16 << 10, 1 << 10, 64} {
+			rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", n.port)})
+			for ; ; i++ {
+				if i > 200000 {
+					ts.Fatalf("redis fill: the node never refused a write; start it with --maxmemory")
+				}
+				err := rc.Set(ctx, fmt.Sprintf("filler:%d", i), strings.Repeat("x", size), 0).Err()
+				if err != nil && strings.Contains(err.Error(), "OOM") {
+					break
+				}
+				ts.Check(err)
 			}
+			_ = rc.Close()
 		}
-		ts.Fatalf("redis fill: the node never refused a write; start it with --maxmemory")
 	default:
 		ts.Fatalf("redis: unknown subcommand %q", args[0])
 	}

@@ -38,7 +38,7 @@ func (s *Store) Describe(ctx context.Context, key domain.SessionKey) ports.Share
 	}
 	sess, found, err := s.fetch(ctx)
 	switch {
-	case errors.Is(err, errEntry):
+	case isEntryError(err):
 		st.Entry, st.EntryError = true, domain.Printable(err.Error(), 300)
 	case err != nil:
 		st.Problem = domain.Printable(describe(err), 300)

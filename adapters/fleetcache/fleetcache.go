@@ -216,7 +216,7 @@ func (s *Store) bypass(cause error) {
 	why := s.bypassed
 	s.mu.Unlock()
 	if first {
-		s.cfg.Log.Warn("shared token cache bypassed", "cache", domain.RedactCacheURL(s.cfg.URL), "cause", why)
+		s.cfg.Log.Debug("shared token cache bypassed", "cache", domain.RedactCacheURL(s.cfg.URL), "cause", why)
 		s.cfg.Warn(fmt.Sprintf("the shared token cache %s is not usable (%s); asking the Authority directly", domain.RedactCacheURL(s.cfg.URL), why))
 	}
 }
@@ -260,7 +260,7 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 	switch {
 	case ctx.Err() != nil:
 		return domain.Session{}, ctx.Err()
-	case err != nil && errors.Is(err, errEntry):
+	case err != nil && isEntryError(err):
 		s.badEntry(err)
 		return domain.Session{}, notFound
 	case err != nil:
@@ -273,10 +273,17 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 	return sess, nil
 }
 
-var errEntry = errors.New("the shared entry")
+// entryError is an entry that is there but cannot be used; any other
+// error of a read is the cache's.
+type entryError struct{ err error }
+
+func (e entryError) Error() string { return e.err.Error() }
+func (e entryError) Unwrap() error { return e.err }
+
+func isEntryError(err error) bool { var e entryError; return errors.As(err, &e) }
 
 // fetch reads and opens the entry. An entry that is there but unusable is
-// wrapped in errEntry; any other error is the cache's.
+// an entryError; any other error is the cache's.
 func (s *Store) fetch(ctx context.Context) (domain.Session, bool, error) {
 	octx, cancel := s.op(ctx)
 	defer cancel()
@@ -289,14 +296,14 @@ func (s *Store) fetch(ctx context.Context) (domain.Session, bool, error) {
 	}
 	plain, err := s.keys.open(blob)
 	if err != nil {
-		return domain.Session{}, true, fmt.Errorf("%w: %w", errEntry, err)
+		return domain.Session{}, true, entryError{err}
 	}
 	sess, err := domain.DecodeSession(plain)
 	if err == nil && sess.Grant != domain.GrantClientCredentials {
 		err = errors.New("holds a session that is not a client-credentials one")
 	}
 	if err != nil {
-		return domain.Session{}, true, fmt.Errorf("%w: %w", errEntry, err)
+		return domain.Session{}, true, entryError{err}
 	}
 	return sess, true, nil
 }
@@ -311,7 +318,7 @@ func (s *Store) badEntry(err error) {
 	}
 	s.mu.Unlock()
 	if first {
-		s.cfg.Log.Warn("shared token cache entry unusable", "cause", err.Error())
+		s.cfg.Log.Debug("shared token cache entry unusable", "cause", err.Error())
 		s.cfg.Warn("this client's entry in the shared token cache did not open (" + domain.Printable(err.Error(), 200) + "); asking the Authority directly and replacing it")
 	}
 }

@@ -45,9 +45,12 @@ func (s *Store) Lock(ctx context.Context, key domain.SessionKey) (func(), error)
 	if err != nil {
 		return nil, err
 	}
+	// Wait at most as long as a holder may take (a dead one's lock expires
+	// by then), and never more than half the time this command has left:
+	// the other half is for asking the Authority ourselves.
 	bound := s.cfg.LockTTL + 2*pollEvery
 	if dl, ok := ctx.Deadline(); ok {
-		bound = min(bound, time.Until(dl)-pollEvery)
+		bound = min(bound, time.Until(dl)/2)
 	}
 	give := time.Now().Add(bound)
 	for {
@@ -57,6 +60,9 @@ func (s *Store) Lock(ctx context.Context, key domain.SessionKey) (func(), error)
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return nil, ctx.Err() // interrupted
+		case err != nil && time.Now().After(give):
+			s.bypass(fmt.Errorf("%w (%s)", errLockTimeout, bound.Round(time.Millisecond)))
+			return noop, nil
 		case err != nil:
 			s.bypass(err)
 			return noop, nil
