@@ -84,6 +84,9 @@ func (u *Doctor) Do(ctx context.Context) (DoctorOutput, error) {
 	add(u.keychain(ctx))
 	add(u.cacheDir())
 	add(u.sessions(ctx))
+	if c, ok := u.sharedCache(ctx); ok {
+		add(c)
+	}
 
 	for _, c := range out.Checks {
 		if c.Status == CheckFail {
@@ -259,4 +262,38 @@ func cmp(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// sharedCache checks the fleet cache of TokenStorage: redis, when the
+// storage is one: it answers, and this client's entry (if any) opens.
+// Jobs work without it, so a failure is also said to be survivable.
+func (u *Doctor) sharedCache(ctx context.Context) (Check, bool) {
+	in, ok := u.storage.(ports.SharedCacheInspector)
+	if !ok {
+		return Check{}, false
+	}
+	st, ok := in.SharedCache(ctx)
+	if !ok {
+		return Check{}, false
+	}
+	where := st.Location + " (" + st.Mode + ")"
+	switch {
+	case !st.Reachable:
+		return fail("shared cache", domain.E(domain.KindUnreachable, where+" is not usable: "+st.Problem,
+			"Check TokenCacheUrl, the network path and the cache's password (STELLA_TOKEN_CACHE_PASSWORD_FILE); until then every job asks the Authority itself.")), true
+	case st.EntryError != "":
+		return fail("shared cache", domain.E(domain.KindStorage, where+": this client's entry does not open: "+st.EntryError,
+			"The next job replaces it; `stella auth logout` removes it now. An entry that keeps breaking means someone writes to it.")), true
+	}
+	detail := where + " answered"
+	switch {
+	case st.Entry:
+		detail += "; this client's token was issued " + Words(st.EntryAge) + " ago and is shared for " + Words(st.EntryTTL) + " more"
+	default:
+		detail += "; no entry for this client yet"
+	}
+	if st.LockHolder != "" {
+		detail += "; lock held by " + st.LockHolder
+	}
+	return Check{Name: "shared cache", Status: CheckPass, Detail: detail}, true
 }

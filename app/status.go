@@ -34,6 +34,10 @@ type SessionStatus struct {
 type StatusOutput struct {
 	Store    ports.StoreInfo
 	Sessions []SessionStatus
+	// Shared describes the fleet cache (TokenStorage: redis): the one
+	// thing status asks over the network, bounded, because whether the
+	// fleet's cache answers is what a runner's status is about.
+	Shared *ports.SharedCacheState
 }
 
 // Status reads sessions from the store; it never uses the network.
@@ -54,6 +58,10 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 	// The store says what it is once it has been used: `auto` decides on
 	// first use.
 	defer func() { out.Store = u.store.Info() }()
+	if sc, ok := u.store.(ports.SharedCache); ok && u.settings.RequireAuthority() == nil {
+		st := sc.Describe(ctx, u.settings.SessionKey())
+		out.Shared = &st
+	}
 	keys := []domain.SessionKey{u.settings.SessionKey()}
 	if in.All {
 		if keys, err = u.store.List(ctx); err != nil {

@@ -329,6 +329,12 @@ type SharedCache interface {
 	Describe(ctx context.Context, key domain.SessionKey) SharedCacheState
 }
 
+// SharedCacheInspector is the StorageInspector's view of a shared cache
+// for `auth doctor`; ok is false when the storage is not shared.
+type SharedCacheInspector interface {
+	SharedCache(ctx context.Context) (state SharedCacheState, ok bool)
+}
+
 // SharedCacheState is what Describe found. Text in it is already made
 // printable.
 type SharedCacheState struct {

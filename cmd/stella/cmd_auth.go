@@ -96,6 +96,9 @@ func (c *LogoutCmd) Run(rt *Runtime) error {
 	if err := rt.Populate(&uc); err != nil {
 		return err
 	}
+	if ok, err := confirmFleetLogout(rt); !ok || err != nil {
+		return err
+	}
 	res, err := uc.Do(rt.ctx, app.LogoutInput{Force: c.Force, All: c.All})
 	for _, r := range res.Results {
 		for _, w := range r.Warnings {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"go.uber.org/fx"
 
 	"github.com/stellaops/stella/adapters/fleetcache"
+	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
@@ -64,4 +67,88 @@ func personalShared(s domain.Settings) error {
 	return domain.E(domain.KindUsage,
 		fmt.Sprintf("TokenStorage: redis shares client-credential sessions only, and %s has no client secret configured; a person's session is never shared", s.ClientID),
 		"For CI set STELLA_CLIENT_SECRET_FILE; to sign in as a person, choose another TokenStorage (--token-storage keychain or file).")
+}
+
+// sharedCacheDoc is the shared fleet cache in `auth status --json`.
+type sharedCacheDoc struct {
+	ports.SharedCacheState
+	EntryAgeSeconds int64 `json:"entryAgeSeconds,omitempty"`
+	EntryTTLSeconds int64 `json:"entryTtlSeconds,omitempty"`
+}
+
+func sharedDoc(st *ports.SharedCacheState) *sharedCacheDoc {
+	if st == nil {
+		return nil
+	}
+	return &sharedCacheDoc{SharedCacheState: *st, EntryAgeSeconds: int64(st.EntryAge.Seconds()), EntryTTLSeconds: int64(st.EntryTTL.Seconds())}
+}
+
+// writeShared prints the shared cache after the session: where it is,
+// whether it answers, this client's entry and who holds its lock.
+func writeShared(w io.Writer, st *ports.SharedCacheState) {
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nShared cache: %s (%s)\n", st.Location, st.Mode)
+	if !st.Reachable {
+		fmt.Fprintf(w, "  Reachable:  no — %s\n", st.Problem)
+	} else {
+		fmt.Fprintln(w, "  Reachable:  yes")
+	}
+	switch {
+	case st.EntryError != "":
+		fmt.Fprintf(w, "  Entry:      present but does not open (%s); the next job replaces it\n", st.EntryError)
+	case st.Entry:
+		fmt.Fprintf(w, "  Entry:      token issued %s ago, shared for %s more\n", app.Words(st.EntryAge), app.Words(st.EntryTTL))
+	case st.Reachable:
+		fmt.Fprintln(w, "  Entry:      none (the next job asks the Authority and shares its token)")
+	}
+	if st.LockHolder != "" {
+		fmt.Fprintf(w, "  Lock:       held by %s (getting a new token)\n", st.LockHolder)
+	} else if st.Reachable {
+		fmt.Fprintln(w, "  Lock:       free")
+	}
+	if st.Bypassed != "" {
+		fmt.Fprintf(w, "  This run:   went without it (%s)\n", st.Bypassed)
+	}
+}
+
+var _ ports.SharedCacheInspector = (*inspector)(nil)
+
+// SharedCache describes the fleet cache for `auth doctor`.
+func (i *inspector) SharedCache(ctx context.Context) (ports.SharedCacheState, bool) {
+	sc, ok := i.store.(ports.SharedCache)
+	if !ok || i.s.RequireAuthority() != nil {
+		return ports.SharedCacheState{}, false
+	}
+	return sc.Describe(ctx, i.s.SessionKey()), true
+}
+
+// confirmFleetLogout asks, on a terminal, before a logout removes the
+// shared token of TokenStorage: redis for every runner of the fleet; a
+// script (non-interactive) is not asked. ok is false when the person
+// declined.
+func confirmFleetLogout(rt *Runtime) (ok bool, err error) {
+	s, err := rt.Settings()
+	if err != nil || s.TokenStorage != domain.StorageRedis || s.NonInteractive {
+		return true, err
+	}
+	var p ports.Prompter
+	if err := rt.Populate(&p); err != nil {
+		return false, err
+	}
+	if !p.Interactive() {
+		return true, nil
+	}
+	u, _, _ := domain.ParseCacheURL(s.TokenCacheURL)
+	answer, err := p.Line(rt.ctx, fmt.Sprintf("This revokes %s's shared token and removes it from %s for every runner. Continue? [y/N] ",
+		s.ClientID, domain.RedactCacheURL(u.String())))
+	if err != nil {
+		return false, err
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); a == "y" || a == "yes" {
+		return true, nil
+	}
+	fmt.Fprintln(rt.Err(), "Nothing was revoked or removed.")
+	return false, nil
 }

@@ -121,6 +121,7 @@ type statusDoc struct {
 	SignedIn      bool            `json:"signedIn"`
 	Storage       ports.StoreInfo `json:"storage"`
 	Sessions      []sessionDoc    `json:"sessions"`
+	SharedCache   *sharedCacheDoc `json:"sharedCache,omitempty"`
 }
 
 func statusSessionDoc(st app.SessionStatus, store ports.StoreInfo) sessionDoc {
@@ -143,8 +144,10 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 			doc.Sessions = append(doc.Sessions, statusSessionDoc(st, res.Store))
 			doc.SignedIn = doc.SignedIn || st.Usable
 		}
+		doc.SharedCache = sharedDoc(res.Shared)
 		return writeJSON(rt.Out(), doc)
 	}
+	defer writeShared(rt.Out(), res.Shared)
 	for i, st := range res.Sessions {
 		if i > 0 {
 			fmt.Fprintln(rt.Out())
