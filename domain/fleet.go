@@ -99,6 +99,13 @@ func cacheAddr(hostport string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("has no host")
 	}
+	if net.ParseIP(host) == nil {
+		for _, r := range host {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+				return "", fmt.Errorf("has no valid host name")
+			}
+		}
+	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return "", fmt.Errorf("has no valid port (1-65535)")
 	}

@@ -1,0 +1,8 @@
+package fleetcache
+
+import "syscall"
+
+const (
+	sigstop = syscall.SIGSTOP
+	sigcont = syscall.SIGCONT
+)
