@@ -47,3 +47,5 @@ echo
 echo "scrypt (the file store):"
 "$work/procbench" -n "$ROUNDS" "baseline=$work/baseline $work/tok.json" "scrypt-only=$work/scrypt" \
   "token-file=STELLA_TOKEN_STORAGE=file $stella auth token"
+echo
+scripts/bench-fleet.sh
