@@ -13,7 +13,7 @@ type Globals struct {
 	AddScope       []string      `name:"add-scope" sep:"none" help:"Scope to ask for on top of Scope or the default set (repeatable)." placeholder:"SCOPE"`
 	Backend        string        `help:"Backend base URL for api calls." placeholder:"URL"`
 	AuthMode       string        `name:"auth-mode" help:"Token binding: bearer, dpop or mtls." placeholder:"MODE"`
-	TokenStorage   string        `name:"token-storage" help:"Where sessions live: auto, keychain, file or memory." placeholder:"KIND"`
+	TokenStorage   string        `name:"token-storage" help:"Where sessions live: auto, keychain, file, memory or redis (a CI fleet's shared cache, STELLA_TOKEN_CACHE_URL)." placeholder:"KIND"`
 	TokenCacheDir  string        `name:"token-cache-dir" help:"Directory of the encrypted token cache." placeholder:"DIR"`
 	ConfigDir      string        `name:"config-dir" help:"Configuration directory (default ~/.stellaops)." placeholder:"DIR"`
 	Verbose        int           `short:"v" type:"counter" help:"Log what happens on stderr (repeatable); secrets are always redacted."`

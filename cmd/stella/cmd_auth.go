@@ -83,7 +83,8 @@ revocation endpoint (RFC 7009), then deletes the local session. A revocation
 failure is a warning; the local session is deleted regardless. With --all,
 every profile's session is revoked as that profile says (its Authority, its
 client); one whose profile now names another Authority or client is only
-deleted.
+deleted. With TokenStorage: redis the client's shared entry is removed for
+every runner of the fleet (asked first on a terminal).
 
 Examples:
   stella auth logout
@@ -121,6 +122,8 @@ func (StatusCmd) Help() string {
 	return `Shows the stored session without using the network: who, which Authority
 and client, scopes, token type, expiry in words, refresh token, storage and
 sender constraint. Exits 0 when a usable session exists, 12 when none.
+With TokenStorage: redis it also asks the shared cache (bounded): where it
+is, whether it answers, this client's entry and who holds its lock.
 
 Examples:
   stella auth status
