@@ -30,9 +30,14 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// DefaultOpTimeout bounds every round trip to the cache: a slow or paused
-// Redis costs a job about this much once, then it goes without the cache.
-const DefaultOpTimeout = 800 * time.Millisecond
+// OpTimeout bounds every round trip to the cache: a slow or paused Redis
+// costs a job about this much once, then it goes without the cache. It is
+// a tenth of the request timeout, between half a second and five seconds
+// (3 s by default): short next to a token request, long enough for a
+// runner whose CPU is shared with many others.
+func OpTimeout(requestTimeout time.Duration) time.Duration {
+	return min(max(requestTimeout/10, 500*time.Millisecond), 5*time.Second)
+}
 
 // Config says which cache to use, for which client.
 type Config struct {
@@ -47,7 +52,7 @@ type Config struct {
 	// Credential returns what the entry key is derived from: the client
 	// secret, or the mTLS private key. It is called on first use.
 	Credential func() (domain.Secret, error)
-	// OpTimeout bounds each round trip (DefaultOpTimeout when zero).
+	// OpTimeout bounds each round trip (OpTimeout(LockTTL) when zero).
 	OpTimeout time.Duration
 	// LockTTL is how long a lock lives: the token request's timeout, after
 	// which a holder that died frees it.
@@ -85,11 +90,11 @@ var (
 // New returns a store; it does no I/O (the connection, the CA bundle and the
 // key derivation wait for first use).
 func New(cfg Config) *Store {
-	if cfg.OpTimeout <= 0 {
-		cfg.OpTimeout = DefaultOpTimeout
-	}
 	if cfg.LockTTL <= 0 {
 		cfg.LockTTL = 30 * time.Second
+	}
+	if cfg.OpTimeout <= 0 {
+		cfg.OpTimeout = OpTimeout(cfg.LockTTL)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

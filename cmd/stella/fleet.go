@@ -34,6 +34,7 @@ func fleetStore(s domain.Settings, c ports.Console, log *slog.Logger, reason str
 			Audience: s.Audience, Mode: s.AuthMode},
 		Credential: func() (domain.Secret, error) { return fleetCredential(s) },
 		LockTTL:    s.RequestTimeout,
+		OpTimeout:  fleetcache.OpTimeout(s.RequestTimeout),
 		Warn:       func(line string) { c.Say("warning: " + line) },
 		Log:        log,
 		Reason:     reason,
