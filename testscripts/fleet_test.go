@@ -137,6 +137,8 @@ func cli(ts *testscript.TestScript, port int, args ...string) string {
 
 // redis start [redis-server flags]   one standalone node; sets REDIS (its URL) and REDIS_PORT
 // redis cluster                      three masters made with redis-cli --cluster create; sets REDIS
+// redis sentinel                     a master, a replica and a Sentinel (master name "fleet"); sets REDIS
+// redis kill-master | wait-failover  kill the Sentinel's master; wait for the replica's promotion
 // redis stop | pause | resume        kill, SIGSTOP or SIGCONT every node
 // redis cli ARGS...                  redis-cli against the first node (stdout kept)
 // redis garbage | tamper             overwrite every stella entry with bytes that are no sealed session, or flip one bit of it
@@ -195,6 +197,60 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Setenv("REDIS", fmt.Sprintf("redis://%s?addr=%s&addr=%s", addrs[0], addrs[1], addrs[2]))
 		ts.Setenv("REDIS_PORT", strconv.Itoa(nodes[0].port))
+	case "sentinel":
+		// A master, its replica, and one Sentinel watching them.
+		master := startRedis(ts)
+		replica := startRedis(ts, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+		port := freePort(ts)
+		dir := ts.MkAbs(fmt.Sprintf("sentinel-%d", port))
+		ts.Check(os.MkdirAll(dir, 0o700))
+		conf := filepath.Join(dir, "sentinel.conf")
+		ts.Check(os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+			"sentinel monitor fleet 127.0.0.1 %d 1\nsentinel down-after-milliseconds fleet 500\nsentinel failover-timeout fleet 2000\n",
+			port, dir, master.port)), 0o600))
+		cmd := exec.Command("redis-server", conf, "--sentinel")
+		ts.Check(cmd.Start())
+		sn := &redisNode{port: port, cmd: cmd, dir: dir}
+		rs.mu.Lock()
+		rs.nodes = append(rs.nodes, sn)
+		rs.mu.Unlock()
+		ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		if !redisPing(port, 5*time.Second) {
+			ts.Fatalf("redis-sentinel did not start")
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(cli(ts, replica.port, "info", "replication"), "master_link_status:up") &&
+				strings.Contains(cli(ts, port, "sentinel", "replicas", "fleet"), strconv.Itoa(replica.port)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the Sentinel never saw the replica")
+			}
+		}
+		ts.Setenv("REDIS", fmt.Sprintf("redis://127.0.0.1:%d?master_name=fleet", port))
+		ts.Setenv("REDIS_PORT", strconv.Itoa(master.port))
+		ts.Setenv("SENTINEL_PORT", strconv.Itoa(port))
+	case "kill-master":
+		// The Sentinel's master dies; the Sentinel notices after 500 ms.
+		rs.mu.Lock()
+		master := rs.nodes[0]
+		rs.mu.Unlock()
+		_ = master.cmd.Process.Kill()
+		_ = master.cmd.Wait()
+	case "wait-failover":
+		// Until the Sentinel names another master than the dead one.
+		rs.mu.Lock()
+		master := rs.nodes[0]
+		rs.mu.Unlock()
+		port, _ := strconv.Atoi(ts.Getenv("SENTINEL_PORT"))
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if !strings.Contains(cli(ts, port, "sentinel", "get-master-addr-by-name", "fleet"), strconv.Itoa(master.port)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the Sentinel never failed over")
+			}
+		}
 	case "stop":
 		rs.mu.Lock()
 		for _, n := range rs.nodes {
