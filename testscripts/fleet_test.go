@@ -4,7 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -136,6 +143,7 @@ func cli(ts *testscript.TestScript, port int, args ...string) string {
 }
 
 // redis start [redis-server flags]   one standalone node; sets REDIS (its URL) and REDIS_PORT
+// redis tls [redis-server flags]     one node with TLS on REDIS_TLS_PORT (CA in redis-ca.pem), plain on REDIS_PORT
 // redis cluster                      three masters made with redis-cli --cluster create; sets REDIS
 // redis sentinel                     a master, a replica and a Sentinel (master name "fleet"); sets REDIS
 // redis kill-master | wait-failover  kill the Sentinel's master; wait for the replica's promotion
@@ -171,6 +179,18 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		n := startRedis(ts, args[1:]...)
 		ts.Setenv("REDIS", fmt.Sprintf("redis://127.0.0.1:%d", n.port))
 		ts.Setenv("REDIS_PORT", strconv.Itoa(n.port))
+	case "tls":
+		// A node speaking TLS on REDIS_TLS_PORT with a certificate from a CA
+		// of its own (redis-ca.pem), plain on REDIS_PORT for the harness.
+		dir := ts.MkAbs("redis-tls")
+		ts.Check(os.MkdirAll(dir, 0o700))
+		writeTLSFiles(ts, dir)
+		ts.Check(copyFile(filepath.Join(dir, "ca.pem"), ts.MkAbs("redis-ca.pem")))
+		tlsPort := freePort(ts)
+		n := startRedis(ts, append([]string{"--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", filepath.Join(dir, "server.crt"),
+			"--tls-key-file", filepath.Join(dir, "server.key"), "--tls-ca-cert-file", filepath.Join(dir, "ca.pem"), "--tls-auth-clients", "no"}, args[1:]...)...)
+		ts.Setenv("REDIS_PORT", strconv.Itoa(n.port))
+		ts.Setenv("REDIS_TLS_PORT", strconv.Itoa(tlsPort))
 	case "cluster":
 		var addrs []string
 		var nodes []*redisNode
@@ -434,3 +454,37 @@ func cmdFleet(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// writeTLSFiles makes a CA and a server certificate for 127.0.0.1 signed
+// by it: ca.pem, server.crt, server.key in dir.
+func writeTLSFiles(ts *testscript.TestScript, dir string) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fleet cache test CA"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ts.Check(err)
+	ca, err := x509.ParseCertificate(caDER)
+	ts.Check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	ts.Check(err)
+	kb, err := x509.MarshalECPrivateKey(key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600))
+	ts.Check(os.WriteFile(filepath.Join(dir, "server.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	ts.Check(os.WriteFile(filepath.Join(dir, "server.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o600)
+}
