@@ -36,7 +36,7 @@ func TestEveryCommandGraphValidates(t *testing.T) {
 		"api":          func() any { return new(*app.API) },
 		"pack approve": func() any { return new(*app.PackApprove) },
 	}
-	for _, storage := range []domain.StorageKind{domain.StorageMemory, domain.StorageFile, domain.StorageKeychain, domain.StorageAuto} {
+	for _, storage := range []domain.StorageKind{domain.StorageMemory, domain.StorageFile, domain.StorageKeychain, domain.StorageAuto, domain.StorageRedis} {
 		s := domain.Settings{AuthorityURL: "https://authority.example.com", ClientID: "c", AuthMode: domain.AuthModeBearer,
 			TokenStorage: storage, TokenCacheDir: t.TempDir(), RequestTimeout: time.Second}
 		for name, target := range targets {
@@ -138,6 +138,7 @@ func TestEarlyStore(t *testing.T) {
 		{name: "file, passphrase configured", storage: domain.StorageFile, passphrase: true, early: true, kind: domain.StorageFile},
 		{name: "file, passphrase to be asked", storage: domain.StorageFile},
 		{name: "memory", storage: domain.StorageMemory},
+		{name: "redis: nothing opened ahead (no connection before first use)", storage: domain.StorageRedis},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
