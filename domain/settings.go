@@ -107,6 +107,9 @@ type Settings struct {
 	BackendURL       string
 	CachePassphrase  Secret
 	Browser          string
+	// KeyCacheTTL is how long the kernel keyring may keep the key that
+	// opens the file store (SPEC §5); 0 turns the key cache off.
+	KeyCacheTTL time.Duration
 
 	// TokenCacheURL is the shared fleet cache of TokenStorage: redis, with
 	// any password taken out of it into TokenCachePassword.

@@ -27,6 +27,16 @@ const (
 	maxSecretFile         = 64 << 10
 )
 
+const (
+	// DefaultKeyCacheTTL is how long a derived or keychain key stays in the
+	// kernel keyring: a working session's worth of commands, short enough
+	// that a key left behind by a forgotten terminal does not live on.
+	DefaultKeyCacheTTL = 15 * time.Minute
+	// maxKeyCacheTTL bounds KeyCacheTTL: longer than a working day is a
+	// key nobody remembers is there.
+	maxKeyCacheTTL = 24 * time.Hour
+)
+
 // Flags are the global flags as parsed; zero values mean "not given".
 type Flags struct {
 	Profile, Authority, ClientID, Scope, Backend, AuthMode, TokenStorage, TokenCacheDir, ConfigDir string
@@ -88,6 +98,7 @@ var settings = []setting{
 	{key: "Authority.AuthMode", flag: "--auth-mode", env: []string{"STELLA_AUTH_MODE"}, yaml: true},
 	{key: "Authority.TokenStorage", flag: "--token-storage", env: []string{"STELLA_TOKEN_STORAGE"}, yaml: true},
 	{key: "Authority.TokenCacheDirectory", flag: "--token-cache-dir", env: []string{"STELLA_TOKEN_CACHE_DIR"}, yaml: true, path: true},
+	{key: "Authority.KeyCacheTTL", env: []string{"STELLA_KEY_CACHE_TTL"}, yaml: true},
 	{key: "Authority.ClientCertificateFile", env: []string{"STELLA_CLIENT_CERT"}, yaml: true, path: true},
 	{key: "Authority.ClientKeyFile", env: []string{"STELLA_CLIENT_KEY"}, yaml: true, path: true},
 	{key: "Authority.CaBundleFile", env: []string{"STELLA_CA_BUNDLE"}, yaml: true, path: true},
@@ -494,6 +505,9 @@ func (l *loader) apply(s *domain.Settings, v map[string]resolved) (err error) {
 		}
 		s.RequestTimeout = d
 	}
+	if s.KeyCacheTTL, err = keyCacheTTL(v["Authority.KeyCacheTTL"]); err != nil {
+		return err
+	}
 	s.WaitTimeout = DefaultWaitTimeout
 	if t := l.in.Flags.Timeout; t != 0 {
 		if t < 0 {
@@ -505,6 +519,30 @@ func (l *loader) apply(s *domain.Settings, v map[string]resolved) (err error) {
 	}
 	s.NonInteractive = l.in.Flags.NonInteractive || l.envTrue("STELLA_NON_INTERACTIVE") || l.envTrue("CI")
 	return nil
+}
+
+// keyCacheTTL parses KeyCacheTTL: a Go duration ("15m", "90s") or a
+// whole number of seconds, 0 turning the cache off. The kernel counts
+// timeouts in whole seconds, so a fraction is rounded up.
+func keyCacheTTL(r resolved) (time.Duration, error) {
+	if r.value == "" {
+		return DefaultKeyCacheTTL, nil
+	}
+	d, err := time.ParseDuration(r.value)
+	if err != nil {
+		if n, nerr := strconv.Atoi(r.value); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+	}
+	if err != nil || d < 0 || d > maxKeyCacheTTL {
+		return 0, domain.E(domain.KindUsage,
+			fmt.Sprintf("KeyCacheTTL %q (from %s) is not a duration between 0 and 24h", domain.Printable(r.value, 40), r.source),
+			"Use a value such as 15m, or 0 to keep no key in the kernel keyring.")
+	}
+	if rem := d % time.Second; rem != 0 {
+		d += time.Second - rem
+	}
+	return d, nil
 }
 
 func (l *loader) envTrue(name string) bool {

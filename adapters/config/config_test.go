@@ -283,3 +283,43 @@ func TestSyntaxErrorLine(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyCacheTTL(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, yaml string
+		want            time.Duration
+		err             string
+	}{
+		{name: "default", want: 15 * time.Minute},
+		{name: "env duration", env: "90s", want: 90 * time.Second},
+		{name: "env seconds", env: "600", want: 10 * time.Minute},
+		{name: "off", env: "0", want: 0},
+		{name: "a fraction rounds up to the kernel's seconds", env: "1500ms", want: 2 * time.Second},
+		{name: "yaml", yaml: "    KeyCacheTTL: 1h\n", want: time.Hour},
+		{name: "yaml off", yaml: "    KeyCacheTTL: 0\n", want: 0},
+		{name: "env beats yaml", env: "5m", yaml: "    KeyCacheTTL: 1h\n", want: 5 * time.Minute},
+		{name: "negative", env: "-1m", err: `KeyCacheTTL "-1m" (from env STELLA_KEY_CACHE_TTL) is not a duration between 0 and 24h`},
+		{name: "too long", yaml: "    KeyCacheTTL: 48h\n", err: `KeyCacheTTL "48h" (from config `},
+		{name: "not a duration", env: "soon", err: "is not a duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			dir := filepath.Join(home, ".stellaops")
+			write(t, filepath.Join(dir, "config.yaml"), "StellaOps:\n  Authority:\n"+tc.yaml, 0o600)
+			e := env{}
+			if tc.env != "" {
+				e["STELLA_KEY_CACHE_TTL"] = tc.env
+			}
+			s, _, err := Load(Input{LookupEnv: e.lookup, Home: home})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || domain.KindOf(err) != domain.KindUsage {
+					t.Fatalf("err = %v, want a usage error containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || s.KeyCacheTTL != tc.want {
+				t.Fatalf("KeyCacheTTL = %s, %v; want %s", s.KeyCacheTTL, err, tc.want)
+			}
+		})
+	}
+}

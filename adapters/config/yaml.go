@@ -18,7 +18,7 @@ const maxFileSize = 1 << 20
 // The schema of SPEC §2: keys are case-sensitive, as shown.
 var (
 	authorityKeys = []string{"Url", "ClientId", "ClientSecret", "ClientSecretFile", "Scope", "AddScope", "Audience", "AuthMode",
-		"TokenStorage", "TokenCacheDirectory", "ClientCertificateFile", "ClientKeyFile", "CaBundleFile", "Username", "TokenCacheUrl"}
+		"TokenStorage", "TokenCacheDirectory", "KeyCacheTTL", "ClientCertificateFile", "ClientKeyFile", "CaBundleFile", "Username", "TokenCacheUrl"}
 	stellaKeys = []string{"Authority", "BackendUrl", "ActiveProfile"}
 )
 
