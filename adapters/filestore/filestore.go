@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -104,6 +105,12 @@ type Config struct {
 	PassphraseFrom string
 	DataKeys       DataKeys
 	Reason         string // why this store was chosen, for `auth status`
+	// KeyCache, when set, keeps the key that opened or sealed a session
+	// file outside the process for a while (the kernel keyring), so the
+	// next command within KeyCacheTTL neither derives it nor reads the
+	// keychain. nil: no key cache.
+	KeyCache KeyCache
+	Log      *slog.Logger // -v: where each key came from; nil logs nothing
 }
 
 // Store is the encrypted file store.
@@ -115,6 +122,8 @@ type Store struct {
 	keys       map[string][]byte   // derived keys by salt+params, so a load and a save cost one scrypt
 	reads      map[string]*keyRead // keychain reads started ahead by Prefetch, by session ID
 	saveSalt   []byte
+	cached     map[string]cachedKey            // key-cache lookups by cache name, so Prefetch and Load ask once
+	kcStatus   map[string]ports.KeyCacheStatus // what the key cache did for each session, by session ID
 }
 
 // New returns a store; it does no I/O.
@@ -122,7 +131,11 @@ func New(cfg Config) *Store {
 	if cfg.KDF == (KDFParams{}) {
 		cfg.KDF = DefaultKDF
 	}
-	return &Store{cfg: cfg, keys: map[string][]byte{}, reads: map[string]*keyRead{}}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{cfg: cfg, keys: map[string][]byte{}, reads: map[string]*keyRead{},
+		cached: map[string]cachedKey{}, kcStatus: map[string]ports.KeyCacheStatus{}}
 }
 
 // keyRead is a keychain read under way.
@@ -147,6 +160,11 @@ func (s *Store) Prefetch(ctx context.Context, key domain.SessionKey) {
 	}
 	h, _, _, err := parse(b)
 	if err != nil || h.KDF != s.mode() {
+		return
+	}
+	// A key in the kernel's cache makes the work below unnecessary; Load
+	// takes the answer over (and checks that it opens the file).
+	if k, _ := s.fromCache(ctx, h, key); k != nil {
 		return
 	}
 	if h.KDF == kdfScrypt {
@@ -243,52 +261,12 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 	if h.KDF != s.mode() {
 		return domain.Session{}, foreignMode(p, h.KDF)
 	}
-	var k []byte
-	kept := false // a data key this process read earlier
-	if h.KDF == kdfKeychain {
-		kept = s.keptKey(key)
-		k, err = s.dataKey(ctx, key, false)
-	} else {
-		k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P})
+	plain, err := s.openCached(ctx, h, key, p, aad, ct)
+	if plain == nil {
+		plain, err = s.openFresh(ctx, h, key, p, aad, ct)
 	}
 	if err != nil {
 		return domain.Session{}, err
-	}
-	plain, err := open(k, h.Nonce, ct, aad)
-	if err != nil && kept {
-		// The key this process kept may be stale: another process signed
-		// out and in again since, sealing the file with a new key.
-		s.mu.Lock()
-		delete(s.keys, kdfKeychain+"/"+key.ID())
-		s.mu.Unlock()
-		if k, err = s.dataKey(ctx, key, false); err != nil {
-			return domain.Session{}, err
-		}
-		plain, err = open(k, h.Nonce, ct, aad)
-	}
-	// A person who mistyped the passphrase may try again (3 tries in all).
-	for attempt := 2; err != nil && h.KDF == kdfScrypt && s.cfg.Retry != nil && attempt <= maxPassphraseTries; attempt++ {
-		pp, perr := s.cfg.Retry(ctx, attempt)
-		if perr != nil {
-			return domain.Session{}, perr
-		}
-		s.mu.Lock()
-		s.passphrase, s.keys, s.saveSalt = &pp, map[string][]byte{}, nil
-		s.mu.Unlock()
-		if k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P}); err != nil {
-			return domain.Session{}, err
-		}
-		plain, err = open(k, h.Nonce, ct, aad)
-	}
-	if err != nil {
-		if h.KDF == kdfScrypt && s.cfg.PassphraseFrom != "" {
-			return domain.Session{}, domain.E(domain.KindStorage, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified",
-				"The passphrase came from "+s.cfg.PassphraseFrom+"; use the one the session was saved with, or `stella auth logout --force` then sign in again to start over.")
-		}
-		if h.KDF == kdfKeychain {
-			return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": the keychain's key does not open it, or the file was modified")
-		}
-		return domain.Session{}, storageErr(nil, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified")
 	}
 	sess, err := domain.DecodeSession(plain)
 	if err != nil {
@@ -303,6 +281,90 @@ func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session
 	}
 	s.mu.Unlock()
 	return sess, nil
+}
+
+// openCached opens a session file with the key the key cache holds for
+// it; nil (and no error) when there is none, or when it does not open the
+// file — then the entry is dropped, and the caller derives the key (or
+// reads the keychain) once, as without a cache.
+func (s *Store) openCached(ctx context.Context, h header, key domain.SessionKey, p string, aad, ct []byte) ([]byte, error) {
+	k, until := s.fromCache(ctx, h, key)
+	if k == nil {
+		return nil, nil
+	}
+	plain, err := open(k, h.Nonce, ct, aad)
+	if err != nil {
+		s.cfg.Log.Debug("key cache: the cached key does not open the session file; dropped it, getting the key afresh", "file", p)
+		s.dropCached(h, key)
+		return nil, nil
+	}
+	s.mu.Lock()
+	if h.KDF == kdfKeychain {
+		s.keys[kdfKeychain+"/"+key.ID()] = k
+	} else {
+		s.keys[saltID(h.Salt, KDFParams{h.N, h.R, h.P})] = k
+	}
+	s.kcStatus[key.ID()] = ports.KeyCacheStatus{State: ports.KeyCacheUsed, Until: until}
+	s.mu.Unlock()
+	s.cfg.Log.Debug("key cache: opened the session with the key kept in the kernel keyring; nothing derived, no keychain read",
+		"file", p, "until", until.Format(time.RFC3339))
+	return plain, nil
+}
+
+// openFresh opens a session file with a key derived from the passphrase
+// (asked for again after a mistyped one) or read from the keychain, and
+// offers that key to the key cache once it has opened the file.
+func (s *Store) openFresh(ctx context.Context, h header, key domain.SessionKey, p string, aad, ct []byte) ([]byte, error) {
+	var k []byte
+	var err error
+	kept := false // a data key this process read earlier
+	if h.KDF == kdfKeychain {
+		kept = s.keptKey(key)
+		k, err = s.dataKey(ctx, key, false)
+	} else {
+		k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P})
+	}
+	if err != nil {
+		return nil, err
+	}
+	plain, err := open(k, h.Nonce, ct, aad)
+	if err != nil && kept {
+		// The key this process kept may be stale: another process signed
+		// out and in again since, sealing the file with a new key.
+		s.mu.Lock()
+		delete(s.keys, kdfKeychain+"/"+key.ID())
+		s.mu.Unlock()
+		if k, err = s.dataKey(ctx, key, false); err != nil {
+			return nil, err
+		}
+		plain, err = open(k, h.Nonce, ct, aad)
+	}
+	// A person who mistyped the passphrase may try again (3 tries in all).
+	for attempt := 2; err != nil && h.KDF == kdfScrypt && s.cfg.Retry != nil && attempt <= maxPassphraseTries; attempt++ {
+		pp, perr := s.cfg.Retry(ctx, attempt)
+		if perr != nil {
+			return nil, perr
+		}
+		s.mu.Lock()
+		s.passphrase, s.keys, s.saveSalt = &pp, map[string][]byte{}, nil
+		s.mu.Unlock()
+		if k, err = s.key(ctx, h.Salt, KDFParams{h.N, h.R, h.P}); err != nil {
+			return nil, err
+		}
+		plain, err = open(k, h.Nonce, ct, aad)
+	}
+	if err != nil {
+		if h.KDF == kdfScrypt && s.cfg.PassphraseFrom != "" {
+			return nil, domain.E(domain.KindStorage, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified",
+				"The passphrase came from "+s.cfg.PassphraseFrom+"; use the one the session was saved with, or `stella auth logout --force` then sign in again to start over.")
+		}
+		if h.KDF == kdfKeychain {
+			return nil, storageErr(nil, "cannot decrypt the session in "+p+": the keychain's key does not open it, or the file was modified")
+		}
+		return nil, storageErr(nil, "cannot decrypt the session in "+p+": wrong passphrase or the file was modified")
+	}
+	s.putCached(ctx, h, key, k)
+	return plain, nil
 }
 
 // Save encrypts and writes a session atomically.
@@ -342,12 +404,23 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	return writeAtomic(s.path(sess.Key), out)
+	if err := writeAtomic(s.path(sess.Key), out); err != nil {
+		return err
+	}
+	s.putCached(ctx, h, sess.Key, k)
+	return nil
 }
 
 // Delete removes a session file, and its data key in keychain mode; a
 // missing one is fine.
 func (s *Store) Delete(ctx context.Context, key domain.SessionKey) error {
+	// Signing out ends the key cache's entry for the file too: its key
+	// must not outlive the session it opened.
+	if b, err := readBounded(s.path(key)); err == nil {
+		if h, _, _, err := parse(b); err == nil && h.KDF == s.mode() {
+			s.dropCached(h, key)
+		}
+	}
 	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return storageErr(err, "cannot delete the session file "+s.path(key))
 	}
@@ -414,6 +487,9 @@ func (s *Store) dataKey(ctx context.Context, key domain.SessionKey, create bool)
 		return k, nil
 	}
 	enc, err := s.readKey(ctx, key.ID())
+	if err == nil {
+		s.cfg.Log.Debug("keychain: read the session's data key", "account", key.ID())
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound) && create:
 		k = make([]byte, keyLen)
@@ -476,7 +552,7 @@ func (s *Store) key(ctx context.Context, salt []byte, p KDFParams) ([]byte, erro
 // keyFor is key; fresh says the key seals a new file, so a passphrase not
 // yet known is a new one (NewPassphrase).
 func (s *Store) keyFor(ctx context.Context, salt []byte, p KDFParams, fresh bool) ([]byte, error) {
-	id := fmt.Sprintf("%x/%d/%d/%d", salt, p.N, p.R, p.P)
+	id := saltID(salt, p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.keys[id]; ok {
@@ -508,6 +584,7 @@ func (s *Store) keyFor(ctx context.Context, salt []byte, p KDFParams, fresh bool
 	if err != nil {
 		return nil, storageErr(err, "the session file's KDF parameters are not usable")
 	}
+	s.cfg.Log.Debug("file store: derived the key from the passphrase (scrypt)", "N", p.N, "r", p.R, "p", p.P)
 	s.keys[id] = k
 	return k, nil
 }
