@@ -28,6 +28,10 @@ type SessionStatus struct {
 	Usable      bool
 	Constraint  domain.SenderConstraint
 	Error       error // the session exists but could not be read
+	// KeyCache says whether the key that opened the session came from the
+	// kernel key cache, and until when it stays there (zero: the store
+	// has no such cache, as memory has not).
+	KeyCache ports.KeyCacheStatus
 }
 
 // StatusOutput is the answer of `stella auth status`.
@@ -89,6 +93,9 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 			Key: key, Identity: s.Identity, Grant: s.Grant, Scopes: s.Access.Scopes, TokenType: s.Access.Type,
 			Expiry: s.Access.Expiry, ExpiryWords: ExpiryWords(now, s.Access.Expiry), Expired: s.Access.Expired(now),
 			HasRefresh: !s.Refresh.IsZero(), Usable: s.Usable(now, hasSecret), Constraint: s.Constraint,
+		}
+		if r, ok := u.store.(ports.KeyCacheReporter); ok {
+			st.KeyCache = r.KeyCacheStatus(key)
 		}
 		usable = usable || st.Usable
 		out.Sessions = append(out.Sessions, st)

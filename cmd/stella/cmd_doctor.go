@@ -9,7 +9,9 @@ import (
 )
 
 // DoctorCmd is `stella auth doctor`.
-type DoctorCmd struct{}
+type DoctorCmd struct {
+	ForgetKeys bool `name:"forget-keys" help:"Drop every key stella keeps in the kernel key cache (KeyCacheTTL) for you in this session; the next command asks for the passphrase or reads the keychain again."`
+}
 
 // Help is shown by `stella auth doctor --help`.
 func (DoctorCmd) Help() string {
@@ -20,11 +22,14 @@ algorithms), this machine's clock agrees with the Authority's, the OS
 keychain answers (probed afresh, bounded), the token cache directory is
 private, and every stored session opens. A session file that cannot be
 opened is moved aside to *.corrupt-<time> (never deleted) and named.
+--forget-keys then drops every key stella keeps in the kernel key cache
+(KeyCacheTTL) for you in this session, and reports it as one more check.
 Exits 0 only when every check passes; otherwise with the code of the first
 failure (13 unreachable, 15 discovery or clock, 18 storage, ...).
 
 Examples:
   stella auth doctor
+  stella auth doctor --forget-keys      # after typing the passphrase on a shared machine
   stella --profile ci auth doctor --json | jq '.checks[] | select(.status=="fail")'`
 }
 
@@ -47,7 +52,7 @@ func (c *DoctorCmd) Run(rt *Runtime) error {
 	if cfgErr != nil {
 		uc.ConfigurationFailed(cfgErr)
 	}
-	res, err := uc.Do(rt.ctx)
+	res, err := uc.Do(rt.ctx, app.DoctorInput{ForgetKeys: c.ForgetKeys})
 	if perr := printDoctor(rt, res, err); perr != nil {
 		return perr
 	}

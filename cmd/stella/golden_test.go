@@ -33,7 +33,9 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			return (&VersionCmd{}).Run(rt)
 		},
 		"status": func(rt *Runtime) error {
-			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{st}}, nil)
+			cached := st
+			cached.KeyCache = ports.KeyCacheStatus{State: ports.KeyCacheUsed, Until: expiry.Add(-45 * time.Minute)}
+			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}}, nil)
 		},
 		"login": func(rt *Runtime) error {
 			s := domain.Session{Key: key, Grant: st.Grant, Identity: st.Identity, Constraint: st.Constraint, Refresh: domain.NewSecret("r"),
@@ -59,8 +61,9 @@ func TestJSONDocumentsGolden(t *testing.T) {
 				{Name: "token cache", Status: app.CheckPass, Detail: "/home/op/.stellaops/tokens is private to this user"},
 				{Name: "sessions", Status: app.CheckFail, Detail: "1 of 1 stored session(s) unreadable: cannot decrypt",
 					Fix: "Sign in again (`stella auth login`).", Moved: []string{"/home/op/.stellaops/tokens/default-0123456789abcdef.session.corrupt-20261122T120000Z"}},
+				{Name: "key cache", Status: app.CheckPass, Detail: "forgot 1 cached key(s) in the session keyring _ses; the next command derives the key (or reads the keychain) again, then keeps it for 15m"},
 			}}
-			return printDoctor(rt, res, domain.E(domain.KindStorage, "1 of 7 checks failed (first: sessions)", "Sign in again."))
+			return printDoctor(rt, res, domain.E(domain.KindStorage, "1 of 8 checks failed (first: sessions)", "Sign in again."))
 		},
 		"profile-show": func(rt *Runtime) error {
 			return printProfile(rt, domain.Settings{Profile: "packs-approver", ConfigDir: "/home/op/.stellaops", Effective: []domain.Setting{

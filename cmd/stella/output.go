@@ -84,7 +84,41 @@ type sessionDoc struct {
 	Binding     bindingDoc      `json:"binding"`
 	Error       string          `json:"error,omitempty"`
 	Storage     ports.StoreInfo `json:"storage"`
+	KeyCache    *keyCacheDoc    `json:"keyCache,omitempty"`
 	ProfileFile string          `json:"-"`
+}
+
+// keyCacheDoc is what the kernel key cache did for a session's key.
+type keyCacheDoc struct {
+	State  string     `json:"state"`
+	Until  *time.Time `json:"until,omitempty"`
+	Detail string     `json:"detail,omitempty"`
+}
+
+func keyCache(st ports.KeyCacheStatus) *keyCacheDoc {
+	if st.State == "" {
+		return nil
+	}
+	return &keyCacheDoc{State: string(st.State), Until: timePtr(st.Until), Detail: domain.Printable(st.Detail, 300)}
+}
+
+// keyCacheLine is the key cache in words, for `auth status`.
+func keyCacheLine(st ports.KeyCacheStatus, now time.Time) string {
+	until := ""
+	if !st.Until.IsZero() {
+		until = " until " + st.Until.Local().Format("15:04:05") + " (" + strings.TrimPrefix(app.ExpiryWords(now, st.Until), "expires ") + ")"
+	}
+	switch st.State {
+	case ports.KeyCacheUsed:
+		return "in use: the key came from the kernel keyring, kept" + until
+	case ports.KeyCacheSaved:
+		return "key kept in the kernel keyring" + until
+	case ports.KeyCacheOff:
+		return "off (KeyCacheTTL is 0)"
+	}
+	// Unavailable (the kernel refuses keyrings): said at -v only, so
+	// status reads exactly as without a key cache.
+	return ""
 }
 
 type bindingDoc struct {
@@ -130,6 +164,7 @@ func statusSessionDoc(st app.SessionStatus, store ports.StoreInfo) sessionDoc {
 		Name: st.Identity.Name, Tenant: st.Identity.Tenant, Grant: st.Grant, Scopes: scopesOrEmpty(st.Scopes),
 		TokenType: st.TokenType, ExpiresAt: timePtr(st.Expiry), Expiry: st.ExpiryWords, Expired: st.Expired,
 		HasRefresh: st.HasRefresh, Usable: st.Usable, Binding: binding(st.Constraint), Storage: store,
+		KeyCache: keyCache(st.KeyCache),
 	}
 	if st.Error != nil {
 		d.Error = domain.Printable(st.Error.Error(), 500)
@@ -152,7 +187,7 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 		if i > 0 {
 			fmt.Fprintln(rt.Out())
 		}
-		writeSession(rt.Out(), st, res.Store, time.Now(), activeMark(s, st.Key.Profile))
+		writeSession(rt.Out(), st, res.Store, rt.now(), activeMark(s, st.Key.Profile))
 	}
 	if len(res.Sessions) == 0 && statusErr == nil {
 		fmt.Fprintln(rt.Out(), "No sessions stored.")
@@ -168,7 +203,7 @@ func activeMark(s domain.Settings, profile string) string {
 	return ""
 }
 
-func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, _ time.Time, mark string) {
+func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, now time.Time, mark string) {
 	fmt.Fprintf(w, "Profile:     %s%s\n", st.Key.Profile, mark)
 	fmt.Fprintf(w, "Authority:   %s\n", st.Key.Issuer)
 	fmt.Fprintf(w, "Client:      %s\n", st.Key.ClientID)
@@ -185,6 +220,9 @@ func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, _ ti
 	fmt.Fprintf(w, "Refresh:     %s\n", yesNo(st.HasRefresh, "refresh token held", "no refresh token"))
 	fmt.Fprintf(w, "Binding:     %s\n", st.Constraint)
 	fmt.Fprintf(w, "Storage:     %s\n", storeLine(store))
+	if line := keyCacheLine(st.KeyCache, now); line != "" {
+		fmt.Fprintf(w, "Key cache:   %s\n", line)
+	}
 }
 
 func expiryLine(st app.SessionStatus) string {

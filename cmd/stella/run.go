@@ -389,7 +389,7 @@ func (rt *Runtime) Populate(targets ...any) error {
 	if err != nil {
 		return err
 	}
-	return rt.populate(s, earlyStore(rt.ctx, s, rt.now()), targets...)
+	return rt.populate(s, earlyStore(rt.ctx, s, rt.now(), rt.Logger()), targets...)
 }
 
 // populate builds the graph for settings s (the invocation's, or another

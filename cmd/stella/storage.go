@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/filestore"
+	"github.com/stellaops/stella/adapters/keycache"
 	"github.com/stellaops/stella/adapters/keychain"
 	"github.com/stellaops/stella/adapters/lock"
 	"github.com/stellaops/stella/adapters/memstore"
@@ -36,28 +38,28 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 		), nil
 	case domain.StorageFile:
 		return fx.Provide(
-			func(p ports.Prompter) ports.SessionStore {
+			func(p ports.Prompter, k storeKeys) ports.SessionStore {
 				if early != nil {
 					return early
 				}
-				return fileStore(s, p, reason)
+				return fileStore(s, p, reason, k)
 			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 		), nil
 	case domain.StorageKeychain:
 		return fx.Provide(
-			func() ports.SessionStore {
+			func(k storeKeys) ports.SessionStore {
 				if early != nil {
 					return early
 				}
-				return keychainStore(s, reason)
+				return keychainStore(s, reason, k)
 			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 		), nil
 	}
 	return fx.Provide(
-		func(p ports.Prompter, c ports.Console, clk ports.Clock) ports.SessionStore {
-			a := &auto{s: s, prompter: p, console: c, clock: clk}
+		func(p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys) ports.SessionStore {
+			a := &auto{s: s, prompter: p, console: c, clock: clk, keys: k}
 			if early != nil {
 				a.chosen = early
 			}
@@ -77,25 +79,26 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 // then overlaps with building the fx graph (about a millisecond) instead
 // of following it. nil otherwise: probing and prompting belong to first
 // use, so `auto` never probes for a command that stores nothing.
-func earlyStore(ctx context.Context, s domain.Settings, now time.Time) *filestore.Store {
+func earlyStore(ctx context.Context, s domain.Settings, now time.Time, log *slog.Logger) *filestore.Store {
 	var st *filestore.Store
+	k := newStoreKeys(s, log)
 	switch s.TokenStorage {
 	case domain.StorageKeychain:
-		st = keychainStore(s, chosenReason(s))
+		st = keychainStore(s, chosenReason(s), k)
 	case domain.StorageFile:
 		if s.CachePassphrase.IsZero() {
 			return nil // asked for at a prompt, when needed
 		}
-		st = fileStore(s, nil, chosenReason(s))
+		st = fileStore(s, nil, chosenReason(s), k)
 	case domain.StorageAuto:
 		v, ok := keychain.Remembered(s.TokenCacheDir, now)
 		switch {
 		case !ok:
 			return nil
 		case v.OK:
-			st = keychainStore(s, keychainAnswered(v))
+			st = keychainStore(s, keychainAnswered(v), k)
 		case !s.CachePassphrase.IsZero():
-			st = fileStore(s, nil, passphraseInstead(v))
+			st = fileStore(s, nil, passphraseInstead(v), k)
 		default:
 			return nil
 		}
@@ -125,11 +128,37 @@ func keychainAnswered(v keychain.Verdict) string {
 	return "auto: the OS keychain answered (checked " + when + ")"
 }
 
+// storeKeys is what a file store needs besides its settings: the kernel
+// key cache (nil when KeyCacheTTL is 0) and the -v log, where it says
+// where each key came from.
+type storeKeys struct {
+	cache *keycache.Cache
+	log   *slog.Logger
+}
+
+// newStoreKeys makes the key cache of KeyCacheTTL; it does no system call.
+func newStoreKeys(s domain.Settings, log *slog.Logger) storeKeys {
+	k := storeKeys{log: log}
+	if s.KeyCacheTTL > 0 {
+		k.cache = keycache.New(s.KeyCacheTTL, log)
+	}
+	return k
+}
+
+// keyCache is the cache as the file store sees it: nil, not a nil
+// pointer in an interface, when there is none.
+func (k storeKeys) keyCache() filestore.KeyCache {
+	if k.cache == nil {
+		return nil
+	}
+	return k.cache
+}
+
 // fileStore is the passphrase-sealed store; p asks for the passphrase
 // when none is configured (nil where one is).
-func fileStore(s domain.Settings, p ports.Prompter, reason string) *filestore.Store {
+func fileStore(s domain.Settings, p ports.Prompter, reason string, k storeKeys) *filestore.Store {
 	cfg := filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF,
-		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason}
+		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason, KeyCache: k.keyCache(), Log: k.log}
 	if s.CachePassphrase.IsZero() {
 		// Typed by a person: a new one twice, a wrong one again.
 		cfg.PassphraseFrom = "the prompt (typed)"
@@ -197,8 +226,9 @@ func passphraseFile(s domain.Settings) string {
 // keychainStore seals each session in the token cache directory with a
 // random data key kept in the OS keychain: a whole session does not fit
 // every platform's keychain item (see adapters/keychain).
-func keychainStore(s domain.Settings, reason string) *filestore.Store {
-	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, DataKeys: keychain.New(keychain.Service, keychain.DefaultTimeout), Reason: reason})
+func keychainStore(s domain.Settings, reason string, k storeKeys) *filestore.Store {
+	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, DataKeys: keychain.New(keychain.Service, keychain.DefaultTimeout),
+		Reason: reason, KeyCache: k.keyCache(), Log: k.log})
 }
 
 // passphrase takes the cache passphrase from the settings, or asks for it
@@ -245,6 +275,7 @@ type auto struct {
 	prompter ports.Prompter
 	console  ports.Console
 	clock    ports.Clock
+	keys     storeKeys
 
 	mu     sync.Mutex
 	chosen ports.SessionStore
@@ -275,12 +306,12 @@ func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 		return nil, ctx.Err()
 	}
 	if v.OK {
-		return keychainStore(a.s, keychainAnswered(v)), nil
+		return keychainStore(a.s, keychainAnswered(v), a.keys), nil
 	}
 	why := strings.TrimSuffix(v.Detail, ".")
 	switch {
 	case !a.s.CachePassphrase.IsZero():
-		return fileStore(a.s, a.prompter, passphraseInstead(v)), nil
+		return fileStore(a.s, a.prompter, passphraseInstead(v), a.keys), nil
 	case a.s.HasClientSecret() || !a.s.Password.IsZero():
 		return memstore.NewWithReason("auto: the OS keychain is not usable: " + why + "; these credentials sign in again without a person, so nothing is kept"), nil
 	case a.prompter.Interactive():
@@ -306,7 +337,7 @@ func (a *auto) askConsent(ctx context.Context, why string) (ports.SessionStore, 
 		return nil, err
 	}
 	a.console.Say("Remembered in " + path + " (TokenStorage: file).")
-	return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable; you chose the encrypted file (remembered in "+path+")"), nil
+	return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable; you chose the encrypted file (remembered in "+path+")", a.keys), nil
 }
 
 func (a *auto) Load(ctx context.Context, key domain.SessionKey) (domain.Session, error) {
@@ -352,6 +383,19 @@ func (a *auto) Quarantine(ctx context.Context, key domain.SessionKey) (string, e
 	return "", nil
 }
 
+var _ ports.KeyCacheReporter = (*auto)(nil)
+
+// KeyCacheStatus is the chosen store's; nothing before the choice.
+func (a *auto) KeyCacheStatus(key domain.SessionKey) ports.KeyCacheStatus {
+	a.mu.Lock()
+	chosen := a.chosen
+	a.mu.Unlock()
+	if r, ok := chosen.(ports.KeyCacheReporter); ok {
+		return r.KeyCacheStatus(key)
+	}
+	return ports.KeyCacheStatus{}
+}
+
 // Info describes the chosen backend; before the first use it says the
 // choice is still open rather than probing.
 func (a *auto) Info() ports.StoreInfo {
@@ -374,12 +418,25 @@ type inspector struct {
 	s     domain.Settings
 	store ports.SessionStore
 	clock ports.Clock
+	keys  storeKeys
 }
 
-var _ ports.StorageInspector = (*inspector)(nil)
+var (
+	_ ports.StorageInspector  = (*inspector)(nil)
+	_ ports.KeyCacheInspector = (*inspector)(nil)
+)
 
-func newInspector(s domain.Settings, store ports.SessionStore, clock ports.Clock) ports.StorageInspector {
-	return &inspector{s: s, store: store, clock: clock}
+func newInspector(s domain.Settings, store ports.SessionStore, clock ports.Clock, k storeKeys) ports.StorageInspector {
+	return &inspector{s: s, store: store, clock: clock, keys: k}
+}
+
+// KeyCache reports on the kernel key cache and, with forget, drops every
+// key stella keeps there for this user in this session.
+func (i *inspector) KeyCache(_ context.Context, forget bool) (ports.KeyCacheReport, error) {
+	if i.keys.cache == nil {
+		return ports.KeyCacheReport{Off: true}, nil
+	}
+	return i.keys.cache.Report(forget)
 }
 
 func (i *inspector) Keychain(ctx context.Context) (bool, error) {

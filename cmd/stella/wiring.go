@@ -41,6 +41,7 @@ func modules(s domain.Settings, early *filestore.Store) ([]fx.Option, error) {
 			func(t term.IO, s domain.Settings) ports.Prompter { return term.NewPrompter(t, s) },
 			func(t term.IO) ports.Console { return term.NewConsole(t) },
 			newInspector,
+			newStoreKeys,
 		),
 	}, nil
 }

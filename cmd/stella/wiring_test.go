@@ -149,7 +149,7 @@ func TestEarlyStore(t *testing.T) {
 			if tc.passphrase {
 				s.CachePassphrase = domain.NewSecret("pass")
 			}
-			early := earlyStore(context.Background(), s, now)
+			early := earlyStore(context.Background(), s, now, slog.Default())
 			if (early != nil) != tc.early {
 				t.Fatalf("opened ahead: %v, want %v", early != nil, tc.early)
 			}
