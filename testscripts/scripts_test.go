@@ -90,7 +90,8 @@ var harnessClient = &http.Client{Timeout: 10 * time.Second,
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // commands are the programs scripts can exec besides testscript's own.
-var commands = map[string]func() int{"stella": recordingStella, "fakebrowser": fakeBrowser}
+var commands = map[string]func() int{"stella": recordingStella, "fakebrowser": fakeBrowser,
+	"insession": inSession, "nokeyring": noKeyring}
 
 // recordingStella runs the real binary with the same arguments, stdin and
 // environment, and exits with its code. Every call runs with -v -v so the
@@ -110,6 +111,8 @@ func recordingStella() int {
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
 	cmd.Stderr = &errb
+	// In the scenario's own session keyring (keyring_linux_test.go).
+	joinScenarioKeyring()
 	// Pass Ctrl-C and termination on to stella, as a shell would.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -184,13 +187,17 @@ func params(dir string) testscript.Params {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Condition: func(cond string) (bool, error) {
-			if cond == "redis" {
+			switch cond {
+			case "keyring": // the kernel lets processes keep keys (the key cache)
+				return kernelKeyrings(), nil
+			case "root": // another uid can be tried (setpriv --reuid)
+				return os.Geteuid() == 0, nil
+			case "redis":
 				return redisInstalled()
+			case "keychain":
+				return keychainUsable()
 			}
-			if cond != "keychain" {
-				return false, fmt.Errorf("unknown condition %q", cond)
-			}
-			return keychainUsable()
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
 			// The keychain scenarios talk to the test process's Secret
@@ -210,36 +217,40 @@ func params(dir string) testscript.Params {
 			st := &scriptState{t: env.T(), workDir: env.WorkDir}
 			env.Values[stateKey{}] = st
 			env.Defer(func() { leakCheck(st) })
+			setupKeyring(env)
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Cmds: withFleetCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"authority":      cmdAuthority,
-			"exits":          cmdExits,
-			"stats":          cmdStats,
-			"admin":          cmdAdmin,
-			"closedport":     cmdClosedPort,
-			"perm":           cmdPerm,
-			"cp-session":     cmdCopySession,
-			"bearer":         cmdBearer,
-			"with-headers":   cmdWithHeaders,
-			"device":         cmdDevice,
-			"lastexit":       cmdLastExit,
-			"mix-headers":    cmdMixHeaders,
-			"gencert":        cmdGenCert,
-			"waitfor":        cmdWaitFor,
-			"same-session":   cmdSameSession,
-			"flip-session":   cmdFlipSession,
-			"hungbus":        cmdHungBus,
-			"keychain-item":  cmdKeychainItem,
-			"sessions":       cmdSessions,
-			"proxy":          cmdProxy,
-			"proxy-saw":      cmdProxySaw,
-			"waitfor-stat":   cmdWaitForStat,
-			"authority-stop": cmdAuthorityStop,
-			"put-session":    cmdPutSession,
-			"corrupt-files":  cmdCorruptFiles,
-			"hungbus-calls":  cmdHungBusCalls,
-			"busmon":         cmdBusMon,
+			"authority":          cmdAuthority,
+			"exits":              cmdExits,
+			"stats":              cmdStats,
+			"admin":              cmdAdmin,
+			"closedport":         cmdClosedPort,
+			"perm":               cmdPerm,
+			"cp-session":         cmdCopySession,
+			"bearer":             cmdBearer,
+			"with-headers":       cmdWithHeaders,
+			"device":             cmdDevice,
+			"lastexit":           cmdLastExit,
+			"mix-headers":        cmdMixHeaders,
+			"gencert":            cmdGenCert,
+			"waitfor":            cmdWaitFor,
+			"same-session":       cmdSameSession,
+			"flip-session":       cmdFlipSession,
+			"hungbus":            cmdHungBus,
+			"keychain-item":      cmdKeychainItem,
+			"sessions":           cmdSessions,
+			"proxy":              cmdProxy,
+			"proxy-saw":          cmdProxySaw,
+			"waitfor-stat":       cmdWaitForStat,
+			"authority-stop":     cmdAuthorityStop,
+			"put-session":        cmdPutSession,
+			"corrupt-files":      cmdCorruptFiles,
+			"hungbus-calls":      cmdHungBusCalls,
+			"busmon":             cmdBusMon,
+			"keycount":           cmdKeyCount,
+			"keyid":              cmdKeyID,
+			"corrupt-cached-key": cmdCorruptCachedKey,
 		}),
 	}
 }
