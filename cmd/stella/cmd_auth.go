@@ -190,8 +190,8 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	if c.MinTTL < 0 {
 		return domain.E(domain.KindUsage, "--min-ttl must not be negative", "Use a duration such as 60s or 5m.")
 	}
-	var tm *app.TokenManager
-	if err := rt.Populate(&tm); err != nil {
+	tm, err := rt.tokenManager()
+	if err != nil {
 		return err
 	}
 	cred, err := tm.CredentialFor(rt.ctx, c.MinTTL)
