@@ -6,7 +6,10 @@
 #   scrypt    one scrypt derivation with the file store's parameters (tools/procbench/scryptonly)
 # and `stella version`, and `stella auth token` from a cached, valid session
 # in the encrypted file store and (where a Secret Service can be started) in
-# the keychain. Run it inside scripts/with-keyring.sh for the keychain row.
+# the keychain, each with its key in the kernel key cache (-cached, the
+# default KeyCacheTTL) and without it (STELLA_KEY_CACHE_TTL=0: scrypt, or a
+# D-Bus round trip, in every process). Run it inside scripts/with-keyring.sh
+# for the keychain rows. The cached keys are dropped at the end (logout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-60}
@@ -35,9 +38,13 @@ STELLA_TOKEN_STORAGE=file "$stella" auth login --password >/dev/null 2>&1
 # Two groups, each interleaved with its own baseline: a scrypt process
 # sweeps 32 MiB through the caches, and in one rotation whichever process
 # follows it (a 2 ms start-up more than the baseline) pays for that.
-startup=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version" "stella-version=$stella version")
+startup=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version" "stella-version=$stella version"
+  "token-file-cached=STELLA_TOKEN_STORAGE=file $stella auth token")
+keychain=
 if STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth login --password >/dev/null 2>&1; then
-  startup+=("token-keychain=STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR=$work/kc $stella auth token")
+  keychain=1
+  startup+=("token-keychain-cached=STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR=$work/kc $stella auth token"
+    "token-keychain=STELLA_KEY_CACHE_TTL=0 STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR=$work/kc $stella auth token")
 else
   echo "bench: no keychain here (run under scripts/with-keyring.sh for the keychain row)" >&2
 fi
@@ -46,6 +53,9 @@ echo "start-up:"
 echo
 echo "scrypt (the file store):"
 "$work/procbench" -n "$ROUNDS" "baseline=$work/baseline $work/tok.json" "scrypt-only=$work/scrypt" \
-  "token-file=STELLA_TOKEN_STORAGE=file $stella auth token"
+  "token-file=STELLA_KEY_CACHE_TTL=0 STELLA_TOKEN_STORAGE=file $stella auth token"
+# Drop the keys this run put in the kernel keyring with their sessions.
+STELLA_TOKEN_STORAGE=file "$stella" auth logout --force >/dev/null 2>&1 || true
+[ -z "$keychain" ] || STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth logout --force >/dev/null 2>&1 || true
 echo
 scripts/bench-fleet.sh
