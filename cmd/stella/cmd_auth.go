@@ -121,9 +121,11 @@ type StatusCmd struct {
 func (StatusCmd) Help() string {
 	return `Shows the stored session without using the network: who, which Authority
 and client, scopes, token type, expiry in words, refresh token, storage and
-sender constraint. Exits 0 when a usable session exists, 12 when none.
-With TokenStorage: redis it also asks the shared cache (bounded): where it
-is, whether it answers, this client's entry and who holds its lock.
+sender constraint, and whether the key that opened it came from the kernel
+key cache (KeyCacheTTL), until when. Exits 0 when a usable session exists,
+12 when none. With TokenStorage: redis it also asks the shared cache
+(bounded): where it is, whether it answers, this client's entry and who
+holds its lock.
 
 Examples:
   stella auth status
