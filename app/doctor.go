@@ -280,11 +280,12 @@ func (u *Doctor) keyCache(ctx context.Context, kc ports.KeyCacheInspector) Check
 	switch {
 	case err != nil:
 		return fail("key cache", err)
-	case rep.Off:
-		return Check{Name: "key cache", Status: CheckSkip, Detail: "off (KeyCacheTTL is 0): no key is kept"}
 	case rep.Unavailable != "":
 		return Check{Name: "key cache", Status: CheckSkip,
 			Detail: "not available: " + rep.Unavailable + "; no key is kept"}
+	case rep.Off:
+		return Check{Name: "key cache", Status: CheckPass,
+			Detail: fmt.Sprintf("forgot %d cached key(s) in the %s; KeyCacheTTL is 0, so no key is kept", rep.Forgotten, rep.Where)}
 	}
 	return Check{Name: "key cache", Status: CheckPass,
 		Detail: fmt.Sprintf("forgot %d cached key(s) in the %s; the next command derives the key (or reads the keychain) again, then keeps it for %s",

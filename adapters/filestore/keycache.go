@@ -17,7 +17,11 @@ import (
 // keyring, adapters/keycache). Get returns an error matching
 // domain.ErrNotFound when it holds nothing under a name; any other error
 // means there is no cache to use here, and the store works without one.
+// With a TTL of 0 the store neither reads nor keeps keys, but still drops
+// what an earlier run kept (sign-out must not leave a key behind because
+// the cache was turned off since).
 type KeyCache interface {
+	TTL() time.Duration
 	Get(name string) (value []byte, until time.Time, err error)
 	Put(name string, value []byte) (until time.Time, err error)
 	Drop(name string) error
@@ -68,7 +72,7 @@ func verifier(k []byte, passphrase domain.Secret) []byte {
 // Without a configured passphrase (it would be asked for), the file's own
 // authentication decides: Load drops a key that does not open it.
 func (s *Store) fromCache(ctx context.Context, h header, key domain.SessionKey) ([]byte, time.Time) {
-	if s.cfg.KeyCache == nil {
+	if !s.cacheOn() {
 		return nil, time.Time{}
 	}
 	name := s.cacheName(h, key)
@@ -110,7 +114,7 @@ func (s *Store) fromCache(ctx context.Context, h header, key domain.SessionKey) 
 // cache. A key that came from the cache is not put back: its life counts
 // from the derivation, not from each use.
 func (s *Store) putCached(ctx context.Context, h header, key domain.SessionKey, k []byte) {
-	if s.cfg.KeyCache == nil {
+	if !s.cacheOn() {
 		return
 	}
 	name := s.cacheName(h, key)
@@ -156,6 +160,9 @@ func (s *Store) dropCached(h header, key domain.SessionKey) {
 	s.mu.Unlock()
 }
 
+// cacheOn reports whether keys are read from and kept in the key cache.
+func (s *Store) cacheOn() bool { return s.cfg.KeyCache != nil && s.cfg.KeyCache.TTL() > 0 }
+
 func (s *Store) setStatus(key domain.SessionKey, st ports.KeyCacheStatus) {
 	s.mu.Lock()
 	s.kcStatus[key.ID()] = st
@@ -165,7 +172,7 @@ func (s *Store) setStatus(key domain.SessionKey, st ports.KeyCacheStatus) {
 // KeyCacheStatus says whether the key that opened key's session came from
 // the key cache, and until when it is kept there.
 func (s *Store) KeyCacheStatus(key domain.SessionKey) ports.KeyCacheStatus {
-	if s.cfg.KeyCache == nil {
+	if !s.cacheOn() {
 		return ports.KeyCacheStatus{State: ports.KeyCacheOff, Detail: "KeyCacheTTL is 0"}
 	}
 	s.mu.Lock()

@@ -25,9 +25,12 @@ type mapCache struct {
 	m    map[string][]byte
 	puts int
 	err  error // every call fails with it: the kernel refusing
+	ttl  time.Duration
 }
 
-func newCache() *mapCache { return &mapCache{m: map[string][]byte{}} }
+func newCache() *mapCache { return &mapCache{m: map[string][]byte{}, ttl: time.Minute} }
+
+func (c *mapCache) TTL() time.Duration { return c.ttl }
 
 var until = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -216,6 +219,24 @@ func TestKeyCache(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		if got := newStore(t.TempDir(), "pass").KeyCacheStatus(key); got.State != ports.KeyCacheOff {
 			t.Errorf("status = %+v", got)
+		}
+		// Turned off after a run kept a key: not used, but sign-out drops it.
+		cache := newCache()
+		dir := seal(t, cache)
+		cache.ttl = 0
+		pass := &counted{p: "pass"}
+		st := cachedStore(dir, cache, pass, false, nil)
+		if _, err := st.Load(ctx, key); err != nil || pass.n != 1 {
+			t.Fatalf("with the cache off the key is derived: %v, asked %d", err, pass.n)
+		}
+		if got := st.KeyCacheStatus(key); got.State != ports.KeyCacheOff {
+			t.Errorf("status = %+v", got)
+		}
+		if cache.len() != 1 {
+			t.Fatal("the cache was written while off")
+		}
+		if err := st.Delete(ctx, key); err != nil || cache.len() != 0 {
+			t.Fatalf("logout with the cache off left the key: %v", err)
 		}
 	})
 	t.Run("the keychain's data key", func(t *testing.T) {

@@ -230,6 +230,9 @@ func (c *Cache) Get(name string) ([]byte, time.Time, error) {
 // Put keeps value under name for the cache's TTL and returns when it
 // expires.
 func (c *Cache) Put(name string, value []byte) (time.Time, error) {
+	if c.ttl <= 0 {
+		return time.Time{}, unavailable{"KeyCacheTTL is 0: no key is kept"} // a timeout of 0 would mean forever
+	}
 	c.mu.Lock()
 	if c.forgotten {
 		c.mu.Unlock()

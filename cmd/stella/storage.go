@@ -129,8 +129,9 @@ func keychainAnswered(v keychain.Verdict) string {
 }
 
 // storeKeys is what a file store needs besides its settings: the kernel
-// key cache (nil when KeyCacheTTL is 0) and the -v log, where it says
-// where each key came from.
+// key cache (with KeyCacheTTL 0 it keeps and reads nothing, but sign-out
+// and --forget-keys still drop what an earlier run kept) and the -v log,
+// where the store says where each key came from.
 type storeKeys struct {
 	cache *keycache.Cache
 	log   *slog.Logger
@@ -138,11 +139,7 @@ type storeKeys struct {
 
 // newStoreKeys makes the key cache of KeyCacheTTL; it does no system call.
 func newStoreKeys(s domain.Settings, log *slog.Logger) storeKeys {
-	k := storeKeys{log: log}
-	if s.KeyCacheTTL > 0 {
-		k.cache = keycache.New(s.KeyCacheTTL, log)
-	}
-	return k
+	return storeKeys{cache: keycache.New(s.KeyCacheTTL, log), log: log}
 }
 
 // keyCache is the cache as the file store sees it: nil, not a nil
@@ -436,7 +433,9 @@ func (i *inspector) KeyCache(_ context.Context, forget bool) (ports.KeyCacheRepo
 	if i.keys.cache == nil {
 		return ports.KeyCacheReport{Off: true}, nil
 	}
-	return i.keys.cache.Report(forget)
+	rep, err := i.keys.cache.Report(forget)
+	rep.Off = i.keys.cache.TTL() == 0
+	return rep, err
 }
 
 func (i *inspector) Keychain(ctx context.Context) (bool, error) {
