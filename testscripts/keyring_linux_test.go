@@ -4,10 +4,13 @@ package testscripts
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -245,4 +248,60 @@ func cmdCorruptCachedKey(ts *testscript.TestScript, neg bool, args []string) {
 	// An update clears the timeout; give it one again.
 	_, err = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, keys[0], 600, 0, 0)
 	ts.Check(err)
+}
+
+// recordCachedKeys notes, after each stella call, the keys stella keeps in
+// the scenario's session keyring (the wrapper is in that session), so the
+// leak check can make sure no derived or data key ever reached stella's
+// output, its logs or the token cache — though the keys expire or are
+// dropped before the scenario ends.
+func recordCachedKeys() {
+	path := os.Getenv("STELLA_TEST_KEYS_RECORD")
+	if path == "" || os.Getenv("STELLA_TEST_SESSION_KEYRING") == "" {
+		return
+	}
+	sess, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	if err != nil {
+		return
+	}
+	var lines []string
+	for _, ring := range keyChildren(sess) {
+		d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, ring)
+		if err != nil || !strings.HasSuffix(d, ";stella-keys."+strconv.Itoa(os.Geteuid())) {
+			continue
+		}
+		for _, k := range keyChildren(ring) {
+			buf := make([]byte, 512)
+			n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, k, buf, 0)
+			if err != nil || n < 9+32 || n > len(buf) {
+				continue
+			}
+			lines = append(lines, hex.EncodeToString(buf[9:9+32])) // the key itself, after version and expiry
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		_, _ = f.WriteString(strings.Join(lines, "\n") + "\n")
+		_ = f.Close()
+	}
+}
+
+// cachedKeySecrets are the keys recordCachedKeys saw, in the forms stella
+// could print them.
+func cachedKeySecrets(workDir string) []string {
+	b, err := os.ReadFile(filepath.Join(workDir, ".stella-keys"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Fields(string(b)) {
+		k, err := hex.DecodeString(line)
+		if err != nil {
+			continue
+		}
+		out = append(out, line, string(k), base64.RawStdEncoding.EncodeToString(k), base64.StdEncoding.EncodeToString(k))
+	}
+	return out
 }

@@ -25,3 +25,6 @@ func cmdKeyID(ts *testscript.TestScript, _ bool, _ []string)    { ts.Fatalf("key
 func cmdCorruptCachedKey(ts *testscript.TestScript, _ bool, _ []string) {
 	ts.Fatalf("corrupt-cached-key: Linux only")
 }
+
+func recordCachedKeys()                {}
+func cachedKeySecrets(string) []string { return nil }

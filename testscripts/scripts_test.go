@@ -127,6 +127,7 @@ func recordingStella() int {
 		}
 	}()
 	err := cmd.Wait()
+	recordCachedKeys()
 	if asked {
 		_, _ = os.Stderr.Write(errb.Bytes())
 	} else {
@@ -213,6 +214,7 @@ func params(dir string) testscript.Params {
 			env.Setenv("STELLA_CONFIG_DIR", filepath.Join(env.WorkDir, "cfg"))
 			env.Setenv("STELLA_TEST_REAL_BINARY", realBinary)
 			env.Setenv("STELLA_TEST_RECORD", filepath.Join(env.WorkDir, ".stella-record.jsonl"))
+			env.Setenv("STELLA_TEST_KEYS_RECORD", filepath.Join(env.WorkDir, ".stella-keys"))
 			env.Setenv("NO_COLOR", "1")
 			st := &scriptState{t: env.T(), workDir: env.WorkDir}
 			env.Values[stateKey{}] = st
@@ -438,6 +440,8 @@ func leakCheck(st *scriptState) {
 			secrets = append(secrets, p)
 		}
 	}
+	// The keys the kernel key cache held (keyring_linux_test.go).
+	secrets = append(secrets, cachedKeySecrets(st.workDir)...)
 	st.mu.Unlock()
 	var haystacks []struct{ where, text string }
 	add := func(where, text string) { haystacks = append(haystacks, struct{ where, text string }{where, text}) }
