@@ -58,7 +58,9 @@ func (s *Store) cacheName(h header, key domain.SessionKey) string {
 // verifier binds a cached passphrase key to the passphrase it came from,
 // so a changed STELLA_CACHE_PASSPHRASE is noticed without a derivation:
 // HMAC-SHA256 keyed with the derived key. It tells nothing to anyone who
-// does not already hold the key itself.
+// does not already hold the key itself; whoever does (the entry sits
+// beside it) could test passphrase guesses at HMAC speed instead of
+// scrypt's — the README's security section says so.
 func verifier(k []byte, passphrase domain.Secret) []byte {
 	m := hmac.New(sha256.New, k)
 	m.Write([]byte("stella file-store passphrase verifier\x00"))
