@@ -241,7 +241,10 @@ func TestDiscoveryChecks(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
 	dead.Close()
-	a := New(domain.Settings{AuthorityURL: url, ClientID: "c", RequestTimeout: time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
+	// Both fail at once (refused; a certificate that does not verify): the
+	// timeout only bounds a handshake on a loaded machine under -race,
+	// where one second was not always enough.
+	a := New(domain.Settings{AuthorityURL: url, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
 	if _, err := a.Discover(context.Background()); domain.ExitCodeFor(err) != 13 || !strings.Contains(err.Error(), "the Authority at 127.0.0.1") {
 		t.Fatalf("unreachable: %v", err)
 	}
@@ -249,7 +252,7 @@ func TestDiscoveryChecks(t *testing.T) {
 	// An untrusted certificate is a security failure, not a network one.
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
 	defer tlsSrv.Close()
-	a = New(domain.Settings{AuthorityURL: tlsSrv.URL, ClientID: "c", RequestTimeout: time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
+	a = New(domain.Settings{AuthorityURL: tlsSrv.URL, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
 	if _, err := a.Discover(context.Background()); domain.ExitCodeFor(err) != 15 || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("untrusted TLS: %v", err)
 	}
