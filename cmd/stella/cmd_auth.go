@@ -35,6 +35,7 @@ to enter on any other device. stella never asks for a password itself.
 Examples:
   stella auth login                                   # interactive sign-in
   stella auth login --headless                        # over SSH: a URL and a code to enter elsewhere
+  stella --add-scope packs.run auth login --headless  # the default scopes plus packs.run
   stella auth login --browser --no-browser --callback-port 8765   # then: ssh -L 8765:127.0.0.1:8765 host
   STELLA_CLIENT_SECRET_FILE=ci.secret stella auth login --client-credentials`
 }

@@ -166,7 +166,7 @@ func globalFlagsGroup(app *kong.Application) {
 func conventions(args []string) []string {
 	pos := positionals(args)
 	switch {
-	case len(pos) == 0 && !slices.Contains(args, "--version") && !slices.Contains(args, "--"):
+	case len(pos) == 0 && !slices.Contains(args, "--version") && !slices.Contains(args, "--") && !awaitsValue(args):
 		return append(slices.Clone(args), "--help")
 	case len(pos) > 0 && args[pos[0]] == "help":
 		out := slices.Delete(slices.Clone(args), pos[0], pos[0]+1)
@@ -180,6 +180,16 @@ func conventions(args []string) []string {
 		return out
 	}
 	return args
+}
+
+// awaitsValue reports whether the last argument is a flag still missing
+// its value (`stella --profile`): kong says so better than the help would.
+func awaitsValue(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	last := args[len(args)-1]
+	return strings.HasPrefix(last, "--") && !strings.Contains(last, "=") && !globalBoolFlags[last] && last != "--version"
 }
 
 // positionals are the indexes of args that are not flags or flag values.
