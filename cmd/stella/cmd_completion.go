@@ -9,6 +9,7 @@ import (
 
 	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/domain"
 )
 
 // CompletionCmd is `stella completion`.
@@ -129,8 +130,10 @@ func completeCandidates(args []string, stdio term.IO) (int, bool) {
 	if len(pos) == 0 || args[pos[0]] != "__complete" {
 		return 0, false
 	}
+	bad := domain.E(domain.KindUsage, "__complete takes one of: profile, auth-mode, token-storage, shell",
+		"It is called by the scripts of `stella completion`; run `stella completion --help`.")
 	if len(pos) != 2 {
-		return 2, true
+		return report(stdio, false, bad), true
 	}
 	rt := &Runtime{io: stdio}
 	for i, a := range args {
@@ -143,7 +146,7 @@ func completeCandidates(args []string, stdio term.IO) (int, bool) {
 	kind := args[pos[1]]
 	items, known := completionValues[kind]
 	if !known && kind != "profile" {
-		return 2, true
+		return report(stdio, false, bad), true
 	}
 	if kind == "profile" {
 		profiles, _ := config.ListProfiles(rt.fallbackSettings().ConfigDir)
