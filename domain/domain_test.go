@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -352,6 +353,10 @@ func TestClassifyNetError(t *testing.T) {
 		if KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v → %v (%v)", tc.err, err, KindOf(err))
 		}
+	}
+	// Said once: the refusal, not again the dialler's own words.
+	if err := ClassifyNetError(dialErr, "the Authority", "h"); err.Error() != "connection refused by the Authority at h" || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("refused: %q (still ECONNREFUSED: %v)", err.Error(), errors.Is(err, syscall.ECONNREFUSED))
 	}
 	if !errors.Is(ClassifyNetError(context.Canceled, "x", "h"), context.Canceled) {
 		t.Fatal("cancellation must pass through")

@@ -114,7 +114,7 @@ func Wrap(kind Kind, err error, msg, hint string) *Error {
 
 func (e *Error) Error() string {
 	switch {
-	case e.Err == nil:
+	case e.Err == nil || e.Err.Error() == "":
 		return e.Message
 	case e.Message == "":
 		return e.Err.Error()

@@ -48,9 +48,9 @@ func ClassifyNetError(err error, who, host string) error {
 	case errors.As(err, &dnsErr):
 		return Wrap(KindUnreachable, err, "cannot resolve "+place, "Check the host name and your DNS or proxy settings.")
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Wrap(KindUnreachable, err, "connection refused by "+place, "Check that the server is running and the URL's port is right.")
+		return Wrap(KindUnreachable, unsaid{err}, "connection refused by "+place, "Check that the server is running and the URL's port is right.")
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return Wrap(KindUnreachable, err, "connection reset by "+place, "Try again; if it persists, check proxies and firewalls in between.")
+		return Wrap(KindUnreachable, unsaid{err}, "connection reset by "+place, "Try again; if it persists, check proxies and firewalls in between.")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
 		return Wrap(KindUnreachable, err, "timed out talking to "+place, "Check the network, or raise STELLA_TIMEOUT if the server is slow.")
 	}
@@ -60,6 +60,14 @@ func ClassifyNetError(err error, who, host string) error {
 	}
 	return Wrap(KindUnreachable, err, "request to "+place+" failed", "Check the URL, your network and any HTTPS_PROXY / NO_PROXY settings.")
 }
+
+// unsaid keeps a cause for errors.Is and -v logs but out of the message,
+// where it would only repeat it ("connection refused by the backend at
+// h:p: dial tcp h:p: connect: connection refused").
+type unsaid struct{ err error }
+
+func (unsaid) Error() string   { return "" }
+func (u unsaid) Unwrap() error { return u.err }
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
