@@ -85,17 +85,28 @@ func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) 
 	if err != nil {
 		return domain.Credential{}, err
 	}
-	if s != nil && !s.Access.DueForRefresh(m.clock.Now(), minTTL) {
+	if s != nil && !s.Access.DueForRefresh(m.clock.Now(), minTTL) && !m.lacksScope(s) {
 		m.current = s
 		return credentialOf(*s), nil
 	}
 	renewed, err := m.renewLocked(ctx, func(stored *domain.Session) bool {
-		return stored == nil || stored.Access.DueForRefresh(m.clock.Now(), minTTL)
+		return stored == nil || stored.Access.DueForRefresh(m.clock.Now(), minTTL) || m.lacksScope(stored)
 	})
 	if err != nil {
 		return domain.Credential{}, err
 	}
 	return credentialOf(renewed), nil
+}
+
+// lacksScope reports whether a stored client-credentials session lacks a
+// scope the configuration asks for (STELLA_SCOPE changed since it was
+// cached): a new grant costs no person anything, and the cached token
+// would only earn a 403. Asked once per process (the renewed session is
+// kept in m.current), so an Authority that never grants the scope costs
+// one grant per process, not a loop.
+func (m *TokenManager) lacksScope(s *domain.Session) bool {
+	return s.Grant == domain.GrantClientCredentials && m.settings.HasClientSecret() &&
+		len(s.Access.Scopes.Missing(m.settings.ConfiguredScopes())) > 0
 }
 
 // Renew replaces a credential a server rejected. When another goroutine or

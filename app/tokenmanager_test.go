@@ -290,3 +290,29 @@ func (s subjectSwapper) Refresh(ctx context.Context, req ports.TokenRequest, rt 
 	g.IDToken, g.Identity = domain.NewSecret("id"), domain.Identity{Subject: "mallory"}
 	return g, err
 }
+
+// A cached client-credentials session that lacks a configured scope is
+// replaced by one new grant per process, even when the Authority never
+// grants the scope (no loop); one that holds every scope is used as is.
+func TestClientCredentialsScopeChange(t *testing.T) {
+	s := testSettings()
+	s.ClientSecret = domain.NewSecret("secret")
+	f := newTM(t, s)
+	now := f.clock.Now()
+	sess := userSession(s, now, now.Add(time.Hour))
+	sess.Grant, sess.Refresh = domain.GrantClientCredentials, domain.Secret{}
+	f.store.sessions[s.SessionKey()] = sess
+	if _, err := f.tm.Credential(context.Background()); err != nil || f.auth.cc.Load() != 0 {
+		t.Fatalf("nothing lacking: %v, %d grants", err, f.auth.cc.Load())
+	}
+	s.AddScopes = domain.Scopes{"packs.run"}
+	tm := NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, f.clock, discardLog())
+	for i := 0; i < 3; i++ {
+		if _, err := tm.Credential(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.auth.cc.Load(); n != 1 || f.auth.lastReq.Scopes.String() != "packs.read packs.run" {
+		t.Fatalf("%d grants asking for %q; want 1 asking for both", n, f.auth.lastReq.Scopes.String())
+	}
+}
