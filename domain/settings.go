@@ -142,6 +142,18 @@ func (s Settings) WantedScopes(person bool) Scopes {
 // AddScope), without defaults.
 func (s Settings) ConfiguredScopes() Scopes { return s.Scopes.Union(s.AddScopes) }
 
+// From says where a setting's value came from, for messages: " (from
+// profile /…/ops.yaml:7)", " (from env STELLA_CLIENT_CERT)"; empty for a
+// default or an unknown key.
+func (s Settings) From(key string) string {
+	for _, e := range s.Effective {
+		if e.Key == key && e.Source.Kind != SourceDefault {
+			return " (from " + e.Source.String() + ")"
+		}
+	}
+	return ""
+}
+
 // HasClientSecret reports whether a confidential client secret is configured.
 func (s Settings) HasClientSecret() bool { return !s.ClientSecret.IsZero() }
 

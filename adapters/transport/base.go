@@ -80,7 +80,7 @@ func (b *Base) newTransport() (http.RoundTripper, error) {
 		tlsConf.Certificates = []tls.Certificate{pair}
 	}
 	if f := b.settings.CABundleFile; f != "" {
-		pool, err := loadCABundle(f)
+		pool, err := loadCABundle(f, b.settings.From("Authority.CaBundleFile"))
 		if err != nil {
 			return nil, err
 		}
@@ -109,8 +109,9 @@ func (b *Base) keyPair() (tls.Certificate, error) {
 	}
 	pair, err := tls.LoadX509KeyPair(s.ClientCertFile, s.ClientKeyFile)
 	if err != nil {
-		return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+" and key "+s.ClientKeyFile,
-			"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a matching PEM certificate and private key.")
+		return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+
+			s.From("Authority.ClientCertificateFile")+" and key "+s.ClientKeyFile+s.From("Authority.ClientKeyFile"),
+			"Point ClientCertificateFile / ClientKeyFile (or STELLA_CLIENT_CERT / STELLA_CLIENT_KEY) at a matching PEM certificate and private key.")
 	}
 	return pair, nil
 }
@@ -129,9 +130,9 @@ var _ ports.ClientCertificate = (*Base)(nil)
 
 // loadCABundle adds the bundle's certificates to the system roots: extra
 // CAs extend trust for a private Authority, they do not replace it.
-func loadCABundle(path string) (*x509.CertPool, error) {
+func loadCABundle(path, from string) (*x509.CertPool, error) {
 	bad := func(err error, why string) error {
-		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s %s", path, why),
+		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s%s %s", path, from, why),
 			"Point CaBundleFile / STELLA_CA_BUNDLE at a readable PEM file of CA certificates.")
 	}
 	st, err := os.Stat(path)
