@@ -61,7 +61,8 @@ var completionValues = map[string][]item{
 	"auth-mode": {{"dpop", "tokens bound to a per-session key (default)"}, {"mtls", "tokens bound to the client certificate"},
 		{"bearer", "unbound bearer tokens"}},
 	"token-storage": {{"auto", "the keychain, else the file store with consent (default)"}, {"keychain", "the OS keychain"},
-		{"file", "passphrase-encrypted files"}, {"memory", "nothing kept"}},
+		{"file", "passphrase-encrypted files"}, {"memory", "nothing kept"},
+		{"redis", "client-credential sessions shared by a fleet (TokenCacheUrl)"}},
 	"shell": {{"bash", "Bourne Again shell"}, {"zsh", "Z shell"}, {"fish", "friendly interactive shell"}},
 }
 
