@@ -313,7 +313,7 @@ func newSession(s domain.Settings, grant string, g domain.Grant, now time.Time, 
 func LoginCommand(s domain.Settings) string {
 	cmd := "stella auth login"
 	if s.Profile != "" {
-		cmd += " --profile " + s.Profile
+		cmd += " --profile " + domain.ShellQuote(s.Profile)
 	}
 	return cmd
 }

@@ -215,7 +215,7 @@ func TestParseOAuthError(t *testing.T) {
 	}{
 		{`{"error":"invalid_grant","error_description":"expired"}`, true, "invalid_grant: expired"},
 		{`{"error":"invalid_client"}`, true, "invalid_client"},
-		{`{"error":"x","error_description":"a\u001b[31mred\nline"}`, true, "x: a [31mred line"},
+		{`{"error":"x","error_description":"a\u001b[31mred\nline"}`, true, `x: a\u001b[31mred line`},
 		{`<html>`, false, ""},
 		{`["error"]`, false, ""},
 		{`{"error":42}`, false, ""},
@@ -415,6 +415,47 @@ func TestWantedScopes(t *testing.T) {
 		add, _ := ParseScopes(tc.add)
 		if got := (Settings{Scopes: sc, AddScopes: add}).WantedScopes(tc.person).String(); got != tc.want {
 			t.Errorf("Scope %q AddScope %q person %v: %q, want %q", tc.scope, tc.add, tc.person, got, tc.want)
+		}
+	}
+}
+
+func TestPrintableShowsControls(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"\x1b]0;pwned\x07title", `\u001b]0;pwned\u0007title`},
+		{"\x1b]52;c;ZWNobw==\x07", `\u001b]52;c;ZWNobw==\u0007`},
+		{"a\u009b2Jb", `a\u009b2Jb`},
+		{"code \u202eABCD\u202c", `code \u202eABCD\u202c`},
+		{"\u2066x\u2069\u200b\ufeff", `\u2066x\u2069\u200b\ufeff`},
+		{"del\x7f", `del\u007f`},
+		{"two\nlines\ttab", "two lines tab"},
+		{"bad\xffutf8", "bad\ufffdutf8"},
+		{"Olivia Operator", "Olivia Operator"},
+	}
+	for _, tc := range cases {
+		if got := Printable(tc.in, 300); got != tc.want {
+			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := fmt.Sprintf("%s|%v", Untrusted(tc.in), Untrusted(tc.in)); got != tc.want+"|"+tc.want {
+			t.Errorf("Untrusted(%q) printed %q", tc.in, got)
+		}
+	}
+	if got := Printable(strings.Repeat("x", 400), 300); len(got) != 300+len("…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("long value not cut: %d bytes", len(got))
+	}
+}
+
+func TestShellQuoteServerScopes(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"packs.read", "packs.read"},
+		{"packs.read packs.run", "'packs.read packs.run'"},
+		{"$(touch${IFS}/tmp/x)", "'$(touch${IFS}/tmp/x)'"},
+		{"it's", `'it'\''s'`},
+		{"", "''"},
+	}
+	for _, tc := range cases {
+		if got := ShellQuote(tc.in); got != tc.want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }

@@ -2,9 +2,14 @@ package domain
 
 import (
 	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -121,17 +126,56 @@ func FuzzDecodeSession(f *testing.F) {
 func FuzzPrintable(f *testing.F) {
 	f.Add("hello\x1b[31mworld\n", 10)
 	f.Add("ééééé", 3)
+	f.Add("\x1b]52;c;ZWNobyBwd25lZA==\x07 \u009b2J \u202egnp.exe\u202c \u2066x\u2069 \u200b\ufeff\xff", 300)
 	f.Fuzz(func(t *testing.T, s string, limit int) {
 		if limit < 0 || limit > 10000 {
 			return
 		}
 		out := Printable(s, limit)
-		if !printable(out) || len(out) > limit+len("…") {
+		if !printable(out) || !Safe(out) || len(out) > limit+len("…") {
 			t.Fatalf("%q (limit %d) → %q", s, limit, out)
+		}
+		if u := fmt.Sprintf("%s %v %q", Untrusted(s), Untrusted(s), Untrusted(s)); !printable(u) {
+			t.Fatalf("Untrusted %q printed %q", s, u)
+		}
+	})
+}
+
+// FuzzShellQuote: a POSIX shell given the quoted value gets the value back,
+// byte for byte, and runs nothing (the canary file is never made).
+func FuzzShellQuote(f *testing.F) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		f.Skip("no POSIX sh")
+	}
+	for _, s := range []string{"packs.read", "$(touch${IFS}/tmp/x)", "a'b", "`id`", "x;y", "!!", "*", "~", "-n", "", "\\", "\"'\"'"} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	canary := filepath.Join(dir, "ran")
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, 0) {
+			return // no argv can hold NUL
+		}
+		q := ShellQuote(s)
+		if strings.ContainsAny(q, "\n\r") != strings.ContainsAny(s, "\n\r") {
+			t.Fatalf("quoting added a line break: %q", q)
+		}
+		cmd := exec.Command(sh, "-c", "printf %s "+q)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "CANARY=" + canary, "IFS= \t\n"}
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil || string(out) != s {
+			t.Fatalf("sh -c 'printf %%s %s' → %q, %v; want %q", q, out, err, s)
+		}
+		if _, err := os.Stat(canary); err == nil {
+			t.Fatalf("quoting %q ran a command", s)
 		}
 	})
 }
 
 func printable(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) < 0
+	return strings.IndexFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+	}) < 0
 }

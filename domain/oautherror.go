@@ -2,7 +2,6 @@ package domain
 
 import (
 	"encoding/json"
-	"strings"
 )
 
 // OAuthError is an RFC 6749 §5.2 error response (also used by RFC 7009,
@@ -62,22 +61,4 @@ func (e OAuthError) String() string {
 		return e.Code
 	}
 	return e.Code + ": " + e.Description
-}
-
-// Printable makes server-supplied text safe for one terminal line: control
-// characters (including escape sequences and newlines) become spaces, and
-// the result is cut to at most limit bytes on a rune boundary.
-func Printable(s string, limit int) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			r = ' '
-		}
-		if b.Len()+len(string(r)) > limit {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
 }

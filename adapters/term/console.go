@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
 
@@ -28,12 +29,15 @@ func (c *Console) Say(line string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.endLive()
-	fmt.Fprintln(c.w, line)
+	// Lines carry servers' words (device URIs, codes); only stella's own
+	// escape sequences below may reach the terminal as controls.
+	fmt.Fprintln(c.w, domain.PrintableLines(line))
 }
 
 // Progress shows a status line: in place on a terminal, else only when it
 // changes (callers keep it coarse, such as whole minutes left).
 func (c *Console) Progress(line string) {
+	line = domain.Printable(line, 500)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tty {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stellaops/stella/domain"
 )
 
 // LogHandler writes slog records for people: warnings as "warning: …"
@@ -47,7 +49,9 @@ func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
 	default:
 		b.WriteString("debug: ")
 	}
-	b.WriteString(r.Message)
+	// Messages and values carry servers' words (errors, metadata, URLs):
+	// sanitised here, so no log line can drive the terminal (SPEC §6).
+	b.WriteString(domain.Printable(r.Message, 2000))
 	write := func(a slog.Attr) {
 		a.Value = a.Value.Resolve()
 		if a.Equal(slog.Attr{}) {
@@ -61,6 +65,7 @@ func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
 		if d, ok := a.Value.Any().(time.Duration); ok {
 			v = d.String()
 		}
+		v = domain.Printable(v, 1000)
 		if strings.ContainsAny(v, " \t\"=") {
 			v = fmt.Sprintf("%q", v)
 		}

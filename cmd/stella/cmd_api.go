@@ -73,7 +73,7 @@ func (c *APICmd) Run(rt *Runtime) error {
 			return err
 		}
 		longLivedGC()
-		return uc.Do(rt.ctx, path, rt.Out())
+		return uc.Do(rt.ctx, path, rt.RawOut())
 	}
 	var body io.Reader
 	if len(c.Fields)+len(c.RawFields) > 0 {
@@ -114,10 +114,16 @@ func (c *APICmd) Run(rt *Runtime) error {
 	}
 	// Straight through when piped, so a large answer streams; held back to
 	// be indented, filtered or put after the headers otherwise.
-	tty := term.IsTerminal(rt.Out())
+	tty := term.IsTerminal(rt.RawOut())
 	if !tty && filter == nil && !c.Include {
-		_, err = uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: rt.Out()})
+		_, err = uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: rt.RawOut()})
 		return err
+	}
+	// On a terminal the answer is shown, so it is sanitised like any text
+	// from outside (SPEC §6; JSON stays valid); piped, it is data, byte for byte.
+	shown := rt.RawOut()
+	if tty {
+		shown = rt.Out()
 	}
 	var buf bytes.Buffer
 	res, err := uc.Do(rt.ctx, app.APIInput{Method: method, Path: path, Header: header, Body: body, Out: &buf})
@@ -128,17 +134,17 @@ func (c *APICmd) Run(rt *Runtime) error {
 		return err
 	}
 	if filter != nil {
-		return filter.Run(rt.ctx, buf.Bytes(), rt.Out(), tty)
+		return filter.Run(rt.ctx, buf.Bytes(), shown, tty)
 	}
 	if tty && isJSON(res.Header) {
 		var ind bytes.Buffer
 		if json.Indent(&ind, buf.Bytes(), "", "  ") == nil {
 			ind.WriteByte('\n')
-			_, err = rt.Out().Write(ind.Bytes())
+			_, err = shown.Write(ind.Bytes())
 			return err
 		}
 	}
-	_, err = rt.Out().Write(buf.Bytes())
+	_, err = shown.Write(buf.Bytes())
 	return err
 }
 

@@ -291,7 +291,8 @@ func report(stdio term.IO, asJSON bool, err error) int {
 	kind := domain.KindOf(err)
 	code := kind.ExitCode()
 	msg := domain.Printable(err.Error(), 2000)
-	hint := domain.HintFor(err)
+	// Hints quote servers' words too (scopes, URLs): the same sanitiser.
+	hint := domain.Printable(domain.HintFor(err), 2000)
 	if kind == domain.KindUnexpected {
 		msg = "unexpected failure (a bug in stella): " + msg
 	}
@@ -378,7 +379,7 @@ func (rt *Runtime) loadSettings(profile string) (domain.Settings, error) {
 		s.NonInteractive = true
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(rt.io.Err, "warning: %s\n", w.Message)
+		fmt.Fprintf(rt.io.Err, "warning: %s\n", domain.Printable(w.Message, 2000))
 	}
 	return s, nil
 }
@@ -427,9 +428,13 @@ func (rt *Runtime) populate(s domain.Settings, early *filestore.Store, targets .
 	return nil
 }
 
-// Out is where results go; Err gets everything else.
-func (rt *Runtime) Out() io.Writer { return rt.io.Out }
-func (rt *Runtime) Err() io.Writer { return rt.io.Err }
+// Out is where results go; Err gets everything else. Both show any
+// control, bidi or invisible character a printer let through as an escape
+// (SPEC §6); RawOut is for data the user asked for byte for byte (a
+// backend's body).
+func (rt *Runtime) Out() io.Writer    { return term.NewSafeWriter(rt.io.Out) }
+func (rt *Runtime) Err() io.Writer    { return term.NewSafeWriter(rt.io.Err) }
+func (rt *Runtime) RawOut() io.Writer { return rt.io.Out }
 
 // topCommands are the CLI's command fields, by the name typed.
 var topCommands = map[string]string{"auth": "Auth", "api": "API", "pack": "Pack", "profile": "Profile", "version": "Version"}

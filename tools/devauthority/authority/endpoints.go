@@ -37,7 +37,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":           []string{"S256"},
 		"token_endpoint_auth_methods_supported":      append(s.cfg.ClientAuthMethods, "none"),
 		"id_token_signing_alg_values_supported":      []string{"RS256"},
-		"dpop_signing_alg_values_supported":          []string{"ES256"},
+		"dpop_signing_alg_values_supported":          s.hostileList([]string{"ES256"}),
 		"subject_types_supported":                    []string{"public"},
 		"tls_client_certificate_bound_access_tokens": s.cfg.TLS,
 		// The whole server is TLS here; real deployments often serve mTLS on
@@ -148,7 +148,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(status int, code, desc string) {
 		s.stats.tokenError(code)
-		oauthError(w, status, code, desc)
+		oauthError(w, status, code, s.hostile(desc))
 	}
 	const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
 	switch grant {
@@ -391,9 +391,9 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		resp["refresh_token"] = rt
 	}
 	if g.user && slices.Contains(g.scopes, "openid") {
-		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": g.subject, "aud": g.clientID, "iat": now.Unix(),
-			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": operator.display, "tenant": operator.tenant,
-			"email": operator.email}
+		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": s.hostile(g.subject), "aud": g.clientID, "iat": now.Unix(),
+			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": s.hostile(operator.display), "tenant": s.hostile(operator.tenant),
+			"email": s.hostile(operator.email)}
 		if nonce != "" {
 			idc["nonce"] = nonce
 		}
@@ -505,7 +505,8 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		info["sub"] = "mallory"
 	}
 	if claims["sub"] == operator.name {
-		info["name"], info["email"] = operator.display, operator.email
+		info["name"], info["email"] = s.hostile(operator.display), s.hostile(operator.email)
+		info["tenant"], info["sub"] = s.hostile(operator.tenant), s.hostile(operator.name)
 	}
 	writeJSON(w, http.StatusOK, info)
 }

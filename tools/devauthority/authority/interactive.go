@@ -195,7 +195,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req authRequest
 }
 
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirect, state, code, desc string) {
-	v := url.Values{"error": {code}, "error_description": {desc}, "iss": {s.advertisedIssuer()}}
+	v := url.Values{"error": {code}, "error_description": {s.hostile(desc)}, "iss": {s.advertisedIssuer()}}
 	if state != "" {
 		v.Set("state", state)
 	}
@@ -251,7 +251,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes, ok := s.scopes(f.Get("scope"), c.scopes)
 	if !ok {
-		oauthError(w, http.StatusBadRequest, "invalid_scope", "scope not allowed")
+		oauthError(w, http.StatusBadRequest, "invalid_scope", s.hostile("scope not allowed"))
 		return
 	}
 	const alphabet = "BCDFGHJKLMNPQRSTVWXZ" // no vowels: no words, no 0/O confusion
@@ -272,8 +272,15 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	s.inter.mu.Unlock()
 	s.tokens.addOther(g.deviceCode)
 	base := s.URL()
-	writeJSON(w, http.StatusOK, map[string]any{"device_code": g.deviceCode, "user_code": g.userCode,
-		"verification_uri": base + "/device", "verification_uri_complete": base + "/device?user_code=" + g.userCode,
+	shownCode, complete := g.userCode, base+"/device?user_code="+g.userCode
+	if s.cfg.HostileText {
+		// What the user reads is not what they type (Trojan Source), and
+		// the part after '?' of a URI is text too.
+		shownCode = g.userCode[:4] + "\u202e" + g.userCode[4:] + "\u202c"
+		complete += "&x=" + hostilePayload
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"device_code": g.deviceCode, "user_code": shownCode,
+		"verification_uri": base + "/device", "verification_uri_complete": complete,
 		"expires_in": int(s.cfg.DeviceTTL.Seconds()), "interval": int(s.cfg.DeviceInterval.Seconds())})
 }
 

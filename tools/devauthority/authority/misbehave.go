@@ -72,6 +72,11 @@ var misbehaviours = map[string]func(s *Server, w http.ResponseWriter, r *http.Re
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<html><body>Please sign in to the corporate proxy</body></html>"))
 	},
+	// A redirect whose Location reads backwards from the middle (bidi).
+	"redirect-bidi": func(_ *Server, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", "https://example.com/\u202egnp.exe\u202c?\u2066x\u2069")
+		w.WriteHeader(http.StatusFound)
+	},
 	// A token request answered with a redirect to another host.
 	"redirect": func(_ *Server, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Location", "https://attacker.example/token")

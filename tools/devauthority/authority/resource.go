@@ -32,7 +32,15 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string,
 			chal += fmt.Sprintf(`, error=%q, error_description=%q`, code, desc)
 		}
 		if code == "insufficient_scope" {
-			chal += fmt.Sprintf(`, scope=%q`, scope)
+			shown := scope
+			if s.cfg.HostileText {
+				// A valid RFC 6749 scope-token that is shell syntax.
+				shown = "$(touch${IFS}/tmp/stella-pwned)"
+			}
+			chal += fmt.Sprintf(`, scope=%q`, shown)
+			if _, ok := extra["requiredScope"]; ok {
+				extra["requiredScope"] = shown
+			}
 		}
 		if code == "" {
 			chal += `, DPoP algs="ES256"`
@@ -40,7 +48,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string,
 		w.Header().Set("WWW-Authenticate", chal)
 		if backend {
 			title := map[int]string{401: "Unauthorized", 403: "Forbidden"}[status]
-			problem(w, status, title, desc, extra)
+			problem(w, status, title, s.hostile(desc), extra)
 		} else {
 			w.WriteHeader(status)
 		}

@@ -37,6 +37,7 @@ type Config struct {
 	TLSCertOut        string        // where to write the server certificate (PEM) for clients to trust
 	IDTokenFault      string        // one of idTokenFaults: lie in one precise way, for relying-party tests
 	DateSkew          time.Duration // shift the Date header of the discovery document (clock-skew checks)
+	HostileText       bool          // put terminal escapes, bidi overrides and shell syntax in every text a client shows
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -72,6 +73,7 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "serve https with a self-signed certificate and bind tokens to client certificates (mTLS, RFC 8705)")
 	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
 	fs.DurationVar(&c.DateSkew, "date-skew", c.DateSkew, "shift the Date header of the discovery response, as a server with a wrong clock would")
+	fs.BoolVar(&c.HostileText, "hostile-text", c.HostileText, "put terminal escape sequences, bidi overrides and shell syntax into claims, device codes and URIs, metadata, error descriptions and challenges")
 	fs.StringVar(&c.IDTokenFault, "id-token-fault", c.IDTokenFault, "make ID tokens (or iss, userinfo) wrong in one way, for relying-party tests")
 }
 
