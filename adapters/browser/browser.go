@@ -21,12 +21,54 @@ import (
 type Opener struct {
 	command string // from STELLA_BROWSER or BROWSER (settings)
 	env     func(string) (string, bool)
+	environ func() []string
+	secrets []domain.Secret // configured secrets, kept out of the browser's environment
 	goos    string
 }
 
 // New returns an opener; it does no I/O.
 func New(s domain.Settings) *Opener {
-	return &Opener{command: s.Browser, env: os.LookupEnv, goos: runtime.GOOS}
+	return &Opener{command: s.Browser, env: os.LookupEnv, environ: os.Environ, goos: runtime.GOOS,
+		secrets: []domain.Secret{s.ClientSecret, s.Password, s.CachePassphrase}}
+}
+
+// secretEnv names the variables that hold stella's secrets, or say where
+// they are: a browser (and whatever it starts) outlives stella and has no
+// business with any of them.
+var secretEnv = map[string]bool{
+	"STELLA_CLIENT_SECRET": true, "STELLA_CLIENT_SECRET_FILE": true, "STELLA_PASSWORD": true, "STELLA_PASSWORD_FILE": true,
+	"STELLA_CACHE_PASSPHRASE": true, "STELLA_CACHE_PASSPHRASE_FILE": true,
+}
+
+// Environ is the environment a started program gets (SPEC §6): stella's
+// own, without the secret variables and without any variable whose value
+// is a configured secret, whatever its name.
+func (o *Opener) Environ() []string {
+	environ := o.environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	var out []string
+	for _, kv := range environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if secretEnv[strings.ToUpper(name)] || o.isSecret(value) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func (o *Opener) isSecret(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, s := range o.secrets {
+		if !s.IsZero() && s.Equal(domain.NewSecret(v)) {
+			return true
+		}
+	}
+	return false
 }
 
 var _ ports.Browser = (*Opener)(nil)
@@ -63,6 +105,7 @@ func (o *Opener) Open(ctx context.Context, url string) error {
 	name, args := o.commandFor(url)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = nil, nil
+	cmd.Env = o.Environ()
 	if err := cmd.Start(); err != nil {
 		return domain.Wrap(domain.KindUsage, err, "could not start the browser ("+name+")",
 			"Open the printed URL yourself, or set STELLA_BROWSER to a command that opens URLs.")

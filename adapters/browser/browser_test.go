@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stellaops/stella/domain"
 )
 
 func TestHeadlessLadder(t *testing.T) {
@@ -75,5 +77,19 @@ func TestOpen(t *testing.T) {
 	}
 	if err := (&Opener{command: "false", goos: "linux"}).Open(context.Background(), "http://x/"); err == nil {
 		t.Fatal("a failing browser must be reported")
+	}
+}
+
+func TestEnvironDropsSecrets(t *testing.T) {
+	s := domain.Settings{ClientSecret: domain.NewSecret("s3cret"), Password: domain.NewSecret("pw"), CachePassphrase: domain.NewSecret("horse")}
+	o := New(s)
+	o.environ = func() []string {
+		return []string{"HOME=/home/u", "STELLA_CLIENT_SECRET=s3cret", "STELLA_PASSWORD=pw", "STELLA_CACHE_PASSPHRASE=horse",
+			"STELLA_CLIENT_SECRET_FILE=/run/s", "STELLA_CACHE_PASSPHRASE_FILE=/run/p", "STELLA_PASSWORD_FILE=/run/w",
+			"MY_COPY=horse", "OTHER=s3cret2", "EMPTY=", "STELLA_PROFILE=dev"}
+	}
+	got := strings.Join(o.Environ(), " ")
+	if want := "HOME=/home/u OTHER=s3cret2 EMPTY= STELLA_PROFILE=dev"; got != want {
+		t.Fatalf("Environ() = %q, want %q", got, want)
 	}
 }
