@@ -334,6 +334,9 @@ func (l *loader) resolve(st setting, layers []*fileLayer, kinds []domain.SourceK
 				"Keep only "+leaf(st.fileKey)+".")
 		case hasFile && fv.value != "":
 			p := l.expand(fv.value)
+			if err := relativeInYAML(layer.path, fv.line, leaf(st.fileKey), p); err != nil {
+				return r, err
+			}
 			val, err := l.readSecretFile(p, fmt.Sprintf("%s:%d", layer.path, fv.line))
 			if err != nil {
 				return r, err
@@ -347,6 +350,9 @@ func (l *loader) resolve(st setting, layers []*fileLayer, kinds []domain.SourceK
 			val := v.value
 			if st.path {
 				val = l.expand(val)
+				if err := relativeInYAML(layer.path, v.line, leaf(st.key), val); err != nil {
+					return r, err
+				}
 			}
 			return resolved{value: val, source: domain.Source{Kind: kinds[i], Detail: fmt.Sprintf("%s:%d", layer.path, v.line)}}, nil
 		}
@@ -373,6 +379,17 @@ func (l *loader) overrides(st setting, r resolved, layers []*fileLayer, kinds []
 		r.source.Detail, leaf(st.key), name, layers[0].path, v.line)})
 }
 
+// relativeInYAML refuses a relative path in a configuration file: it would
+// mean whatever directory the command happens to run in (a git checkout,
+// say), so a session or a secret would land or be read there.
+func relativeInYAML(file string, line int, key, p string) error {
+	if filepath.IsAbs(p) {
+		return nil
+	}
+	return usageErr(file, line, fmt.Sprintf("%s %q is a relative path", key, domain.Printable(p, 200)),
+		"Write an absolute path, or one starting with ~/ (your home directory).")
+}
+
 func leaf(key string) string {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		return key[i+1:]
@@ -387,17 +404,15 @@ func (l *loader) readSecretFile(path, from string) (string, error) {
 		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("secret file %s (from %s) %s", path, from, why),
 			"Point the setting at a readable file that holds only the secret.")
 	}
-	st, err := os.Stat(path)
+	b, st, err := readRegular(path, maxSecretFile)
+	var nr notRegular
 	switch {
-	case err != nil:
-		return "", bad(nil, "cannot be read: "+errText(err))
-	case st.IsDir():
-		return "", bad(nil, "is a directory")
-	case st.Size() > maxSecretFile:
+	case errors.As(err, &nr):
+		return "", domain.E(domain.KindUsage, fmt.Sprintf("secret file %s (from %s) %s", path, from, nr.Error()),
+			"Point the setting at a regular file that holds only the secret (not a pipe, device or directory).")
+	case errors.Is(err, errTooLarge):
 		return "", bad(nil, "is larger than 64 KiB")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	case err != nil:
 		return "", bad(nil, "cannot be read: "+errText(err))
 	}
 	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,20 +51,17 @@ func usageErr(path string, line int, msg, hint string) error {
 // readLayer parses one configuration file strictly. A missing file is
 // (nil, nil) when optional.
 func readLayer(path string, optional bool) (*fileLayer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if optional && os.IsNotExist(err) {
-			return nil, nil
-		}
-		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file exists and is readable.")
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file is readable.")
-	}
-	if len(b) > maxFileSize {
+	b, _, err := readRegular(path, maxFileSize)
+	var nr notRegular
+	switch {
+	case err != nil && optional && os.IsNotExist(err):
+		return nil, nil
+	case errors.As(err, &nr):
+		return nil, domain.E(domain.KindUsage, path+" "+nr.Error(), "A stella configuration file is a regular YAML file; check the path.")
+	case errors.Is(err, errTooLarge):
 		return nil, domain.E(domain.KindUsage, path+" is larger than 1 MiB", "A stella configuration file is a few lines of YAML; check the path.")
+	case err != nil:
+		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file exists and is readable.")
 	}
 	return parseLayer(path, b)
 }

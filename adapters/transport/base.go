@@ -8,11 +8,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -107,7 +107,26 @@ func (b *Base) keyPair() (tls.Certificate, error) {
 		return tls.Certificate{}, domain.E(domain.KindUsage, "AuthMode mtls needs a client certificate and key",
 			"Set ClientCertificateFile and ClientKeyFile in the profile, or STELLA_CLIENT_CERT and STELLA_CLIENT_KEY.")
 	}
-	pair, err := tls.LoadX509KeyPair(s.ClientCertFile, s.ClientKeyFile)
+	// Read both bounded and only if regular (tls.LoadX509KeyPair would
+	// read /dev/zero until memory runs out, and hang on a FIFO).
+	var pems [2][]byte
+	for i, p := range []string{s.ClientCertFile, s.ClientKeyFile} {
+		b, _, err := readRegular(p, maxCABundle)
+		var nr notRegular
+		switch {
+		case errors.As(err, &nr):
+			return tls.Certificate{}, domain.E(domain.KindUsage, "the client certificate or key file "+p+" "+nr.Error(),
+				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at regular PEM files.")
+		case errors.Is(err, errTooLarge):
+			return tls.Certificate{}, domain.E(domain.KindUsage, "the client certificate or key file "+p+" is larger than 4 MiB",
+				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a PEM certificate and private key.")
+		case err != nil:
+			return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot read "+p,
+				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a matching PEM certificate and private key.")
+		}
+		pems[i] = b
+	}
+	pair, err := tls.X509KeyPair(pems[0], pems[1])
 	if err != nil {
 		return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+
 			s.From("Authority.ClientCertificateFile")+" and key "+s.ClientKeyFile+s.From("Authority.ClientKeyFile"),
@@ -135,15 +154,14 @@ func loadCABundle(path, from string) (*x509.CertPool, error) {
 		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s%s %s", path, from, why),
 			"Point CaBundleFile / STELLA_CA_BUNDLE at a readable PEM file of CA certificates.")
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, bad(err, "cannot be read")
-	}
-	if st.Size() > maxCABundle {
+	pem, _, err := readRegular(path, maxCABundle)
+	var nr notRegular
+	switch {
+	case errors.As(err, &nr):
+		return nil, bad(nil, nr.Error())
+	case errors.Is(err, errTooLarge):
 		return nil, bad(nil, "is larger than 4 MiB")
-	}
-	pem, err := os.ReadFile(path)
-	if err != nil {
+	case err != nil:
 		return nil, bad(err, "cannot be read")
 	}
 	pool, err := x509.SystemCertPool()
