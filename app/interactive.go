@@ -77,9 +77,12 @@ func (u *Login) browserFlow(ctx context.Context, in LoginInput, req ports.TokenR
 		return domain.Grant{}, err
 	}
 	if err := p.Authority.CheckIssuer(ctx, resp.Issuer, resp.IssuerPresent); err != nil {
+		r.Finish(err)
 		return domain.Grant{}, err
 	}
-	return p.Authority.ExchangeCode(ctx, req, resp.Code, domain.NewSecret(verifier), r.RedirectURI(), nonce)
+	g, err := p.Authority.ExchangeCode(ctx, req, resp.Code, domain.NewSecret(verifier), r.RedirectURI(), nonce)
+	r.Finish(err) // the browser's page says what the terminal will
+	return g, err
 }
 
 // deviceFlow is the Device Authorization Grant (RFC 8628).

@@ -186,6 +186,9 @@ type Redirect interface {
 	SetAuthorizationURL(url string)
 	// Wait returns the first response carrying the expected state.
 	Wait(ctx context.Context) (AuthorizationResponse, error)
+	// Finish answers the browser waiting on the callback once the code is
+	// exchanged and the ID token checked: nil for success, else the error.
+	Finish(err error)
 	Close() error
 }
 

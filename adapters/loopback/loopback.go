@@ -5,7 +5,9 @@ package loopback
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -26,15 +28,25 @@ const CallbackPath = "/callback"
 
 // Listener waits for one authorization response.
 type Listener struct {
-	ln      net.Listener
-	srv     *http.Server
-	state   string
-	results chan result
-	once    sync.Once
+	ln        net.Listener
+	srv       *http.Server
+	state     string
+	startPath string // /start/<random>: the one way to the authorization request
+	results   chan result
+	once      sync.Once
 
 	mu      sync.Mutex
 	authURL string
+	started bool // the start path was used: it answers once
+
+	finishOnce sync.Once
+	finished   chan struct{} // closed by Finish or Close
+	outcome    error
 }
+
+// pageWait bounds how long the browser's callback is held open while the
+// terminal exchanges the code and checks the ID token.
+const pageWait = 60 * time.Second
 
 type result struct {
 	resp ports.AuthorizationResponse
@@ -62,19 +74,44 @@ func (Opener) Listen(ctx context.Context, port int, expectedState string) (ports
 		return nil, domain.Wrap(domain.KindUsage, err, fmt.Sprintf("cannot listen on 127.0.0.1:%d for the sign-in callback", port),
 			"Choose another --callback-port, or leave it out for an ephemeral port.")
 	}
-	l := &Listener{ln: ln, state: expectedState, results: make(chan result, 1)}
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		_ = ln.Close()
+		return nil, domain.Wrap(domain.KindUnexpected, err, "no randomness for the sign-in start address", "")
+	}
+	l := &Listener{ln: ln, state: expectedState, results: make(chan result, 1), finished: make(chan struct{}),
+		startPath: "/start/" + base64.RawURLEncoding.EncodeToString(nonce[:])}
 	mux := http.NewServeMux()
 	mux.HandleFunc(CallbackPath, l.callback)
-	mux.HandleFunc("/{$}", l.start)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.HandleFunc(l.startPath, l.start)
+	// Only requests addressed to this listener (DNS rebinding: a page on
+	// evil.example resolving to 127.0.0.1 sends Host: evil.example).
+	l.srv = &http.Server{Handler: l.ownHostOnly(mux), ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes: 16 << 10, IdleTimeout: 30 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()
 	return l, nil
 }
 
 // StartURL is the address to print and open: it redirects to the
 // authorization request, so state, nonce and challenge never appear in
-// the terminal or in logs.
-func (l *Listener) StartURL() string { return "http://" + l.ln.Addr().String() + "/" }
+// the terminal or in logs. Its path is unguessable and answers once:
+// another local user who can reach the port cannot obtain the request
+// (state, challenge, nonce, dpop_jkt) to finish or race the sign-in with
+// their own account (RFC 8252 §8.3, SPEC §3.7).
+func (l *Listener) StartURL() string { return "http://" + l.ln.Addr().String() + l.startPath }
+
+// ownHostOnly answers only requests whose Host is this listener's own
+// address: 127.0.0.1:PORT, or localhost:PORT.
+func (l *Listener) ownHostOnly(next http.Handler) http.Handler {
+	port := strconv.Itoa(l.Port())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "127.0.0.1:"+port && r.Host != "localhost:"+port {
+			page(w, http.StatusMisdirectedRequest, "Wrong address", "This stella sign-in listener answers only at 127.0.0.1:"+port+".", false)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // SetAuthorizationURL is where StartURL sends the browser.
 func (l *Listener) SetAuthorizationURL(u string) {
@@ -85,10 +122,17 @@ func (l *Listener) SetAuthorizationURL(u string) {
 
 func (l *Listener) start(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
-	u := l.authURL
+	u, used := l.authURL, l.started
+	if u != "" {
+		l.started = true
+	}
 	l.mu.Unlock()
-	if u == "" {
+	switch {
+	case u == "":
 		page(w, http.StatusServiceUnavailable, "Not ready", "stella is still preparing the sign-in; reload in a moment.", false)
+		return
+	case used:
+		page(w, http.StatusNotFound, "Already used", "This sign-in address has been opened once already. Start the sign-in again from the terminal if that was not you.", false)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -119,8 +163,19 @@ func (l *Listener) Wait(ctx context.Context) (ports.AuthorizationResponse, error
 	}
 }
 
+// Finish tells the waiting browser how the sign-in ended, once the
+// terminal has exchanged the code and checked the ID token: nil is
+// success, else the failure in plain words.
+func (l *Listener) Finish(err error) {
+	l.finishOnce.Do(func() {
+		l.outcome = err
+		close(l.finished)
+	})
+}
+
 // Close stops the listener.
 func (l *Listener) Close() error {
+	l.Finish(domain.E(domain.KindUnexpected, "stella stopped before the sign-in finished", ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return l.srv.Shutdown(ctx)
@@ -153,12 +208,41 @@ func (l *Listener) callback(w http.ResponseWriter, r *http.Request) {
 	case resp.Code.IsZero():
 		err = domain.E(domain.KindProtocol, "the Authority's redirect carried neither a code nor an error", "Sign in again; if it persists, check the Authority.")
 	}
+	first := false
+	l.once.Do(func() { first = true; l.results <- result{resp: resp, err: err} })
 	if err != nil {
-		page(w, http.StatusOK, "Sign-in failed", "stella could not sign you in. Return to the terminal for details.", false)
-	} else {
-		page(w, http.StatusOK, "Signed in", "You are signed in to stella. You can close this tab and return to the terminal.", true)
+		failed(w, err)
+		return
 	}
-	l.once.Do(func() { l.results <- result{resp: resp, err: err} })
+	if !first {
+		page(w, http.StatusOK, "Already answered", "stella already has a sign-in response. Return to the terminal.", false)
+		return
+	}
+	// Answer only once the terminal knows: "signed in" must never be said
+	// of a sign-in the terminal then refuses (an ID token that fails its
+	// checks, a refused exchange).
+	t := time.NewTimer(pageWait)
+	defer t.Stop()
+	select {
+	case <-l.finished:
+	case <-t.C:
+		page(w, http.StatusOK, "Still working", "stella is still finishing the sign-in. Return to the terminal to see how it ends.", false)
+		return
+	case <-r.Context().Done():
+		return
+	}
+	if l.outcome != nil {
+		failed(w, l.outcome)
+		return
+	}
+	page(w, http.StatusOK, "Signed in", "You are signed in to stella. You can close this tab and return to the terminal.", true)
+}
+
+// failed is the page for a sign-in that did not work, saying why in the
+// terminal's words (sanitised and cut: they may quote the Authority).
+func failed(w http.ResponseWriter, err error) {
+	page(w, http.StatusOK, "Sign-in failed", "stella could not sign you in: "+domain.Printable(err.Error(), 300)+
+		". Return to the terminal for what to do next.", false)
 }
 
 func descSuffix(d string) string {
