@@ -236,14 +236,21 @@ var errNoSession = errors.New("no session")
 // endpoint only, as oidc-provider does by default. Best effort: the
 // sign-in stands without them. A userinfo answer for another subject is
 // ignored (OIDC Core §5.3.2).
+//
+// Without an ID token (a device-flow answer may lack one) the whole
+// identity comes from userinfo, the Authority's authenticated answer;
+// without that either it stays unknown.
 func (u *Login) completeIdentity(ctx context.Context, s *domain.Session) {
-	if s.Identity.Subject == "" || (s.Identity.Name != "" && s.Identity.Email != "") || !s.Access.Scopes.Union(u.settings.WantedScopes(true)).Has("openid") {
+	if (s.Identity.Name != "" && s.Identity.Email != "") || !s.Access.Scopes.Union(u.settings.WantedScopes(true)).Has("openid") {
 		return
 	}
 	info, err := u.authority.UserInfo(ctx, domain.Credential{Access: s.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey})
 	if err != nil {
 		u.log.Debug("userinfo after sign-in unavailable", "error", err)
 		return
+	}
+	if s.Identity.Subject == "" {
+		s.Identity.Subject = domain.ClaimString(info, "sub")
 	}
 	if domain.ClaimString(info, "sub") != s.Identity.Subject {
 		u.log.Debug("userinfo after sign-in answered for another subject; ignored")

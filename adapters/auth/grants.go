@@ -190,7 +190,13 @@ func (a *Authority) grant(ctx context.Context, m *metadata, tok *oauth2.Token, r
 	g := domain.Grant{Access: access, Refresh: domain.NewSecret(tok.RefreshToken)}
 	if isJWT {
 		g.Claims = claims
-		g.Identity = domain.IdentityFromClaims(claims)
+		// A person's identity comes from a verified ID token or from
+		// userinfo, never from an access token the client cannot verify
+		// (it is the resource server's, RFC 9068). A client's own
+		// token names the client, which is all it can claim.
+		if !asked.Has("openid") {
+			g.Identity = domain.IdentityFromClaims(claims)
+		}
 	}
 	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
 		idClaims, err := a.verifyIDToken(ctx, m, idt, nonce)

@@ -365,6 +365,9 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 	}
 	if g.user {
 		claims["name"] = operator.display
+		if s.cfg.IDTokenFault == "no-id-token" {
+			claims["name"] = "Unverified Name"
+		}
 	}
 	for k, v := range g.approval {
 		claims[k] = v
@@ -390,7 +393,7 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		s.tokens.addRefresh(&refreshToken{value: rt, family: fam, expires: now.Add(s.cfg.RefreshTTL)})
 		resp["refresh_token"] = rt
 	}
-	if g.user && slices.Contains(g.scopes, "openid") {
+	if g.user && slices.Contains(g.scopes, "openid") && s.cfg.IDTokenFault != "no-id-token" {
 		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": s.hostile(g.subject), "aud": g.clientID, "iat": now.Unix(),
 			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": s.hostile(operator.display), "tenant": s.hostile(operator.tenant),
 			"email": s.hostile(operator.email)}

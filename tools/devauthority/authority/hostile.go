@@ -27,6 +27,7 @@ var idTokenFaults = map[string]string{
 	"authz-iss":    "an authorization response whose iss is another issuer (RFC 9207)",
 	"refresh-sub":  "a refreshed ID token naming another subject",
 	"userinfo-sub": "a userinfo answer for another subject",
+	"no-id-token":  "no ID token although openid was granted, and an access token whose name claim differs from userinfo's",
 }
 
 // rotatedKey is the second signing key of the rotated-key fault.
