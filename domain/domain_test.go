@@ -459,3 +459,30 @@ func TestShellQuoteServerScopes(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCacheDir(t *testing.T) {
+	cases := []struct {
+		name    string
+		f       DirFacts
+		tighten bool
+		errWord string
+	}{
+		{"private", DirFacts{IsDir: true, Perm: 0o700, Owner: 1000, EUID: 1000}, false, ""},
+		{"readable", DirFacts{IsDir: true, Perm: 0o755, Owner: 1000, EUID: 1000}, true, ""},
+		{"group writable", DirFacts{IsDir: true, Perm: 0o770, Owner: 1000, EUID: 1000}, false, "writable by other users"},
+		{"world writable", DirFacts{IsDir: true, Perm: 0o777, Owner: 1000, EUID: 1000}, false, "chmod 700"},
+		{"foreign", DirFacts{IsDir: true, Perm: 0o700, Owner: 65534, EUID: 1000}, false, "belongs to another user (uid 65534)"},
+		{"root in foreign", DirFacts{IsDir: true, Perm: 0o700, Owner: 65534, EUID: 0}, false, "running as root"},
+		{"no owners", DirFacts{IsDir: true, Perm: 0o700, Owner: -1, EUID: 0}, false, ""},
+		{"file", DirFacts{IsDir: false, Perm: 0o600, Owner: 1000, EUID: 1000}, false, "not a directory"},
+	}
+	for _, tc := range cases {
+		tighten, err := CheckCacheDir("/c d", tc.f)
+		if tighten != tc.tighten || (err == nil) != (tc.errWord == "") {
+			t.Fatalf("%s: tighten %v err %v", tc.name, tighten, err)
+		}
+		if err != nil && (KindOf(err) != KindStorage || !strings.Contains(err.Error()+HintFor(err), tc.errWord)) {
+			t.Fatalf("%s: %v / %s", tc.name, err, HintFor(err))
+		}
+	}
+}

@@ -154,7 +154,7 @@ type keyRead struct {
 // will need the key, and a locked keyring must not ask to be unlocked for
 // nothing. Load and Save take the work over.
 func (s *Store) Prefetch(ctx context.Context, key domain.SessionKey) {
-	b, err := readBounded(s.path(key))
+	b, err := readBounded(s.path(key), s.warn)
 	if err != nil {
 		return
 	}
@@ -244,9 +244,16 @@ func storageErr(err error, msg string) error {
 // Load reads and decrypts a session. Any failure leaves the file untouched.
 func (s *Store) Load(ctx context.Context, key domain.SessionKey) (domain.Session, error) {
 	p := s.path(key)
-	b, err := readBounded(p)
+	if err := s.checkDir(); err != nil {
+		return domain.Session{}, err
+	}
+	b, err := readBounded(p, s.warn)
 	if errors.Is(err, os.ErrNotExist) {
 		return domain.Session{}, fmt.Errorf("session %s: %w", key.ID(), domain.ErrNotFound)
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return domain.Session{}, err
 	}
 	if err != nil {
 		return domain.Session{}, storageErr(err, "cannot read the session file "+p)
@@ -416,7 +423,7 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 func (s *Store) Delete(ctx context.Context, key domain.SessionKey) error {
 	// Signing out ends the key cache's entry for the file too: its key
 	// must not outlive the session it opened.
-	if b, err := readBounded(s.path(key)); err == nil {
+	if b, err := readBounded(s.path(key), nil); err == nil {
 		if h, _, _, err := parse(b); err == nil && h.KDF == s.mode() {
 			s.dropCached(h, key)
 		}
@@ -448,7 +455,7 @@ func (s *Store) List(context.Context) ([]domain.SessionKey, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), suffix) {
 			continue
 		}
-		b, err := readBounded(filepath.Join(s.cfg.Dir, e.Name()))
+		b, err := readBounded(filepath.Join(s.cfg.Dir, e.Name()), s.warn)
 		if err != nil {
 			continue
 		}
@@ -589,29 +596,74 @@ func (s *Store) keyFor(ctx context.Context, salt []byte, p KDFParams, fresh bool
 	return k, nil
 }
 
+// ensureDir creates the token cache directory if need be and applies
+// SPEC §5's rule before anything is written in it.
 func (s *Store) ensureDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
 		return storageErr(err, "cannot create the token cache directory "+s.cfg.Dir)
 	}
+	return s.checkDir()
+}
+
+// checkDir refuses a cache directory another user owns or can write (they
+// could plant or swap the files stella reads and writes), and tightens one
+// others can merely read, with a warning. A missing one is fine.
+func (s *Store) checkDir() error {
 	st, err := os.Stat(s.cfg.Dir)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
 		return storageErr(err, "cannot read the token cache directory "+s.cfg.Dir)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		// Others could list (or worse) our session files: tighten it.
-		if err := os.Chmod(s.cfg.Dir, 0o700); err != nil {
-			return storageErr(err, "the token cache directory "+s.cfg.Dir+" is open to other users and cannot be tightened")
-		}
+	tighten, err := domain.CheckCacheDir(s.cfg.Dir, domain.DirFacts{IsDir: st.IsDir(), Perm: st.Mode().Perm(), Owner: ownerOf(st), EUID: euid()})
+	if err != nil || !tighten {
+		return err
 	}
+	if err := os.Chmod(s.cfg.Dir, 0o700); err != nil {
+		return storageErr(err, "the token cache directory "+s.cfg.Dir+" is readable by other users and cannot be tightened")
+	}
+	s.warn(fmt.Sprintf("the token cache directory %s was readable by other users (mode %#o); tightened to 0700", s.cfg.Dir, st.Mode().Perm()))
 	return nil
 }
 
-func readBounded(p string) ([]byte, error) {
-	f, err := os.Open(p)
+func (s *Store) warn(msg string) {
+	if s.cfg.Log != nil {
+		s.cfg.Log.Warn(msg)
+	}
+}
+
+// readBounded reads a session file: never through a symbolic link, only a
+// regular file of this user's, at most 1 MiB. A file others can read is
+// tightened to 0600, with a warning (warn may be nil).
+func readBounded(p string, warn func(string)) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|noFollow|nonBlock, 0)
 	if err != nil {
+		if lst, lerr := os.Lstat(p); lerr == nil && lst.Mode()&os.ModeSymlink != 0 {
+			return nil, domain.E(domain.KindStorage, "the session file "+p+" is a symbolic link; stella does not follow links in the token cache",
+				"Remove the link (someone else may have planted it), then sign in again.")
+		}
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !st.Mode().IsRegular():
+		return nil, domain.E(domain.KindStorage, "the session file "+p+" is not a regular file", "Remove it, then sign in again.")
+	case ownerOf(st) >= 0 && ownerOf(st) != euid():
+		return nil, domain.E(domain.KindStorage, fmt.Sprintf("the session file %s belongs to another user (uid %d)", p, ownerOf(st)),
+			"Remove it (someone else may have planted it), then sign in again.")
+	case st.Mode().Perm()&0o077 != 0:
+		if err := f.Chmod(0o600); err != nil {
+			return nil, err
+		}
+		if warn != nil {
+			warn(fmt.Sprintf("the session file %s was readable by other users (mode %#o); tightened to 0600", p, st.Mode().Perm()))
+		}
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, err
@@ -767,7 +819,7 @@ func (s *Store) Inspect(ctx context.Context) ([]ports.SessionFile, error) {
 			continue
 		}
 		f := ports.SessionFile{Path: filepath.Join(s.cfg.Dir, e.Name())}
-		b, err := readBounded(f.Path)
+		b, err := readBounded(f.Path, s.warn)
 		if err != nil {
 			f.Err = storageErr(err, "cannot read "+f.Path)
 			out = append(out, f)
@@ -816,11 +868,15 @@ func CheckDir(dir string) error {
 		return nil
 	case err != nil:
 		return storageErr(err, "cannot read the token cache directory "+dir)
-	case !st.IsDir():
-		return domain.E(domain.KindStorage, dir+" is not a directory", "Move it away, or set STELLA_TOKEN_CACHE_DIR to a directory.")
-	case st.Mode().Perm()&0o077 != 0:
-		return domain.E(domain.KindStorage, fmt.Sprintf("the token cache directory %s is open to other users (mode %#o)", dir, st.Mode().Perm()),
-			"Run: chmod 700 "+dir)
 	}
-	return ownedByMe(dir, st)
+	tighten, err := domain.CheckCacheDir(dir, domain.DirFacts{IsDir: st.IsDir(), Perm: st.Mode().Perm(), Owner: ownerOf(st), EUID: euid()})
+	if err != nil {
+		return err
+	}
+	if tighten {
+		// Use tightens it with a warning; the doctor reports it.
+		return domain.E(domain.KindStorage, fmt.Sprintf("the token cache directory %s is open to other users (mode %#o)", dir, st.Mode().Perm()),
+			"Run: chmod 700 "+domain.ShellQuote(dir))
+	}
+	return nil
 }

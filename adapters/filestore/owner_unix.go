@@ -3,20 +3,25 @@
 package filestore
 
 import (
-	"fmt"
 	"os"
 	"syscall"
-
-	"github.com/stellaops/stella/domain"
 )
 
-// ownedByMe refuses a cache directory another user owns: they could swap
-// the files stella reads.
-func ownedByMe(dir string, st os.FileInfo) error {
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || int(sys.Uid) == os.Getuid() {
-		return nil
+// noFollow makes an open refuse a symbolic link in the last component: a
+// link planted in the cache directory must not send stella's reads or
+// writes elsewhere.
+const noFollow = syscall.O_NOFOLLOW
+
+// nonBlock keeps an open from blocking on a FIFO planted in place of a file.
+const nonBlock = syscall.O_NONBLOCK
+
+// ownerOf is the file's owner uid.
+func ownerOf(st os.FileInfo) int {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return int(sys.Uid)
 	}
-	return domain.E(domain.KindStorage, fmt.Sprintf("the token cache directory %s belongs to another user (uid %d)", dir, sys.Uid),
-		"Use a directory of your own: set STELLA_TOKEN_CACHE_DIR.")
+	return -1
 }
+
+// euid is who stella runs as.
+func euid() int { return os.Geteuid() }

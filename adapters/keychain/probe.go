@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stellaops/stella/domain"
@@ -47,7 +49,7 @@ func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh
 		}
 	}
 	// Remembering is best effort: without it the next command probes again.
-	if b, err := json.Marshal(v); err == nil && os.MkdirAll(dir, 0o700) == nil {
+	if b, err := json.Marshal(v); err == nil && os.MkdirAll(dir, 0o700) == nil && privateDir(dir) {
 		if tmp, err := os.CreateTemp(dir, "."+probeFile+".tmp-*"); err == nil {
 			_, werr := tmp.Write(b)
 			if cerr := tmp.Close(); werr == nil && cerr == nil {
@@ -62,7 +64,18 @@ func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh
 // Remembered returns the verdict a probe kept in dir, if it still holds
 // for this desktop session at now; it never asks the keychain.
 func Remembered(dir string, now time.Time) (Verdict, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, probeFile))
+	if !privateDir(dir) {
+		return Verdict{}, false // not ours alone: nothing in it is believed
+	}
+	f, err := os.OpenFile(filepath.Join(dir, probeFile), os.O_RDONLY|noFollow|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return Verdict{}, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return Verdict{}, false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
 	if err != nil {
 		return Verdict{}, false
 	}

@@ -46,14 +46,30 @@ func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error
 		return nil, domain.Wrap(domain.KindStorage, err, "cannot create the token cache directory "+l.dir,
 			"Check the permissions of the directory, or set STELLA_TOKEN_CACHE_DIR.")
 	}
+	// The directory is checked before the lock file is made in it (SPEC
+	// §5): in a directory another user owns or can write, a planted file
+	// or link would make stella create or truncate things for them. Only
+	// refusal here; the store tightens a merely readable one, and says so.
+	if err := checkDir(l.dir); err != nil {
+		unlockLocal()
+		return nil, err
+	}
 	path := filepath.Join(l.dir, key.ID()+".lock")
-	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow), flock.SetPermissions(0o600))
 	start := time.Now()
 	ok, err := fl.TryLockContext(ctx, retryDelay)
 	if err != nil || !ok {
 		unlockLocal()
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
+		}
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, domain.E(domain.KindStorage, "the lock file "+path+" is a symbolic link; stella does not follow links in the token cache",
+				"Remove the link (someone else may have planted it) and try again.")
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, domain.Wrap(domain.KindStorage, err, "cannot open the session lock "+path,
+				"Check the token cache directory's permissions, or set STELLA_TOKEN_CACHE_DIR.")
 		}
 		return nil, domain.Wrap(domain.KindStorage, err,
 			fmt.Sprintf("another stella process has held the session lock for %s", time.Since(start).Round(time.Second)),
@@ -63,6 +79,15 @@ func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error
 		_ = fl.Unlock()
 		unlockLocal()
 	}, nil
+}
+
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return domain.Wrap(domain.KindStorage, err, "cannot read the token cache directory "+dir, "Check its permissions, or set STELLA_TOKEN_CACHE_DIR.")
+	}
+	_, err = domain.CheckCacheDir(dir, domain.DirFacts{IsDir: st.IsDir(), Perm: st.Mode().Perm(), Owner: ownerOf(st), EUID: euid()})
+	return err
 }
 
 // InProcess is a per-session mutex for stores that only one process uses

@@ -509,7 +509,10 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if claims["sub"] == operator.name {
 		info["name"], info["email"] = s.hostile(operator.display), s.hostile(operator.email)
-		info["tenant"], info["sub"] = s.hostile(operator.tenant), s.hostile(operator.name)
+		info["tenant"] = s.hostile(operator.tenant)
+		if s.cfg.HostileText {
+			info["sub"] = s.hostile(operator.name) // as the ID token's
+		}
 	}
 	writeJSON(w, http.StatusOK, info)
 }
