@@ -121,6 +121,11 @@ func recordingStella() int {
 		fmt.Fprintln(os.Stderr, "stella test wrapper:", err)
 		return 1
 	}
+	// STELLA_TEST_PIDFILE: where a script finds this stella to send it a
+	// signal testscript's kill does not know (SIGTERM).
+	if p := os.Getenv("STELLA_TEST_PIDFILE"); p != "" {
+		_ = os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o600)
+	}
 	go func() {
 		for sig := range sigs {
 			_ = cmd.Process.Signal(sig)
