@@ -20,7 +20,8 @@ func New(cfg Config) *analysis.Analyzer {
 		Doc: "enforce stella's architecture rules\n\n" +
 			"audit checks the layer dependencies (domain, ports, app, adapters, composition root,\n" +
 			"tools/devauthority), confines raw OAuth credentials, the keyring and secret reveals\n" +
-			"to their owners, HTTP clients to the transport, and process exits to main.go.",
+			"to their owners, HTTP clients to the transport, process exits to main.go, and\n" +
+			"the standard streams to the sanitising writers of adapters/term.",
 		// The repository grows while it is checked: a package that does
 		// not compile yet still has its imports and resolved names checked.
 		RunDespiteErrors: true,
@@ -333,8 +334,9 @@ func (a *audit) credentialName(typ, field string) bool {
 // same name on another type, or a local look-alike, is not reported.
 func (a *audit) references() {
 	info := a.pass.TypesInfo
-	rv, h, ex := a.cfg.Reveal, a.cfg.HTTP, a.cfg.Exit
+	rv, h, ex, tm := a.cfg.Reveal, a.cfg.HTTP, a.cfg.Exit, a.cfg.Terminal
 	httpOff := matchAny(a.rel, h.Allowed) || matchAny(a.rel, h.Exempt)
+	termOff := matchAny(a.rel, tm.Allowed) || matchAny(a.rel, tm.Exempt)
 	revealOff := matchAny(a.rel, rv.Allowed)
 	exitMainOff := a.pass.Pkg.Name() == "main" && matchAny(a.rel, ex.ExemptMains)
 	for _, f := range a.pass.Files {
@@ -387,6 +389,14 @@ func (a *audit) references() {
 			case !httpOff && lookup(obj, h.Uses) != nil:
 				a.report("http", at.Pos(), "http-client", "http.%s bypasses the authenticated transport; only %s build HTTP clients, the rest send requests through ports.Backend",
 					lookup(obj, h.Uses).Name, list(h.Allowed))
+			case !termOff && lookup(obj, tm.Uses) != nil:
+				fn := lookup(obj, tm.Uses)
+				name := fn.Name
+				if fn.Path != "" {
+					name = path.Base(fn.Path) + "." + fn.Name
+				}
+				a.report("terminal", at.Pos(), "terminal", "%s writes to the terminal outside %s; print through the Runtime's Out/Err or the console and logger, which sanitise servers' and files' text (SPEC §6)",
+					name, list(tm.Allowed))
 			case !exitOff && lookup(obj, ex.Funcs) != nil:
 				fn := lookup(obj, ex.Funcs)
 				name := fn.Name

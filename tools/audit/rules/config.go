@@ -32,6 +32,21 @@ type Config struct {
 	Reveal        Reveal
 	HTTP          HTTP
 	Exit          Exit
+	Terminal      Terminal
+}
+
+// Terminal confines writing to the process's standard streams: text from
+// outside (servers, files) reaches a terminal only through the writers
+// that sanitise it (SPEC §6) — term's console, log handler and
+// SafeWriter, which the composition root's Out and Err wrap.
+type Terminal struct {
+	// Uses are the standard streams and the functions that write to them
+	// implicitly (fmt.Println, log.Printf, the println builtin).
+	Uses []Func
+	// Allowed packages may refer to them; Exempt ones (test
+	// infrastructure) and _test.go files are not checked.
+	Allowed []string
+	Exempt  []string
 }
 
 // Reveal confines the functions that expose a secret's value.
@@ -232,6 +247,17 @@ func Default() Config {
 			},
 			AllowedFiles: []string{"cmd/stella/main.go"},
 			ExemptMains:  []string{"tools/..."},
+		},
+
+		Terminal: Terminal{
+			Uses: []Func{
+				{"os", "Stdout"}, {"os", "Stderr"},
+				{"fmt", "Print"}, {"fmt", "Printf"}, {"fmt", "Println"},
+				{"log", "Print"}, {"log", "Printf"}, {"log", "Println"}, {"log", "Default"},
+				{"", "print"}, {"", "println"},
+			},
+			Allowed: []string{"adapters/term/..."},
+			Exempt:  []string{"tools/...", "testscripts/..."},
 		},
 	}
 }

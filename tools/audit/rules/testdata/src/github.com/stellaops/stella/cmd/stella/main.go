@@ -10,4 +10,4 @@ import (
 var _ = auth.Settings{}
 var _ = keychain.Name
 
-func main() { os.Exit(run()) }
+func main() { os.Exit(run(nil)) }
