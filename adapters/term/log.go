@@ -2,7 +2,6 @@ package term
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -67,7 +66,7 @@ func (h *LogHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		v = domain.Printable(v, 1000)
 		if strings.ContainsAny(v, " \t\"=") {
-			v = fmt.Sprintf("%q", v)
+			v = `"` + strings.ReplaceAll(v, `"`, `\"`) + `"` // already sanitised: quote, do not re-escape
 		}
 		b.WriteString(" " + key + "=" + v)
 	}
