@@ -646,13 +646,13 @@ func fakeBrowser() int {
 	if probeFile != "" {
 		probe("foreign-host", os.Args[1], "evil.example:"+start.Port())
 	}
-	landed := func(body []byte) {
+	landed := func(body []byte) { // the page last: scripts wait for it
+		if probeFile != "" {
+			_ = os.WriteFile(probeFile, []byte(strings.Join(probes, "\n")+"\n"), 0o600)
+		}
 		if f := os.Getenv("FAKEBROWSER_PAGE"); f != "" {
 			text := regexp.MustCompile(`<[^>]+>`).ReplaceAll(regexp.MustCompile(`(?s)<head>.*</head>`).ReplaceAll(body, nil), []byte(" "))
 			_ = os.WriteFile(f, bytes.Join(bytes.Fields(text), []byte(" ")), 0o600)
-		}
-		if probeFile != "" {
-			_ = os.WriteFile(probeFile, []byte(strings.Join(probes, "\n")+"\n"), 0o600)
 		}
 	}
 	resp, err := c.Get(os.Args[1])
