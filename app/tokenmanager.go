@@ -89,8 +89,24 @@ func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) 
 		m.current = s
 		return credentialOf(*s), nil
 	}
+	// Re-check after the lock: a session another process renewed while
+	// this one waited is used, not renewed again, as long as it is still
+	// valid. Judged by the newer token's own lead instead, a token that
+	// lives a few seconds could be past half its life by the time the
+	// last of many waiters reads it, and each of them would renew it.
+	var seen domain.Secret
+	if s != nil {
+		seen = s.Access.Value
+	}
 	renewed, err := m.renewLocked(ctx, func(stored *domain.Session) bool {
-		return stored == nil || stored.Access.DueForRefresh(m.clock.Now(), minTTL) || m.lacksScope(stored)
+		now := m.clock.Now()
+		if stored == nil || stored.Access.Expired(now) || m.lacksScope(stored) {
+			return true
+		}
+		if !stored.Access.Value.Equal(seen) {
+			return false // made or renewed by another process meanwhile
+		}
+		return stored.Access.DueForRefresh(now, minTTL)
 	})
 	if err != nil {
 		return domain.Credential{}, err

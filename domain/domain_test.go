@@ -116,6 +116,13 @@ func TestRefreshPolicy(t *testing.T) {
 		{"expired", tok(time.Hour), t0.Add(2 * time.Hour), 0, 6 * time.Minute, true},
 		{"unknown expiry never due", Token{Value: NewSecret("x"), IssuedAt: t0}, t0.Add(100 * time.Hour), 0, 30 * time.Second, false},
 		{"empty token always due", Token{}, t0, 0, 30 * time.Second, true},
+		// SPEC §5: never earlier than half the lifetime.
+		{"3s token: lead is half, fresh", tok(3 * time.Second), t0.Add(time.Second), 0, 1500 * time.Millisecond, false},
+		{"3s token: lead is half, at half", tok(3 * time.Second), t0.Add(1500 * time.Millisecond), 0, 1500 * time.Millisecond, true},
+		{"20s token: 30s floor capped at 10s", tok(20 * time.Second), t0.Add(9 * time.Second), 0, 10 * time.Second, false},
+		{"4s token, minTTL 60s beyond its lifetime: half", tok(4 * time.Second), t0.Add(time.Second), time.Minute, 2 * time.Second, false},
+		{"4s token, minTTL 60s, past half", tok(4 * time.Second), t0.Add(2 * time.Second), time.Minute, 2 * time.Second, true},
+		{"1h token, minTTL 50m within its lifetime", tok(time.Hour), t0.Add(11 * time.Minute), 50 * time.Minute, 6 * time.Minute, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,6 +88,7 @@ type faults struct {
 	BackendErrors      int    `json:"backendErrors"`
 	BackendErrorStatus int    `json:"backendErrorStatus"`
 	Latency            string `json:"latency"`
+	TokenLatency       string `json:"tokenLatency"`    // added to token requests only (a slow refresh others wait for)
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
@@ -117,8 +118,11 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if f.Latency != "" {
-		if _, err := time.ParseDuration(f.Latency); err != nil {
+	for _, l := range []string{f.Latency, f.TokenLatency} {
+		if l == "" {
+			continue
+		}
+		if _, err := time.ParseDuration(l); err != nil {
 			problem(w, http.StatusBadRequest, "Bad Request", "latency: "+err.Error(), nil)
 			return
 		}
@@ -135,6 +139,9 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Latency != "" {
 		s.faults.Latency = f.Latency
+	}
+	if f.TokenLatency != "" {
+		s.faults.TokenLatency = f.TokenLatency
 	}
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
@@ -190,6 +197,13 @@ func (s *Server) latency() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, _ := time.ParseDuration(s.faults.Latency)
+	return d
+}
+
+func (s *Server) tokenLatency() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := time.ParseDuration(s.faults.TokenLatency)
 	return d
 }
 

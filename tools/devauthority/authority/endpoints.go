@@ -126,6 +126,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	grant := f.Get("grant_type")
 	s.stats.grant(grant)
+	if d := s.tokenLatency(); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if a := s.takeAnswer("token"); a != "" {
 		if m, ok := misbehaviours[a]; ok {
 			m(s, w, r)
