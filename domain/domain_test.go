@@ -404,6 +404,20 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
+// One table for token-endpoint and authorization-response errors (SPEC §3.7).
+func TestOAuthErrorKind(t *testing.T) {
+	for code, want := range map[string]Kind{
+		"access_denied": KindAccessDenied, "invalid_scope": KindForbidden, "unauthorized_client": KindUnauthorized,
+		"invalid_client": KindUnauthorized, "server_error": KindServer, "temporarily_unavailable": KindServer,
+		"invalid_grant": KindLoginRequired, "expired_token": KindTimeout, "invalid_request": KindProtocol,
+		"login_required": KindProtocol, "": KindProtocol,
+	} {
+		if got := (OAuthError{Code: code}).Kind(); got != want {
+			t.Errorf("%q: %v, want %v", code, got, want)
+		}
+	}
+}
+
 func TestWantedScopes(t *testing.T) {
 	cases := []struct {
 		scope, add string
@@ -422,6 +436,22 @@ func TestWantedScopes(t *testing.T) {
 		add, _ := ParseScopes(tc.add)
 		if got := (Settings{Scopes: sc, AddScopes: add}).WantedScopes(tc.person).String(); got != tc.want {
 			t.Errorf("Scope %q AddScope %q person %v: %q, want %q", tc.scope, tc.add, tc.person, got, tc.want)
+		}
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct {
+		id   Identity
+		want string
+	}{
+		{Identity{Subject: "CgZibG9i", Name: "Olivia", Email: "o@x"}, "Olivia"},
+		{Identity{Subject: "CgZibG9i", Email: "o@x"}, "o@x"},
+		{Identity{Subject: "CgZibG9i"}, "CgZibG9i"},
+		{IdentityFromClaims(map[string]any{"sub": "CgZibG9i", "preferred_username": "olivia", "email": "o@x"}), "olivia"},
+	} {
+		if got := tc.id.DisplayName(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.id, got, tc.want)
 		}
 	}
 }

@@ -241,13 +241,12 @@ func expiryLine(st app.SessionStatus) string {
 }
 
 func who(id domain.Identity) string {
+	name := id.DisplayName()
 	switch {
-	case id.Name != "" && id.Subject != "" && id.Name != id.Subject:
-		return id.Name + " (" + id.Subject + ")"
-	case id.Subject != "":
-		return id.Subject
-	case id.Name != "":
-		return id.Name
+	case name != "" && id.Subject != "" && name != id.Subject:
+		return name + " (" + id.Subject + ")"
+	case name != "":
+		return name
 	}
 	return "(unknown subject)"
 }

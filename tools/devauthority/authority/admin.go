@@ -89,6 +89,7 @@ type faults struct {
 	BackendErrorStatus int    `json:"backendErrorStatus"`
 	Latency            string `json:"latency"`
 	TokenLatency       string `json:"tokenLatency"`    // added to token requests only (a slow refresh others wait for)
+	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
@@ -142,6 +143,9 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.TokenLatency != "" {
 		s.faults.TokenLatency = f.TokenLatency
+	}
+	if f.AuthorizeError != "" {
+		s.faults.AuthorizeError = f.AuthorizeError
 	}
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
@@ -236,4 +240,14 @@ func (s *Server) takeStreamForbidden() bool {
 	}
 	s.faults.StreamForbidden--
 	return true
+}
+
+// takeAuthorizeError returns the error code queued for the next
+// authorization request, consuming it.
+func (s *Server) takeAuthorizeError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.faults.AuthorizeError
+	s.faults.AuthorizeError = ""
+	return e
 }

@@ -37,6 +37,7 @@ type Config struct {
 	TLSCertOut        string        // where to write the server certificate (PEM) for clients to trust
 	IDTokenFault      string        // one of idTokenFaults: lie in one precise way, for relying-party tests
 	DateSkew          time.Duration // shift the Date header of the discovery document (clock-skew checks)
+	Quirks            []string      // other Authorities' documented behaviours, see quirks
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -72,6 +73,17 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "serve https with a self-signed certificate and bind tokens to client certificates (mTLS, RFC 8705)")
 	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
 	fs.DurationVar(&c.DateSkew, "date-skew", c.DateSkew, "shift the Date header of the discovery response, as a server with a wrong clock would")
+	fs.Func("quirks", "comma-separated behaviours of other Authorities: "+quirkList(), func(v string) error {
+		c.Quirks = nil
+		for _, q := range strings.Split(v, ",") {
+			q = strings.TrimSpace(q)
+			if _, ok := quirks[q]; !ok {
+				return fmt.Errorf("unknown quirk %q (known: %s)", q, quirkList())
+			}
+			c.Quirks = append(c.Quirks, q)
+		}
+		return nil
+	})
 	fs.StringVar(&c.IDTokenFault, "id-token-fault", c.IDTokenFault, "make ID tokens (or iss, userinfo) wrong in one way, for relying-party tests")
 }
 
