@@ -162,6 +162,7 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	}
 	s := newSession(u.settings, grant, g, u.clock.Now(), b)
 	u.completeIdentity(ctx, &s)
+	s.Nonces = u.tokens.nonceSnapshot(nil)
 	if err := u.store.Save(ctx, s); err != nil {
 		return LoginOutput{}, err
 	}

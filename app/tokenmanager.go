@@ -26,6 +26,7 @@ type TokenManager struct {
 	locker    ports.SessionLocker
 	authority ports.Authority
 	prover    ports.Prover
+	nonces    ports.NonceMemory // nil: nonces are not kept with the session
 	cert      ports.ClientCertificate
 	clock     ports.Clock
 	log       *slog.Logger
@@ -36,8 +37,8 @@ type TokenManager struct {
 
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
-	authority ports.Authority, prover ports.Prover, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, cert: cert, clock: clock, log: log}
+	authority ports.Authority, prover ports.Prover, nonces ports.NonceMemory, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, nonces: nonces, cert: cert, clock: clock, log: log}
 }
 
 // binding is the proof key of a session: made once at sign-in and kept with
@@ -176,6 +177,7 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.seedNonces(s)
 	if s.Constraint.Mode != "" && s.Constraint.Mode != m.settings.AuthMode {
 		return nil, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the stored session is %s-bound but AuthMode is %s", s.Constraint.Mode, m.settings.AuthMode),
@@ -221,6 +223,7 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 	}
 	// Save before use: the Authority rotates refresh tokens, and a crash
 	// between use and save would strand the user with a spent token.
+	next.Nonces = m.nonceSnapshot(next.Nonces)
 	if err := m.store.Save(ctx, next); err != nil {
 		return domain.Session{}, err
 	}
@@ -385,10 +388,72 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 	if !g.Refresh.IsZero() && !g.Refresh.Equal(s.Refresh) {
 		next := *s
 		next.Refresh = g.Refresh
+		next.Nonces = m.nonceSnapshot(next.Nonces)
 		if err := m.store.Save(ctx, next); err != nil {
 			return domain.Credential{}, err
 		}
 		m.current = &next
 	}
 	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+}
+
+// seedNonces gives the process the DPoP nonces kept with a session, so its
+// first request to each server carries the latest nonce (SPEC §5).
+func (m *TokenManager) seedNonces(s domain.Session) {
+	if m.nonces != nil && s.Constraint.Mode == domain.AuthModeDPoP {
+		m.nonces.Seed(s.Nonces)
+	}
+}
+
+// nonceSnapshot is what to keep with a session being saved: what this
+// process knows, else what the session had.
+func (m *TokenManager) nonceSnapshot(had []domain.DPoPNonce) []domain.DPoPNonce {
+	if m.nonces == nil || m.settings.AuthMode != domain.AuthModeDPoP {
+		return had
+	}
+	m.nonces.Seed(had)
+	return m.nonces.Snapshot()
+}
+
+// nonceSaveWait bounds how long keeping a new nonce may wait for the lock:
+// it is an optimisation, never worth delaying a command for.
+const nonceSaveWait = 2 * time.Second
+
+var _ ports.NonceKeeper = (*TokenManager)(nil)
+
+// KeepNonces saves the DPoP nonces this process learnt since the session
+// was loaded or saved, when a value changed (a backend's first nonce, a
+// rotation). Under the lock, on the stored session as it is now: another
+// process may have renewed it meanwhile. Failures are logged, never
+// returned.
+func (m *TokenManager) KeepNonces(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.nonces == nil || m.current == nil || m.current.Constraint.Mode != domain.AuthModeDPoP {
+		return
+	}
+	known := m.nonces.Snapshot()
+	if domain.SameNonceValues(known, domain.FreshNonces(m.current.Nonces, m.clock.Now())) {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, nonceSaveWait)
+	defer cancel()
+	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
+	if err != nil {
+		m.log.Debug("DPoP nonces not kept: the session is locked", "error", err)
+		return
+	}
+	defer unlock()
+	stored, err := m.load(ctx)
+	if err != nil || stored == nil {
+		m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
+		return
+	}
+	stored.Nonces = m.nonceSnapshot(stored.Nonces)
+	if err := m.store.Save(ctx, *stored); err != nil {
+		m.log.Debug("DPoP nonces not kept", "error", err)
+		return
+	}
+	m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
+	m.current = stored
 }

@@ -455,3 +455,51 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// Nonces ride with the session, and a file written before they existed
+// (same format version) still opens.
+func TestSessionCodecNonces(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Session{Key: SessionKey{"p", "https://a", "c"}, Access: Token{Value: NewSecret("at"), IssuedAt: now},
+		Nonces: []DPoPNonce{{Origin: "https://a", Value: "n1", Seen: now}}}
+	b, err := EncodeSession(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSession(b)
+	if err != nil || len(got.Nonces) != 1 || got.Nonces[0].Value != "n1" || !got.Nonces[0].Seen.Equal(now) {
+		t.Fatalf("%+v %v", got.Nonces, err)
+	}
+	old := `{"v":1,"profile":"p","issuer":"https://a","clientId":"c","accessToken":"at","tokenType":"Bearer","issuedAt":"2026-01-01T00:00:00Z","identity":{},"constraint":{"mode":"bearer"},"created":"2026-01-01T00:00:00Z"}`
+	if got, err := DecodeSession([]byte(old)); err != nil || got.Nonces != nil {
+		t.Fatalf("a version-1 file without nonces: %+v %v", got.Nonces, err)
+	}
+}
+
+func TestFreshNonces(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	in := []DPoPNonce{
+		{Origin: "https://a", Value: "old", Seen: now.Add(-10 * time.Minute)},
+		{Origin: "https://a", Value: "new", Seen: now.Add(-time.Minute)},
+		{Origin: "https://b", Value: "stale", Seen: now.Add(-2 * time.Hour)},
+		{Origin: "https://c", Value: "", Seen: now},
+		{Origin: "https://d", Value: strings.Repeat("x", MaxNonceBytes+1), Seen: now},
+		{Origin: "https://e", Value: "future", Seen: now.Add(time.Hour)},
+	}
+	got := FreshNonces(in, now)
+	if len(got) != 1 || got[0].Value != "new" {
+		t.Fatalf("%+v", got)
+	}
+	var many []DPoPNonce
+	for i := range 40 {
+		many = append(many, DPoPNonce{Origin: fmt.Sprintf("https://h%02d", i), Value: "n", Seen: now.Add(-time.Duration(i) * time.Second)})
+	}
+	got = FreshNonces(many, now)
+	if len(got) != maxNonces || got[0].Origin != "https://h00" {
+		t.Fatalf("bounded to the newest %d: %d, first %s", maxNonces, len(got), got[0].Origin)
+	}
+	if !SameNonceValues(got[:1], []DPoPNonce{{Origin: "https://h00", Value: "n", Seen: now.Add(time.Hour)}}) ||
+		SameNonceValues(got[:1], []DPoPNonce{{Origin: "https://h00", Value: "m"}}) {
+		t.Fatal("SameNonceValues compares values by origin, not ages")
+	}
+}

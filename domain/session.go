@@ -100,6 +100,7 @@ type Session struct {
 	DPoPKey    Secret // private key material, empty unless Constraint.Mode is dpop
 	Created    time.Time
 	Claims     map[string]any // access-token (JWT) claims as received, for whoami offline
+	Nonces     []DPoPNonce    // the latest DPoP-Nonce of the Authority and of each backend (SPEC §5)
 }
 
 // Validate checks the invariants every stored or handed-out session holds.

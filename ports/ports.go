@@ -210,9 +210,24 @@ type Prover interface {
 }
 
 // NonceMemory keeps the latest DPoP-Nonce of each server for this process.
+// Seed and Snapshot carry it to and from the session, so the next process
+// starts with the nonces this one learnt (SPEC §5).
 type NonceMemory interface {
 	Get(url string) string
 	Put(url, nonce string)
+	// Seed adds stored nonces for the origins this process has not heard
+	// from itself.
+	Seed(nonces []domain.DPoPNonce)
+	// Snapshot lists what is known, by origin, with when each value was
+	// first seen.
+	Snapshot() []domain.DPoPNonce
+}
+
+// NonceKeeper is a token source that can keep the process's latest DPoP
+// nonces with its session; the transport calls it when a backend sent a
+// new one. It never fails the call: keeping nonces is an optimisation.
+type NonceKeeper interface {
+	KeepNonces(ctx context.Context)
 }
 
 // AuthorizationRequest is what the browser sign-in asks the Authority for

@@ -90,6 +90,7 @@ type faults struct {
 	Latency            string `json:"latency"`
 	TokenLatency       string `json:"tokenLatency"`    // added to token requests only (a slow refresh others wait for)
 	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
+	SingleUseTokens    bool   `json:"singleUseTokens"` // the backend accepts each access token once (every process then renews)
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
@@ -147,6 +148,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	if f.AuthorizeError != "" {
 		s.faults.AuthorizeError = f.AuthorizeError
 	}
+	s.faults.SingleUseTokens = f.SingleUseTokens || s.faults.SingleUseTokens
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
 	if f.TokenAnswer != "" {
@@ -250,4 +252,29 @@ func (s *Server) takeAuthorizeError() string {
 	e := s.faults.AuthorizeError
 	s.faults.AuthorizeError = ""
 	return e
+}
+
+// usedBefore applies the singleUseTokens fault: it records the access
+// token's jti and reports whether the backend had already seen it.
+func (s *Server) usedBefore(jti string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.faults.SingleUseTokens {
+		return false
+	}
+	if s.usedJTIs == nil {
+		s.usedJTIs = map[string]bool{}
+	}
+	used := s.usedJTIs[jti]
+	s.usedJTIs[jti] = true
+	return used
+}
+
+// forgetNonces drops the current and previous DPoP nonces: every nonce a
+// client kept is stale from now on.
+func (s *Server) forgetNonces(w http.ResponseWriter, _ *http.Request) {
+	s.dpop.mu.Lock()
+	s.dpop.nonce, s.dpop.previous = "", ""
+	s.dpop.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -200,6 +200,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var pe *proofError
 			if errors.As(err, &pe) && pe.nonce {
+				if grant == "refresh_token" && s.quirk("nonce-after-refresh") {
+					s.tokens.consume(f.Get("refresh_token"))
+				}
 				s.stats.nonceChallenge()
 				w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
 				fail(http.StatusBadRequest, "use_dpop_nonce", err.Error())

@@ -18,6 +18,10 @@ var quirks = map[string]string{
 	// Dex's sub is a base64-encoded protobuf of user id and connector, and
 	// its ID tokens carry no name or preferred_username for many connectors.
 	"opaque-sub": "the user's sub is an opaque base64 blob and no name claim is sent, only email (Dex)",
+	// atproto's PDS spent the refresh token before it checked the DPoP
+	// nonce: a refresh request refused with use_dpop_nonce had already
+	// rotated the token, so the client's retry was a reuse.
+	"nonce-after-refresh": "a refresh request's refresh token is consumed before the DPoP nonce is checked (atproto PDS)",
 	// Many deployments of Dex and Hydra offer no device flow.
 	"no-device-endpoint": "no device_authorization_endpoint in discovery, and the endpoint refuses (Dex, Hydra)",
 }

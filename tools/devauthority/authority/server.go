@@ -136,6 +136,7 @@ type Server struct {
 	faults   faults
 	reqSeq   int
 	received map[string]bool // secrets received from clients, for leak checks
+	usedJTIs map[string]bool // access tokens the backend saw, under the singleUseTokens fault
 }
 
 // New prepares a server; Start listens.
@@ -265,6 +266,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/faults", s.getFaults)
 	mux.HandleFunc("POST /admin/faults", s.setFaults)
 	mux.HandleFunc("POST /admin/revoke-all", s.revokeAll)
+	mux.HandleFunc("POST /admin/forget-dpop-nonces", s.forgetNonces)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", "no route "+r.Method+" "+r.URL.Path, nil)
 	})
