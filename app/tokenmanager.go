@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stellaops/stella/domain"
@@ -33,6 +34,9 @@ type TokenManager struct {
 
 	mu      sync.Mutex
 	current *domain.Session // the session as last loaded or saved by this process
+
+	reached     atomic.Bool // a renewal reached the Authority
+	pendingOnce sync.Once   // pending revocations are retried once per process
 }
 
 // NewTokenManager builds a TokenManager; it does no I/O.
@@ -76,6 +80,7 @@ func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) 
 	if err := m.settings.RequireAuthority(); err != nil {
 		return domain.Credential{}, err
 	}
+	defer m.retryPending(ctx) // after the mutex is released
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
@@ -131,6 +136,7 @@ func (m *TokenManager) lacksScope(s *domain.Session) bool {
 // second refresh: the Authority rotates refresh tokens and treats reuse as
 // theft, so N callers that saw one 401 must cause one refresh.
 func (m *TokenManager) Renew(ctx context.Context, rejected domain.Credential) (domain.Credential, error) {
+	defer m.retryPending(ctx) // after the mutex is released
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.current; s != nil && !s.Access.Value.Equal(rejected.Access.Value) && !s.Access.Expired(m.clock.Now()) {
@@ -228,7 +234,28 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 		return domain.Session{}, err
 	}
 	m.current = &next
+	m.reached.Store(true)
 	return next, nil
+}
+
+// retryPending retries, once per process and only after a renewal reached
+// the Authority, the revocations logout left pending for this Authority
+// and client (SPEC §3.2): quietly, within pendingRetryBudget.
+func (m *TokenManager) retryPending(ctx context.Context) {
+	if !m.reached.Load() {
+		return
+	}
+	m.pendingOnce.Do(func() {
+		pendingRevocations{store: m.store, clock: m.clock, log: m.log}.retry(ctx, m.authority, m.settings.AuthorityURL, m.settings.ClientID)
+	})
+}
+
+// RetryPendingRevocations retries this Authority's pending revocations
+// once per process, for a use case that has just reached the Authority
+// itself (a sign-in).
+func (m *TokenManager) RetryPendingRevocations(ctx context.Context) {
+	m.reached.Store(true)
+	m.retryPending(ctx)
 }
 
 // obtain gets a fresh session: a refresh when the session has a refresh

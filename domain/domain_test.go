@@ -503,3 +503,20 @@ func TestFreshNonces(t *testing.T) {
 		t.Fatal("SameNonceValues compares values by origin, not ages")
 	}
 }
+
+func TestPendingRevocationKey(t *testing.T) {
+	k := SessionKey{Profile: "ci", Issuer: "https://a", ClientID: "c"}
+	p := k.PendingRevocationKey("20260101T000000Z")
+	if !p.IsPendingRevocation() || k.IsPendingRevocation() || p.PendingProfile() != "ci" || p.Issuer != k.Issuer || p.ClientID != k.ClientID || p.ID() == k.ID() {
+		t.Fatalf("%+v", p)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Session{Key: p, Access: Token{Value: NewSecret("at"), Expiry: now.Add(time.Minute)}, Refresh: NewSecret("rt"), Created: now}
+	if got := strings.Join(s.PendingTokens(now), ","); got != "refresh_token,access_token" || s.PendingExpired(now) {
+		t.Fatalf("%s", got)
+	}
+	s.Refresh = Secret{}
+	if !s.PendingExpired(now.Add(time.Hour)) || !(Session{Refresh: NewSecret("rt"), Created: now}).PendingExpired(now.Add(MaxPendingAge+time.Hour)) {
+		t.Fatal("an expired access token alone, or an old entry, is past keeping")
+	}
+}

@@ -91,6 +91,7 @@ type faults struct {
 	TokenLatency       string `json:"tokenLatency"`    // added to token requests only (a slow refresh others wait for)
 	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
 	SingleUseTokens    bool   `json:"singleUseTokens"` // the backend accepts each access token once (every process then renews)
+	RevokeErrors       int    `json:"revokeErrors"`    // the next N revocation requests answer 503 (the endpoint is down)
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
@@ -149,6 +150,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 		s.faults.AuthorizeError = f.AuthorizeError
 	}
 	s.faults.SingleUseTokens = f.SingleUseTokens || s.faults.SingleUseTokens
+	s.faults.RevokeErrors += f.RevokeErrors
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
 	if f.TokenAnswer != "" {
@@ -277,4 +279,15 @@ func (s *Server) forgetNonces(w http.ResponseWriter, _ *http.Request) {
 	s.dpop.nonce, s.dpop.previous = "", ""
 	s.dpop.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// takeRevokeFault consumes one injected revocation failure.
+func (s *Server) takeRevokeFault() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.RevokeErrors == 0 {
+		return false
+	}
+	s.faults.RevokeErrors--
+	return true
 }

@@ -440,6 +440,10 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	if s.takeRevokeFault() {
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "injected fault: revocation is down")
+		return
+	}
 	f, ok := form(r)
 	if !ok {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
