@@ -218,6 +218,22 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 		return *stored, nil
 	}
 
+	if stored != nil && !stored.Refresh.IsZero() {
+		// Reserve before spending (SPEC §5): the Authority may rotate the
+		// refresh token, and a result that cannot be saved would strand
+		// the session with a spent one. The save below uses the space.
+		release, err := m.reserve(ctx, stored.Key)
+		if err != nil {
+			if now := m.clock.Now(); !stored.Access.Expired(now) {
+				m.log.Warn("cannot save a renewed session, so the token was not renewed; using the cached one until it expires",
+					"expires_in", stored.Access.Remaining(now).Round(time.Second).String(), "error", err)
+				m.current = stored
+				return *stored, nil
+			}
+			return domain.Session{}, err
+		}
+		defer release()
+	}
 	next, err := m.obtain(ctx, stored)
 	var cached errUseCached
 	if errors.As(err, &cached) {
@@ -405,6 +421,11 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 			"Sign in with `"+LoginCommand(m.settings)+"` (asking for packs.approve), or use the packs-approver profile.")
 	}
 	req.DPoPKey = s.DPoPKey
+	release, err := m.reserve(ctx, s.Key)
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	defer release()
 	g, err := m.authority.Refresh(ctx, req, s.Refresh)
 	if err != nil {
 		if domain.KindOf(err) == domain.KindLoginRequired {
@@ -422,6 +443,21 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 		m.current = &next
 	}
 	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+}
+
+// reserve claims the space the session's next save needs, when the store
+// can (ports.SpaceReserver).
+func (m *TokenManager) reserve(ctx context.Context, key domain.SessionKey) (func(), error) {
+	r, ok := m.store.(ports.SpaceReserver)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err := r.Reserve(ctx, key)
+	if err != nil {
+		m.log.Debug("no refresh: the renewed session could not be saved", "session", key.ID(), "error", err)
+		return nil, err
+	}
+	return release, nil
 }
 
 // seedNonces gives the process the DPoP nonces kept with a session, so its

@@ -39,6 +39,15 @@ type Quarantiner interface {
 	Quarantine(ctx context.Context, key domain.SessionKey) (movedTo string, err error)
 }
 
+// SpaceReserver is a store that can claim, before a refresh that may
+// rotate the refresh token is sent, the space the session's next save
+// needs (SPEC §5): a full disk then fails before the request, while the
+// stored refresh token is still the live one, not after it was spent.
+// release gives the space back (a save uses it); it is safe to call twice.
+type SpaceReserver interface {
+	Reserve(ctx context.Context, key domain.SessionKey) (release func(), err error)
+}
+
 // StorageInspector looks at the credential store for `auth doctor`.
 type StorageInspector interface {
 	// Keychain probes the OS keychain afresh (bounded); used says whether
