@@ -6,7 +6,9 @@ import (
 )
 
 // DPoPNonce is the latest DPoP-Nonce a server sent (RFC 9449 §8, §9), by
-// origin, and when it was first seen with that value. Sessions keep them
+// origin (or by endpoint, origin and path, where an Authority and a
+// resource server share an origin), and when it was first seen with that
+// value. Sessions keep them
 // (SPEC §5) so the next process sends the nonce on its first request
 // instead of being refused once: a refused refresh request can cost a
 // rotating refresh token at an Authority that consumes the token before
@@ -23,7 +25,7 @@ type DPoPNonce struct {
 // talks to a handful of servers.
 const (
 	MaxNonceAge   = time.Hour
-	maxNonces     = 16
+	maxNonces     = 32
 	MaxNonceBytes = 1024
 )
 

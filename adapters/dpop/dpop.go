@@ -217,26 +217,42 @@ func origin(target string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
-// Get returns the remembered nonce for target's server.
+// endpoint is target without query or fragment: an Authority and a
+// resource server can share an origin and still hand out different nonces
+// (RFC 9449 §8, §9), so a nonce is kept for the endpoint that sent it as
+// well as for its origin.
+func endpoint(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	return strings.ToLower(u.Scheme+"://"+u.Host) + u.EscapedPath()
+}
+
+// Get returns the remembered nonce for target: the one its endpoint last
+// sent, else the latest of its server (origin).
 func (n *Nonces) Get(target string) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if v, ok := n.m[endpoint(target)]; ok {
+		return v.Value
+	}
 	return n.m[origin(target)].Value
 }
 
-// Put remembers a server's latest nonce; a value already known keeps the
-// time it was first seen.
+// Put remembers a server's latest nonce, for the endpoint and its origin;
+// a value already known keeps the time it was first seen.
 func (n *Nonces) Put(target, nonce string) {
 	if nonce == "" || len(nonce) > domain.MaxNonceBytes {
 		return
 	}
-	o := origin(target)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.m[o].Value == nonce {
-		return
+	for _, k := range []string{endpoint(target), origin(target)} {
+		if n.m[k].Value != nonce {
+			n.m[k] = domain.DPoPNonce{Origin: k, Value: nonce, Seen: n.now()}
+		}
 	}
-	n.m[o] = domain.DPoPNonce{Origin: o, Value: nonce, Seen: n.now()}
 }
 
 // Seed adds stored nonces for origins not heard from in this process.
@@ -244,10 +260,8 @@ func (n *Nonces) Seed(stored []domain.DPoPNonce) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, s := range domain.FreshNonces(stored, n.now()) {
-		o := strings.ToLower(s.Origin)
-		if _, ok := n.m[o]; !ok {
-			s.Origin = o
-			n.m[o] = s
+		if _, ok := n.m[s.Origin]; !ok {
+			n.m[s.Origin] = s
 		}
 	}
 }

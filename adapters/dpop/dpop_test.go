@@ -232,9 +232,16 @@ func TestNoncesSeedSnapshot(t *testing.T) {
 	if n.Get("https://auth.example/token") != "live" || n.Get("https://backend.example/api/v1/me") != "b1" || n.Get("https://gone.example/x") != "" {
 		t.Fatalf("after seeding: %q %q %q", n.Get("https://auth.example/token"), n.Get("https://backend.example/api/v1/me"), n.Get("https://gone.example/x"))
 	}
-	n.Put("https://backend.example/api/v1/jobs", "b1") // the same value keeps its age
+	n.Put("https://backend.example/api/v1/jobs", "b1") // the same value keeps its age at the origin
 	snap := n.Snapshot()
-	if len(snap) != 2 || snap[1].Origin != "https://backend.example" || !snap[1].Seen.Equal(now.Add(-time.Minute)) || !snap[0].Seen.Equal(now) {
+	if len(snap) != 4 || snap[2].Origin != "https://backend.example" || !snap[2].Seen.Equal(now.Add(-time.Minute)) || !snap[0].Seen.Equal(now) {
 		t.Fatalf("%+v", snap)
+	}
+	// An Authority and a resource server on one origin keep their own
+	// nonces; another endpoint of the origin gets the latest of either.
+	n.Put("https://one.example/token", "as")
+	n.Put("https://one.example/api/v1/me", "rs")
+	if n.Get("https://one.example/token") != "as" || n.Get("https://one.example/api/v1/me?x=1") != "rs" || n.Get("https://one.example/api/v1/jobs") != "rs" {
+		t.Fatal("per-endpoint nonces")
 	}
 }
