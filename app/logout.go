@@ -60,8 +60,14 @@ func (u *Logout) Do(ctx context.Context, in LogoutInput) (LogoutOutput, error) {
 	// The pending revocations to settle are those stored before this
 	// logout: one it keeps now has just failed, and is not retried at once.
 	stored, err := u.store.List(ctx)
-	if err != nil {
+	switch {
+	case err != nil && in.All:
 		return LogoutOutput{}, err
+	case err != nil:
+		// Only the pending revocations need the list: signing out of this
+		// session goes on without it (a shared cache that does not answer).
+		u.log.Debug("stored sessions not listed; pending revocations not settled", "error", err)
+		stored = nil
 	}
 	keys := []domain.SessionKey{u.settings.SessionKey()}
 	if in.All {
