@@ -162,17 +162,25 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	}
 	s := newSession(u.settings, grant, g, u.clock.Now(), b)
 	u.completeIdentity(ctx, &s)
+	s.Nonces = u.tokens.nonceSnapshot(nil)
 	if err := u.store.Save(ctx, s); err != nil {
 		return LoginOutput{}, err
 	}
 	u.tokens.Adopt(s)
 	out.Session = s
+	u.tokens.RetryPendingRevocations(ctx)
 
 	// The superseded refresh token is revoked only once the new session is
 	// safely saved, so a failed sign-in never leaves the user with nothing.
 	if existing != nil && !existing.Refresh.IsZero() && !existing.Refresh.Equal(s.Refresh) {
 		if _, err := u.authority.Revoke(ctx, existing.Refresh, "refresh_token"); err != nil {
-			out.Warnings = append(out.Warnings, "could not revoke the previous session's refresh token: "+err.Error())
+			// Never abandoned: kept sealed for a later command to revoke.
+			kept := pendingRevocations{store: u.store, clock: u.clock, log: u.log}.keep(ctx, *existing, []string{"refresh_token"})
+			msg := "could not revoke the previous session's refresh token: " + err.Error()
+			if kept == nil {
+				msg += "; it is kept as a pending revocation that later commands retry"
+			}
+			out.Warnings = append(out.Warnings, msg)
 		}
 	}
 	return out, nil

@@ -19,6 +19,7 @@ type LogoutInput struct {
 type LogoutResult struct {
 	Key      domain.SessionKey
 	Revoked  []string // "refresh_token", "access_token"
+	Pending  []string // not revoked now, kept sealed for a later command to revoke
 	Warnings []string
 }
 
@@ -34,27 +35,50 @@ type Logout struct {
 	store     ports.SessionStore
 	authority ports.Authority
 	others    ports.ProfileAuthorities
+	clock     ports.Clock
 	log       *slog.Logger
 }
 
 // NewLogout builds the use case; it does no I/O.
-func NewLogout(s domain.Settings, store ports.SessionStore, authority ports.Authority, others ports.ProfileAuthorities, log *slog.Logger) *Logout {
-	return &Logout{settings: s, store: store, authority: authority, others: others, log: log}
+func NewLogout(s domain.Settings, store ports.SessionStore, authority ports.Authority, others ports.ProfileAuthorities,
+	clock ports.Clock, log *slog.Logger) *Logout {
+	return &Logout{settings: s, store: store, authority: authority, others: others, clock: clock, log: log}
 }
 
-// Do signs out.
+func (u *Logout) pending() pendingRevocations {
+	return pendingRevocations{store: u.store, clock: u.clock, log: u.log}
+}
+
+// Do signs out. Tokens that cannot be revoked now (the Authority is down)
+// are kept as a pending revocation, never abandoned; --force keeps none.
 func (u *Logout) Do(ctx context.Context, in LogoutInput) (LogoutOutput, error) {
-	keys := []domain.SessionKey{u.settings.SessionKey()}
-	if in.All {
-		var err error
-		if keys, err = u.store.List(ctx); err != nil {
+	if !in.All {
+		if err := u.settings.RequireAuthority(); err != nil {
 			return LogoutOutput{}, err
 		}
-	} else if err := u.settings.RequireAuthority(); err != nil {
+	}
+	// The pending revocations to settle are those stored before this
+	// logout: one it keeps now has just failed, and is not retried at once.
+	stored, err := u.store.List(ctx)
+	switch {
+	case err != nil && in.All:
 		return LogoutOutput{}, err
+	case err != nil:
+		// Only the pending revocations need the list: signing out of this
+		// session goes on without it (a shared cache that does not answer).
+		u.log.Debug("stored sessions not listed; pending revocations not settled", "error", err)
+		stored = nil
+	}
+	keys := []domain.SessionKey{u.settings.SessionKey()}
+	if in.All {
+		keys = stored
 	}
 	var out LogoutOutput
+	down := map[domain.SessionKey]bool{} // Authorities and clients whose revocation failed just now
 	for _, key := range keys {
+		if key.IsPendingRevocation() {
+			continue // after the sessions, below
+		}
 		res, err := u.one(ctx, key, in.Force)
 		if errors.Is(err, errNoSession) {
 			continue
@@ -62,9 +86,53 @@ func (u *Logout) Do(ctx context.Context, in LogoutInput) (LogoutOutput, error) {
 		if err != nil {
 			return out, err
 		}
+		if len(res.Pending) > 0 {
+			down[domain.SessionKey{Issuer: key.Issuer, ClientID: key.ClientID}] = true
+		}
 		out.Results = append(out.Results, res)
 	}
+	if err := u.settle(ctx, in, stored, down); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// settle deals with the pending revocations this logout covers: with
+// --force they are deleted (local only: nothing is kept); otherwise each
+// Authority reached is asked again.
+func (u *Logout) settle(ctx context.Context, in LogoutInput, keys []domain.SessionKey, down map[domain.SessionKey]bool) error {
+	var err error
+	cur := u.settings.SessionKey()
+	retried := map[domain.SessionKey]bool{}
+	for _, key := range keys {
+		if !key.IsPendingRevocation() {
+			continue
+		}
+		mine := key.Issuer == cur.Issuer && key.ClientID == cur.ClientID && key.PendingProfile() == cur.Profile
+		if !in.All && !mine {
+			continue
+		}
+		if in.Force {
+			if err := u.store.Delete(ctx, key); err != nil {
+				return err
+			}
+			continue
+		}
+		target := domain.SessionKey{Profile: key.PendingProfile(), Issuer: key.Issuer, ClientID: key.ClientID}
+		if retried[target] || down[domain.SessionKey{Issuer: key.Issuer, ClientID: key.ClientID}] {
+			continue
+		}
+		retried[target] = true
+		authority := u.authority
+		if target.Issuer != cur.Issuer || target.ClientID != cur.ClientID {
+			if authority, err = u.others.AuthorityFor(ctx, target); err != nil {
+				u.log.Debug("pending revocation not retried", "entry", key.ID(), "error", err)
+				continue
+			}
+		}
+		u.pending().retry(ctx, authority, target.Issuer, target.ClientID)
+	}
+	return nil
 }
 
 func (u *Logout) one(ctx context.Context, key domain.SessionKey, force bool) (LogoutResult, error) {
@@ -91,8 +159,17 @@ func (u *Logout) one(ctx context.Context, key domain.SessionKey, force bool) (Lo
 			authority = a
 		}
 		if authority != nil {
-			revoked, warnings := u.revoke(ctx, authority, s)
-			res.Revoked, res.Warnings = revoked, append(res.Warnings, warnings...)
+			r := u.revoke(ctx, authority, s)
+			res.Revoked, res.Warnings = r.revoked, append(res.Warnings, r.warnings...)
+			if len(r.failed) > 0 {
+				// Never abandon a live token (SPEC §3.2): keep what could
+				// not be revoked, sealed, for a later command to revoke.
+				if err := u.pending().keep(ctx, s, r.failed); err != nil {
+					res.Warnings = append(res.Warnings, "the tokens that could not be revoked could not be kept either: "+err.Error())
+				} else {
+					res.Pending = r.failed
+				}
+			}
 		}
 	}
 	if err := u.store.Delete(ctx, key); err != nil {
@@ -101,26 +178,32 @@ func (u *Logout) one(ctx context.Context, key domain.SessionKey, force bool) (Lo
 	return res, nil
 }
 
+type revocation struct {
+	revoked, failed, warnings []string
+}
+
 // revoke revokes the refresh token first: it is the long-lived one, and
 // revoking it also ends the access tokens of its family at most Authorities.
-func (u *Logout) revoke(ctx context.Context, authority ports.Authority, s domain.Session) (revoked, warnings []string) {
+func (u *Logout) revoke(ctx context.Context, authority ports.Authority, s domain.Session) revocation {
+	var r revocation
 	for _, t := range []struct {
 		secret domain.Secret
 		hint   string
 	}{{s.Refresh, "refresh_token"}, {s.Access.Value, "access_token"}} {
-		if t.secret.IsZero() {
+		if t.secret.IsZero() || (t.hint == "access_token" && s.Access.Expired(u.clock.Now())) {
 			continue
 		}
 		ok, err := authority.Revoke(ctx, t.secret, t.hint)
 		switch {
 		case err != nil:
-			warnings = append(warnings, "could not revoke the "+t.hint+": "+err.Error())
+			r.failed = append(r.failed, t.hint)
+			r.warnings = append(r.warnings, "could not revoke the "+t.hint+": "+err.Error())
 		case !ok:
-			warnings = append(warnings, "the Authority offers no revocation endpoint; the tokens stay valid until they expire")
-			return revoked, warnings
+			r.warnings = append(r.warnings, "the Authority offers no revocation endpoint; the tokens stay valid until they expire")
+			return r
 		default:
-			revoked = append(revoked, t.hint)
+			r.revoked = append(r.revoked, t.hint)
 		}
 	}
-	return revoked, warnings
+	return r
 }

@@ -41,7 +41,17 @@ type StatusOutput struct {
 	// Shared describes the fleet cache (TokenStorage: redis): the one
 	// thing status asks over the network, bounded, because whether the
 	// fleet's cache answers is what a runner's status is about.
-	Shared *ports.SharedCacheState
+	Shared  *ports.SharedCacheState
+	Pending []PendingStatus // with All: tokens logout could not revoke yet
+}
+
+// PendingStatus describes one pending revocation (SPEC §3.2).
+type PendingStatus struct {
+	Profile  string // the profile whose session it was
+	Issuer   string
+	ClientID string
+	Tokens   []string // still to revoke: "refresh_token", "access_token"
+	Since    time.Time
 }
 
 // Status reads sessions from the store; it never uses the network.
@@ -77,6 +87,13 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 	now := u.clock.Now()
 	usable := false
 	for _, key := range keys {
+		if key.IsPendingRevocation() {
+			if p, err := u.store.Load(ctx, key); err == nil && !p.PendingExpired(now) {
+				out.Pending = append(out.Pending, PendingStatus{Profile: key.PendingProfile(), Issuer: key.Issuer, ClientID: key.ClientID,
+					Tokens: p.PendingTokens(now), Since: p.Created})
+			}
+			continue
+		}
 		s, err := u.store.Load(ctx, key)
 		if errors.Is(err, domain.ErrNotFound) {
 			continue

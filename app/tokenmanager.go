@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stellaops/stella/domain"
@@ -26,18 +27,22 @@ type TokenManager struct {
 	locker    ports.SessionLocker
 	authority ports.Authority
 	prover    ports.Prover
+	nonces    ports.NonceMemory // nil: nonces are not kept with the session
 	cert      ports.ClientCertificate
 	clock     ports.Clock
 	log       *slog.Logger
 
 	mu      sync.Mutex
 	current *domain.Session // the session as last loaded or saved by this process
+
+	reached     atomic.Bool // a renewal reached the Authority
+	pendingOnce sync.Once   // pending revocations are retried once per process
 }
 
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
-	authority ports.Authority, prover ports.Prover, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, cert: cert, clock: clock, log: log}
+	authority ports.Authority, prover ports.Prover, nonces ports.NonceMemory, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, nonces: nonces, cert: cert, clock: clock, log: log}
 }
 
 // binding is the proof key of a session: made once at sign-in and kept with
@@ -75,6 +80,7 @@ func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) 
 	if err := m.settings.RequireAuthority(); err != nil {
 		return domain.Credential{}, err
 	}
+	defer m.retryPending(ctx) // after the mutex is released
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
@@ -89,8 +95,24 @@ func (m *TokenManager) CredentialFor(ctx context.Context, minTTL time.Duration) 
 		m.current = s
 		return credentialOf(*s), nil
 	}
+	// Re-check after the lock: a session another process renewed while
+	// this one waited is used, not renewed again, as long as it is still
+	// valid. Judged by the newer token's own lead instead, a token that
+	// lives a few seconds could be past half its life by the time the
+	// last of many waiters reads it, and each of them would renew it.
+	var seen domain.Secret
+	if s != nil {
+		seen = s.Access.Value
+	}
 	renewed, err := m.renewLocked(ctx, func(stored *domain.Session) bool {
-		return stored == nil || stored.Access.DueForRefresh(m.clock.Now(), minTTL) || m.lacksScope(stored)
+		now := m.clock.Now()
+		if stored == nil || stored.Access.Expired(now) || m.lacksScope(stored) {
+			return true
+		}
+		if !stored.Access.Value.Equal(seen) {
+			return false // made or renewed by another process meanwhile
+		}
+		return stored.Access.DueForRefresh(now, minTTL)
 	})
 	if err != nil {
 		return domain.Credential{}, err
@@ -114,6 +136,7 @@ func (m *TokenManager) lacksScope(s *domain.Session) bool {
 // second refresh: the Authority rotates refresh tokens and treats reuse as
 // theft, so N callers that saw one 401 must cause one refresh.
 func (m *TokenManager) Renew(ctx context.Context, rejected domain.Credential) (domain.Credential, error) {
+	defer m.retryPending(ctx) // after the mutex is released
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.current; s != nil && !s.Access.Value.Equal(rejected.Access.Value) && !s.Access.Expired(m.clock.Now()) {
@@ -160,6 +183,7 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.seedNonces(s)
 	if s.Constraint.Mode != "" && s.Constraint.Mode != m.settings.AuthMode {
 		return nil, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the stored session is %s-bound but AuthMode is %s", s.Constraint.Mode, m.settings.AuthMode),
@@ -194,6 +218,22 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 		return *stored, nil
 	}
 
+	if stored != nil && !stored.Refresh.IsZero() {
+		// Reserve before spending (SPEC §5): the Authority may rotate the
+		// refresh token, and a result that cannot be saved would strand
+		// the session with a spent one. The save below uses the space.
+		release, err := m.reserve(ctx, stored.Key)
+		if err != nil {
+			if now := m.clock.Now(); !stored.Access.Expired(now) {
+				m.log.Warn("cannot save a renewed session, so the token was not renewed; using the cached one until it expires",
+					"expires_in", stored.Access.Remaining(now).Round(time.Second).String(), "error", err)
+				m.current = stored
+				return *stored, nil
+			}
+			return domain.Session{}, err
+		}
+		defer release()
+	}
 	next, err := m.obtain(ctx, stored)
 	var cached errUseCached
 	if errors.As(err, &cached) {
@@ -205,11 +245,33 @@ func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Se
 	}
 	// Save before use: the Authority rotates refresh tokens, and a crash
 	// between use and save would strand the user with a spent token.
+	next.Nonces = m.nonceSnapshot(next.Nonces)
 	if err := m.store.Save(ctx, next); err != nil {
 		return domain.Session{}, err
 	}
 	m.current = &next
+	m.reached.Store(true)
 	return next, nil
+}
+
+// retryPending retries, once per process and only after a renewal reached
+// the Authority, the revocations logout left pending for this Authority
+// and client (SPEC §3.2): quietly, within pendingRetryBudget.
+func (m *TokenManager) retryPending(ctx context.Context) {
+	if !m.reached.Load() {
+		return
+	}
+	m.pendingOnce.Do(func() {
+		pendingRevocations{store: m.store, clock: m.clock, log: m.log}.retry(ctx, m.authority, m.settings.AuthorityURL, m.settings.ClientID)
+	})
+}
+
+// RetryPendingRevocations retries this Authority's pending revocations
+// once per process, for a use case that has just reached the Authority
+// itself (a sign-in).
+func (m *TokenManager) RetryPendingRevocations(ctx context.Context) {
+	m.reached.Store(true)
+	m.retryPending(ctx)
 }
 
 // obtain gets a fresh session: a refresh when the session has a refresh
@@ -359,6 +421,11 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 			"Sign in with `"+LoginCommand(m.settings)+"` (asking for packs.approve), or use the packs-approver profile.")
 	}
 	req.DPoPKey = s.DPoPKey
+	release, err := m.reserve(ctx, s.Key)
+	if err != nil {
+		return domain.Credential{}, err
+	}
+	defer release()
 	g, err := m.authority.Refresh(ctx, req, s.Refresh)
 	if err != nil {
 		if domain.KindOf(err) == domain.KindLoginRequired {
@@ -369,10 +436,87 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 	if !g.Refresh.IsZero() && !g.Refresh.Equal(s.Refresh) {
 		next := *s
 		next.Refresh = g.Refresh
+		next.Nonces = m.nonceSnapshot(next.Nonces)
 		if err := m.store.Save(ctx, next); err != nil {
 			return domain.Credential{}, err
 		}
 		m.current = &next
 	}
 	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+}
+
+// reserve claims the space the session's next save needs, when the store
+// can (ports.SpaceReserver).
+func (m *TokenManager) reserve(ctx context.Context, key domain.SessionKey) (func(), error) {
+	r, ok := m.store.(ports.SpaceReserver)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err := r.Reserve(ctx, key)
+	if err != nil {
+		m.log.Debug("no refresh: the renewed session could not be saved", "session", key.ID(), "error", err)
+		return nil, err
+	}
+	return release, nil
+}
+
+// seedNonces gives the process the DPoP nonces kept with a session, so its
+// first request to each server carries the latest nonce (SPEC §5).
+func (m *TokenManager) seedNonces(s domain.Session) {
+	if m.nonces != nil && s.Constraint.Mode == domain.AuthModeDPoP {
+		m.nonces.Seed(s.Nonces)
+	}
+}
+
+// nonceSnapshot is what to keep with a session being saved: what this
+// process knows, else what the session had.
+func (m *TokenManager) nonceSnapshot(had []domain.DPoPNonce) []domain.DPoPNonce {
+	if m.nonces == nil || m.settings.AuthMode != domain.AuthModeDPoP {
+		return had
+	}
+	m.nonces.Seed(had)
+	return m.nonces.Snapshot()
+}
+
+// nonceSaveWait bounds how long keeping a new nonce may wait for the lock:
+// it is an optimisation, never worth delaying a command for.
+const nonceSaveWait = 2 * time.Second
+
+var _ ports.NonceKeeper = (*TokenManager)(nil)
+
+// KeepNonces saves the DPoP nonces this process learnt since the session
+// was loaded or saved, when a value changed (a backend's first nonce, a
+// rotation). Under the lock, on the stored session as it is now: another
+// process may have renewed it meanwhile. Failures are logged, never
+// returned.
+func (m *TokenManager) KeepNonces(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.nonces == nil || m.current == nil || m.current.Constraint.Mode != domain.AuthModeDPoP {
+		return
+	}
+	known := m.nonces.Snapshot()
+	if domain.SameNonceValues(known, domain.FreshNonces(m.current.Nonces, m.clock.Now())) {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, nonceSaveWait)
+	defer cancel()
+	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
+	if err != nil {
+		m.log.Debug("DPoP nonces not kept: the session is locked", "error", err)
+		return
+	}
+	defer unlock()
+	stored, err := m.load(ctx)
+	if err != nil || stored == nil {
+		m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
+		return
+	}
+	stored.Nonces = m.nonceSnapshot(stored.Nonces)
+	if err := m.store.Save(ctx, *stored); err != nil {
+		m.log.Debug("DPoP nonces not kept", "error", err)
+		return
+	}
+	m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
+	m.current = stored
 }

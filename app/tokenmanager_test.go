@@ -23,7 +23,7 @@ func newTM(t *testing.T, s domain.Settings) *tmFixture {
 	t.Helper()
 	c := newClock()
 	f := &tmFixture{clock: c, store: newStore(), auth: &fakeAuthority{clock: c, ttl: time.Hour, rotate: true}, s: s}
-	f.tm = NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, c, discardLog())
+	f.tm = NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, nil, c, discardLog())
 	return f
 }
 
@@ -306,7 +306,7 @@ func TestClientCredentialsScopeChange(t *testing.T) {
 		t.Fatalf("nothing lacking: %v, %d grants", err, f.auth.cc.Load())
 	}
 	s.AddScopes = domain.Scopes{"packs.run"}
-	tm := NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, f.clock, discardLog())
+	tm := NewTokenManager(s, f.store, &fakeLocker{}, f.auth, &fakeProver{}, nil, nil, f.clock, discardLog())
 	for i := 0; i < 3; i++ {
 		if _, err := tm.Credential(context.Background()); err != nil {
 			t.Fatal(err)

@@ -114,7 +114,7 @@ func TestLogout(t *testing.T) {
 	f := newTM(t, s)
 	now := f.clock.Now()
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
-	out, err := NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{})
+	out, err := NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{})
 	if err != nil || len(out.Results) != 1 {
 		t.Fatal(out, err)
 	}
@@ -125,19 +125,40 @@ func TestLogout(t *testing.T) {
 		t.Fatal("session not deleted")
 	}
 
-	// A failed revocation is a warning; the session is deleted anyway.
+	// A failed revocation is a warning; the session is deleted anyway, and
+	// the tokens are kept as a pending revocation (SPEC §3.2).
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
 	f.auth.failNext = domain.E(domain.KindUnreachable, "refused", "")
-	out, err = NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{})
-	if err != nil || len(out.Results[0].Warnings) == 0 || len(f.store.sessions) != 0 {
+	out, err = NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{})
+	if err != nil || len(out.Results[0].Warnings) == 0 || len(f.store.sessions) != 1 || strings.Join(out.Results[0].Pending, ",") != "refresh_token,access_token" {
 		t.Fatalf("out %+v err %v sessions %d", out, err, len(f.store.sessions))
+	}
+	for k, p := range f.store.sessions {
+		if !k.IsPendingRevocation() || k.PendingProfile() != s.SessionKey().Profile || p.Refresh.Reveal() != "rt-old" {
+			t.Fatalf("kept %v", k)
+		}
+	}
+	// The next logout that reaches the Authority revokes them.
+	f.auth.revoked, f.auth.failNext = nil, nil
+	if _, err := NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.auth.revoked, ","); got != "refresh_token:rt-old,access_token:at-old" || len(f.store.sessions) != 0 {
+		t.Fatalf("retried %s, %d left", got, len(f.store.sessions))
+	}
+
+	// --force keeps nothing, pending revocations included.
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	f.auth.failNext = domain.E(domain.KindUnreachable, "refused", "")
+	if _, err := NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{}); err != nil || len(f.store.sessions) != 1 {
+		t.Fatal(err, len(f.store.sessions))
 	}
 
 	// --force: no network.
 	f.auth.failNext = nil
 	f.auth.revoked = nil
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
-	if _, err := NewLogout(s, f.store, f.auth, nil, discardLog()).Do(context.Background(), LogoutInput{Force: true}); err != nil {
+	if _, err := NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.auth.revoked) != 0 || len(f.store.sessions) != 0 {
@@ -171,7 +192,7 @@ func TestLogoutAll(t *testing.T) {
 		f.store.sessions[p.SessionKey()] = sess
 	}
 	ciAuthority := &fakeAuthority{clock: f.clock}
-	out, err := NewLogout(s, f.store, f.auth, otherAuthorities{"ci": ciAuthority}, discardLog()).Do(context.Background(), LogoutInput{All: true})
+	out, err := NewLogout(s, f.store, f.auth, otherAuthorities{"ci": ciAuthority}, f.clock, discardLog()).Do(context.Background(), LogoutInput{All: true})
 	if err != nil || len(out.Results) != 3 {
 		t.Fatalf("out %+v, err %v", out, err)
 	}

@@ -31,6 +31,10 @@ type sessionRecord struct {
 	DPoPKey    string           `json:"dpopKey,omitempty"`
 	Created    time.Time        `json:"created"`
 	Claims     map[string]any   `json:"claims,omitempty"`
+	// Nonces was added within version 1: older files have none, and an
+	// older stella reading a newer file ignores them (encoding/json skips
+	// unknown members), so the format version need not change.
+	Nonces []DPoPNonce `json:"dpopNonces,omitempty"`
 }
 
 // EncodeSession serialises a session, secrets included, for a store. Only
@@ -44,6 +48,7 @@ func EncodeSession(s Session) ([]byte, error) {
 		Grant: s.Grant, Access: s.Access.Value.Reveal(), TokenType: s.Access.Type, IssuedAt: s.Access.IssuedAt,
 		Expiry: s.Access.Expiry, Scopes: s.Access.Scopes, Refresh: s.Refresh.Reveal(), IDToken: s.IDToken.Reveal(),
 		Identity: s.Identity, Constraint: s.Constraint, DPoPKey: s.DPoPKey.Reveal(), Created: s.Created, Claims: s.Claims,
+		Nonces: s.Nonces,
 	})
 }
 
@@ -66,6 +71,7 @@ func DecodeSession(b []byte) (Session, error) {
 			Expiry: r.Expiry, Scopes: r.Scopes},
 		Refresh: NewSecret(r.Refresh), IDToken: NewSecret(r.IDToken), Identity: r.Identity,
 		Constraint: r.Constraint, DPoPKey: NewSecret(r.DPoPKey), Created: r.Created, Claims: r.Claims,
+		Nonces: r.Nonces,
 	}
 	if err := s.Validate(); err != nil {
 		return Session{}, Wrap(KindStorage, err, "stored session is incomplete", "Sign in again with `stella auth login --force`.")

@@ -116,6 +116,13 @@ func TestRefreshPolicy(t *testing.T) {
 		{"expired", tok(time.Hour), t0.Add(2 * time.Hour), 0, 6 * time.Minute, true},
 		{"unknown expiry never due", Token{Value: NewSecret("x"), IssuedAt: t0}, t0.Add(100 * time.Hour), 0, 30 * time.Second, false},
 		{"empty token always due", Token{}, t0, 0, 30 * time.Second, true},
+		// SPEC §5: never earlier than half the lifetime.
+		{"3s token: lead is half, fresh", tok(3 * time.Second), t0.Add(time.Second), 0, 1500 * time.Millisecond, false},
+		{"3s token: lead is half, at half", tok(3 * time.Second), t0.Add(1500 * time.Millisecond), 0, 1500 * time.Millisecond, true},
+		{"20s token: 30s floor capped at 10s", tok(20 * time.Second), t0.Add(9 * time.Second), 0, 10 * time.Second, false},
+		{"4s token, minTTL 60s beyond its lifetime: half", tok(4 * time.Second), t0.Add(time.Second), time.Minute, 2 * time.Second, false},
+		{"4s token, minTTL 60s, past half", tok(4 * time.Second), t0.Add(2 * time.Second), time.Minute, 2 * time.Second, true},
+		{"1h token, minTTL 50m within its lifetime", tok(time.Hour), t0.Add(11 * time.Minute), 50 * time.Minute, 6 * time.Minute, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,6 +404,20 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
+// One table for token-endpoint and authorization-response errors (SPEC §3.7).
+func TestOAuthErrorKind(t *testing.T) {
+	for code, want := range map[string]Kind{
+		"access_denied": KindAccessDenied, "invalid_scope": KindForbidden, "unauthorized_client": KindUnauthorized,
+		"invalid_client": KindUnauthorized, "server_error": KindServer, "temporarily_unavailable": KindServer,
+		"invalid_grant": KindLoginRequired, "expired_token": KindTimeout, "invalid_request": KindProtocol,
+		"login_required": KindProtocol, "": KindProtocol,
+	} {
+		if got := (OAuthError{Code: code}).Kind(); got != want {
+			t.Errorf("%q: %v, want %v", code, got, want)
+		}
+	}
+}
+
 func TestWantedScopes(t *testing.T) {
 	cases := []struct {
 		scope, add string
@@ -484,5 +505,86 @@ func TestCheckCacheDir(t *testing.T) {
 		if err != nil && (KindOf(err) != KindStorage || !strings.Contains(err.Error()+HintFor(err), tc.errWord)) {
 			t.Fatalf("%s: %v / %s", tc.name, err, HintFor(err))
 		}
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct {
+		id   Identity
+		want string
+	}{
+		{Identity{Subject: "CgZibG9i", Name: "Olivia", Email: "o@x"}, "Olivia"},
+		{Identity{Subject: "CgZibG9i", Email: "o@x"}, "o@x"},
+		{Identity{Subject: "CgZibG9i"}, "CgZibG9i"},
+		{IdentityFromClaims(map[string]any{"sub": "CgZibG9i", "preferred_username": "olivia", "email": "o@x"}), "olivia"},
+	} {
+		if got := tc.id.DisplayName(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}
+
+// Nonces ride with the session, and a file written before they existed
+// (same format version) still opens.
+func TestSessionCodecNonces(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Session{Key: SessionKey{"p", "https://a", "c"}, Access: Token{Value: NewSecret("at"), IssuedAt: now},
+		Nonces: []DPoPNonce{{Origin: "https://a", Value: "n1", Seen: now}}}
+	b, err := EncodeSession(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSession(b)
+	if err != nil || len(got.Nonces) != 1 || got.Nonces[0].Value != "n1" || !got.Nonces[0].Seen.Equal(now) {
+		t.Fatalf("%+v %v", got.Nonces, err)
+	}
+	old := `{"v":1,"profile":"p","issuer":"https://a","clientId":"c","accessToken":"at","tokenType":"Bearer","issuedAt":"2026-01-01T00:00:00Z","identity":{},"constraint":{"mode":"bearer"},"created":"2026-01-01T00:00:00Z"}`
+	if got, err := DecodeSession([]byte(old)); err != nil || got.Nonces != nil {
+		t.Fatalf("a version-1 file without nonces: %+v %v", got.Nonces, err)
+	}
+}
+
+func TestFreshNonces(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	in := []DPoPNonce{
+		{Origin: "https://a", Value: "old", Seen: now.Add(-10 * time.Minute)},
+		{Origin: "https://a", Value: "new", Seen: now.Add(-time.Minute)},
+		{Origin: "https://b", Value: "stale", Seen: now.Add(-2 * time.Hour)},
+		{Origin: "https://c", Value: "", Seen: now},
+		{Origin: "https://d", Value: strings.Repeat("x", MaxNonceBytes+1), Seen: now},
+		{Origin: "https://e", Value: "future", Seen: now.Add(time.Hour)},
+	}
+	got := FreshNonces(in, now)
+	if len(got) != 1 || got[0].Value != "new" {
+		t.Fatalf("%+v", got)
+	}
+	var many []DPoPNonce
+	for i := range 40 {
+		many = append(many, DPoPNonce{Origin: fmt.Sprintf("https://h%02d", i), Value: "n", Seen: now.Add(-time.Duration(i) * time.Second)})
+	}
+	got = FreshNonces(many, now)
+	if len(got) != maxNonces || got[0].Origin != "https://h00" {
+		t.Fatalf("bounded to the newest %d: %d, first %s", maxNonces, len(got), got[0].Origin)
+	}
+	if !SameNonceValues(got[:1], []DPoPNonce{{Origin: "https://h00", Value: "n", Seen: now.Add(time.Hour)}}) ||
+		SameNonceValues(got[:1], []DPoPNonce{{Origin: "https://h00", Value: "m"}}) {
+		t.Fatal("SameNonceValues compares values by origin, not ages")
+	}
+}
+
+func TestPendingRevocationKey(t *testing.T) {
+	k := SessionKey{Profile: "ci", Issuer: "https://a", ClientID: "c"}
+	p := k.PendingRevocationKey("20260101T000000Z")
+	if !p.IsPendingRevocation() || k.IsPendingRevocation() || p.PendingProfile() != "ci" || p.Issuer != k.Issuer || p.ClientID != k.ClientID || p.ID() == k.ID() {
+		t.Fatalf("%+v", p)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Session{Key: p, Access: Token{Value: NewSecret("at"), Expiry: now.Add(time.Minute)}, Refresh: NewSecret("rt"), Created: now}
+	if got := strings.Join(s.PendingTokens(now), ","); got != "refresh_token,access_token" || s.PendingExpired(now) {
+		t.Fatalf("%s", got)
+	}
+	s.Refresh = Secret{}
+	if !s.PendingExpired(now.Add(time.Hour)) || !(Session{Refresh: NewSecret("rt"), Created: now}).PendingExpired(now.Add(MaxPendingAge+time.Hour)) {
+		t.Fatal("an expired access token alone, or an old entry, is past keeping")
 	}
 }

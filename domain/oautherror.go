@@ -62,3 +62,35 @@ func (e OAuthError) String() string {
 	}
 	return e.Code + ": " + e.Description
 }
+
+// oauthErrorKinds is the one table from an OAuth error code to a failure
+// kind, for token-endpoint errors (RFC 6749 §5.2, RFC 8628 §3.5) and
+// authorization-response errors at the redirect URI (RFC 6749 §4.1.2.1)
+// alike: a scope refused in the browser is the same refusal as a scope
+// refused at the token endpoint. Codes not listed are protocol violations.
+var oauthErrorKinds = map[string]Kind{
+	"access_denied":           KindAccessDenied,
+	"invalid_scope":           KindForbidden,
+	"invalid_client":          KindUnauthorized,
+	"unauthorized_client":     KindUnauthorized,
+	"unsupported_grant_type":  KindUnauthorized,
+	"invalid_grant":           KindLoginRequired,
+	"server_error":            KindServer,
+	"temporarily_unavailable": KindServer,
+	"expired_token":           KindTimeout,
+}
+
+// Kind is the failure kind of the error code (SPEC §3.7, §4).
+func (e OAuthError) Kind() Kind {
+	if k, ok := oauthErrorKinds[e.Code]; ok {
+		return k
+	}
+	return KindProtocol
+}
+
+// ClientAuthError reports whether the code says the client itself was
+// refused (its identity or its right to the grant), rather than the grant
+// it presented.
+func (e OAuthError) ClientAuthError() bool {
+	return e.Code == "invalid_client" || e.Code == "unauthorized_client"
+}

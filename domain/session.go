@@ -48,6 +48,20 @@ type Identity struct {
 	Email   string `json:"email,omitempty"`
 }
 
+// DisplayName is what to call the identity: its name (or
+// preferred_username, see IdentityFromClaims), then its email, and only
+// then the subject, which at many Authorities is an opaque identifier
+// (Dex's is a base64 blob).
+func (id Identity) DisplayName() string {
+	switch {
+	case id.Name != "":
+		return id.Name
+	case id.Email != "":
+		return id.Email
+	}
+	return id.Subject
+}
+
 // SenderConstraint is what a token is bound to (SPEC §3.9).
 type SenderConstraint struct {
 	Mode    AuthMode `json:"mode"`
@@ -86,6 +100,7 @@ type Session struct {
 	DPoPKey    Secret // private key material, empty unless Constraint.Mode is dpop
 	Created    time.Time
 	Claims     map[string]any // access-token (JWT) claims as received, for whoami offline
+	Nonces     []DPoPNonce    // the latest DPoP-Nonce of the Authority and of each backend (SPEC §5)
 }
 
 // Validate checks the invariants every stored or handed-out session holds.

@@ -35,23 +35,38 @@ type Token struct {
 }
 
 // Refresh policy (SPEC §5): refresh when the token expires within
-// max(30 s, 10 % of its lifetime).
+// max(30 s, 10 % of its lifetime), but never earlier than half its
+// lifetime. Without that bound a token that lives less than 30 s is due the
+// moment it is issued, and every process that takes the lock after the
+// first one renews it again: N processes, N refreshes (a refresh storm).
 const minRefreshLead = 30 * time.Second
+
+// lifetime is how long the token lives, zero when unknown.
+func (t Token) lifetime() time.Duration {
+	if t.IssuedAt.IsZero() || t.Expiry.IsZero() || !t.Expiry.After(t.IssuedAt) {
+		return 0
+	}
+	return t.Expiry.Sub(t.IssuedAt)
+}
 
 // RefreshLead is how long before expiry the token is renewed.
 func (t Token) RefreshLead() time.Duration {
 	lead := minRefreshLead
-	if !t.IssuedAt.IsZero() && !t.Expiry.IsZero() {
-		if tenth := t.Expiry.Sub(t.IssuedAt) / 10; tenth > lead {
-			lead = tenth
-		}
+	life := t.lifetime()
+	if tenth := life / 10; tenth > lead {
+		lead = tenth
+	}
+	if half := life / 2; life > 0 && lead > half {
+		lead = half
 	}
 	return lead
 }
 
 // DueForRefresh reports whether the token should be renewed before use at
 // now, given a caller's minimum remaining lifetime (zero for none). A token
-// without a known expiry is never due: a 401 will tell.
+// without a known expiry is never due: a 401 will tell. A minimum that no
+// token of this lifetime could meet (minTTL ≥ lifetime) is bounded by half
+// the lifetime too: renewing cannot satisfy it, only storm.
 func (t Token) DueForRefresh(now time.Time, minTTL time.Duration) bool {
 	if t.Value.IsZero() {
 		return true
@@ -59,7 +74,10 @@ func (t Token) DueForRefresh(now time.Time, minTTL time.Duration) bool {
 	if t.Expiry.IsZero() {
 		return false
 	}
-	lead := max(t.RefreshLead(), minTTL)
+	lead := t.RefreshLead()
+	if life := t.lifetime(); minTTL > lead && (life == 0 || minTTL < life) {
+		lead = minTTL
+	}
 	return !now.Add(lead).Before(t.Expiry)
 }
 

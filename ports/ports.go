@@ -39,6 +39,15 @@ type Quarantiner interface {
 	Quarantine(ctx context.Context, key domain.SessionKey) (movedTo string, err error)
 }
 
+// SpaceReserver is a store that can claim, before a refresh that may
+// rotate the refresh token is sent, the space the session's next save
+// needs (SPEC §5): a full disk then fails before the request, while the
+// stored refresh token is still the live one, not after it was spent.
+// release gives the space back (a save uses it); it is safe to call twice.
+type SpaceReserver interface {
+	Reserve(ctx context.Context, key domain.SessionKey) (release func(), err error)
+}
+
 // StorageInspector looks at the credential store for `auth doctor`.
 type StorageInspector interface {
 	// Keychain probes the OS keychain afresh (bounded); used says whether
@@ -213,9 +222,24 @@ type Prover interface {
 }
 
 // NonceMemory keeps the latest DPoP-Nonce of each server for this process.
+// Seed and Snapshot carry it to and from the session, so the next process
+// starts with the nonces this one learnt (SPEC §5).
 type NonceMemory interface {
 	Get(url string) string
 	Put(url, nonce string)
+	// Seed adds stored nonces for the origins this process has not heard
+	// from itself.
+	Seed(nonces []domain.DPoPNonce)
+	// Snapshot lists what is known, by origin, with when each value was
+	// first seen.
+	Snapshot() []domain.DPoPNonce
+}
+
+// NonceKeeper is a token source that can keep the process's latest DPoP
+// nonces with its session; the transport calls it when a backend sent a
+// new one. It never fails the call: keeping nonces is an optimisation.
+type NonceKeeper interface {
+	KeepNonces(ctx context.Context)
 }
 
 // AuthorizationRequest is what the browser sign-in asks the Authority for

@@ -57,6 +57,7 @@ type op struct {
 	t      *testing.T
 	issuer string
 	http   *http.Client
+	logs   *lockedBuffer // the provider's stderr: its own log of every refused request
 
 	mu       sync.Mutex
 	sessions []*session
@@ -71,8 +72,8 @@ func startOP(t *testing.T, flags ...string) *op {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
+	errb := &lockedBuffer{}
+	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +105,36 @@ func startOP(t *testing.T, flags ...string) *op {
 			t.Fatalf("oidc-provider said %q", l)
 		}
 		jar, _ := cookiejar.New(nil)
-		return &op{t: t, issuer: issuer, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+		return &op{t: t, issuer: issuer, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}, logs: errb}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("oidc-provider did not start:\n%s", errb.String())
 	}
 	return nil
+}
+
+// lockedBuffer is a bytes.Buffer that the process's stderr copier writes
+// while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// refusedForNonce counts the token requests the provider refused with
+// use_dpop_nonce, from its own log (server.js logs every grant.error).
+func (o *op) refusedForNonce() int {
+	return strings.Count(o.logs.String(), "grant.error use_dpop_nonce")
 }
 
 func (o *op) admin(method, path string) []byte {
@@ -281,10 +307,16 @@ func TestInterop(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
 		flags []string
-	}{{"plain", nil}, {"dpop-nonces-required", []string{"--require-dpop-nonce"}}} {
+	}{{"plain", nil}, {"dpop-nonces-required", []string{"--require-dpop-nonce"}}, {"hard", hardFlags}} {
 		t.Run(mode.name, func(t *testing.T) {
-			t.Parallel() // two providers, one per mode
+			t.Parallel() // one provider per mode
 			o := startOP(t, mode.flags...)
+			if mode.name == "hard" {
+				t.Run("refresh-race-and-nonces", func(t *testing.T) { interopHard(t, o) })
+				t.Run("logout", func(t *testing.T) { interopLogout(t, o) })
+				t.Run("no-secret-leaks", func(t *testing.T) { o.leakCheck(t) })
+				return
+			}
 			nonces := len(mode.flags) > 0
 			t.Run("client-credentials", func(t *testing.T) { interopClientCredentials(t, o, nonces) })
 			t.Run("device-flow", func(t *testing.T) { interopDevice(t, o, nonces) })
@@ -616,5 +648,71 @@ func interopLogout(t *testing.T, o *op) {
 	time.Sleep(2500 * time.Millisecond)
 	if r := s.run("auth", "token"); r.code != 12 || !strings.Contains(r.stderr, "stella auth login") {
 		t.Fatalf("refresh with a revoked token exited %d, want 12\n%s", r.code, r.stderr)
+	}
+}
+
+// hardFlags configure the provider the way security-minded deployments do
+// (issue #15): DPoP nonces required at the token endpoint and at the
+// resource server, rotating DPoP-bound refresh tokens (oidc-provider binds
+// a public client's refresh tokens to its DPoP key, and rotateRefreshToken
+// is on), and access tokens that live 4 seconds.
+var hardFlags = []string{"--require-dpop-nonce", "--access-ttl", "4"}
+
+// interopHard: 16 processes facing one expired 4-second token make one
+// refresh, and no token request is refused for its nonce — the nonce the
+// sign-in learnt is kept with the session and sent by every later
+// process's first request — as the provider's own log shows. Then, in
+// steady state, neither the token endpoint nor the resource server
+// refuses anything.
+func interopHard(t *testing.T, o *op) {
+	s, r := userSession(t, o, "allow", "STELLA_AUDIENCE="+o.issuer+"/api")
+	if r.code != 0 {
+		t.Fatalf("sign-in exited %d: %s", r.code, r.stderr)
+	}
+	time.Sleep(4500 * time.Millisecond)
+	before, refusedBefore := o.stats(), o.refusedForNonce()
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := s.run("api", "GET", "/api/v1/me")
+			if r.code != 0 || !strings.Contains(r.stdout, `"sub":"operator"`) {
+				errs <- fmt.Sprintf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatalf("a parallel call failed: %s", e)
+	}
+	after := o.stats()
+	refused := o.refusedForNonce() - refusedBefore
+	t.Logf("16 processes on an expired 4 s token: %d refresh grant(s), %d reuse(s), %d token request(s) refused for the nonce, %d backend nonce challenge(s)",
+		after.Grants["refresh_token"]-before.Grants["refresh_token"], after.Reuse-before.Reuse, refused, after.BackendNonc-before.BackendNonc)
+	if n := after.Grants["refresh_token"] - before.Grants["refresh_token"]; n != 1 || after.Reuse != before.Reuse {
+		t.Fatalf("refresh grants %d, reuse detected %d; want 1 and 0", n, after.Reuse-before.Reuse)
+	}
+	if refused != 0 {
+		t.Fatalf("the provider refused %d token requests for their DPoP nonce; want 0 (the session keeps it)", refused)
+	}
+
+	// Steady state: each later process refreshes its expired token with
+	// the kept nonce and calls the backend with the backend's kept nonce.
+	for i := range 2 {
+		time.Sleep(4500 * time.Millisecond)
+		before, refusedBefore = o.stats(), o.refusedForNonce()
+		if doc := s.me(); doc["sub"] != "operator" {
+			t.Fatalf("backend says %v", doc)
+		}
+		after = o.stats()
+		if n := after.Grants["refresh_token"] - before.Grants["refresh_token"]; n != 1 {
+			t.Fatalf("process %d: %d refresh grants, want 1", i, n)
+		}
+		if refused, bn := o.refusedForNonce()-refusedBefore, after.BackendNonc-before.BackendNonc; refused != 0 || bn != 0 {
+			t.Fatalf("process %d: %d token requests and %d backend calls refused for their nonce; want 0 and 0", i, refused, bn)
+		}
 	}
 }

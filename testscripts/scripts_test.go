@@ -258,6 +258,7 @@ func params(dir string) testscript.Params {
 			"keycount":           cmdKeyCount,
 			"keyid":              cmdKeyID,
 			"corrupt-cached-key": cmdCorruptCachedKey,
+			"tmpfs":              cmdTmpfs,
 		}),
 	}
 }
@@ -1113,4 +1114,20 @@ func cmdProxySaw(ts *testscript.TestScript, neg bool, args []string) {
 	if saw == neg {
 		ts.Fatalf("proxy saw %v, want CONNECT %s (negated: %v)", p.seen, args[0], neg)
 	}
+}
+
+// tmpfs DIR SIZE mounts a tmpfs of SIZE (e.g. 256k) on DIR, unmounted when
+// the script ends: a small disk to fill. It needs root; scripts say
+// `[!root] skip` first.
+func cmdTmpfs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: tmpfs DIR SIZE")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o700))
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+args[1]+",mode=0700", "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		ts.Fatalf("tmpfs: mount: %v\n%s", err, out)
+	}
+	ts.Defer(func() { _ = exec.Command("umount", "-l", dir).Run() })
 }

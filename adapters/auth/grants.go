@@ -388,11 +388,20 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 		return domain.E(domain.KindProtocol, fmt.Sprintf("%s answered the token request with %d and no OAuth error", where, status),
 			"Check that the Authority URL points at an OAuth 2 Authority.")
 	}
-	login := "stella auth login"
-	if a.settings.Profile != "" {
-		login += " --profile " + a.settings.Profile
+	login := a.loginCommand()
+	if grant == domain.GrantRefreshToken && refreshTokenRefused(oe, req) {
+		// RFC 6749 §5.2 says invalid_grant, but Authorities choose other
+		// codes for a dead refresh token (Dex: invalid_request "Refresh
+		// token is invalid or has already been claimed"). Whatever the
+		// code, a refusal of the refresh token ends the session: exit 12
+		// with the command that signs in again.
+		return domain.E(domain.KindLoginRequired, "the Authority no longer accepts the session ("+oe.String()+")",
+			"Sign in again: `"+login+"`.")
 	}
 	switch oe.Code {
+	case "server_error", "temporarily_unavailable":
+		return domain.E(domain.KindServer, fmt.Sprintf("%s could not answer the token request (%s)", where, oe.String()),
+			"The Authority failed; try again later.")
 	case "authorization_pending":
 		return fmt.Errorf("%s: %w", where, ports.ErrAuthorizationPending)
 	case "slow_down":
@@ -425,4 +434,30 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 	}
 	return domain.E(domain.KindProtocol, fmt.Sprintf("%s refused the token request: %s", where, oe.String()),
 		"Check the client's configuration at the Authority.")
+}
+
+// loginCommand is the command that signs this configuration in again.
+func (a *Authority) loginCommand() string {
+	login := "stella auth login"
+	if a.settings.Profile != "" {
+		login += " --profile " + a.settings.Profile
+	}
+	return login
+}
+
+// refreshTokenRefused says whether a refresh request's error refuses the
+// refresh token itself. Not so: client-authentication errors (their own
+// exit code and advice), a server failure, a narrowed scope the session
+// does not hold (a down-scoped refresh), and DPoP proof or nonce refusals,
+// which say nothing about the token and must not end the session.
+func refreshTokenRefused(oe domain.OAuthError, req ports.TokenRequest) bool {
+	switch {
+	case oe.ClientAuthError(), oe.Kind() == domain.KindServer:
+		return false
+	case oe.Code == "invalid_scope" && len(req.Scopes) > 0:
+		return false
+	case oe.Code == "use_dpop_nonce", oe.Code == "invalid_dpop_proof":
+		return false
+	}
+	return true
 }

@@ -100,8 +100,11 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 		return ports.DeviceAuthorization{}, err
 	}
 	if m.DeviceEndpoint == "" {
-		return ports.DeviceAuthorization{}, domain.E(domain.KindProtocol, "the Authority does not offer the device sign-in",
-			"Use `stella auth login --browser` (an SSH tunnel works: see --callback-port), or client credentials.")
+		// A configuration matter, not a violation: the Authority simply
+		// offers no device_authorization_endpoint (Dex without it, most
+		// Hydra set-ups), so the user picks another flow.
+		return ports.DeviceAuthorization{}, domain.E(domain.KindUsage, "the Authority at "+a.host()+" does not offer the device sign-in (no device_authorization_endpoint)",
+			"Use `"+a.loginCommand()+" --browser` (over SSH: --callback-port and an `ssh -L` tunnel), or client credentials.")
 	}
 	conf := a.oauthConfig(m, req.Scopes)
 	conf.Endpoint.DeviceAuthURL = m.DeviceEndpoint

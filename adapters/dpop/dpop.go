@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -193,12 +194,18 @@ func HTU(target string) (string, error) {
 // Nonces remembers the latest DPoP-Nonce of each server (by origin), so the
 // next request sends it proactively instead of being refused first.
 type Nonces struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu  sync.Mutex
+	m   map[string]domain.DPoPNonce
+	now func() time.Time
 }
 
-// NewNonces returns an empty nonce memory.
-func NewNonces() *Nonces { return &Nonces{m: map[string]string{}} }
+// NewNonces returns an empty nonce memory timed by the system clock.
+func NewNonces() *Nonces { return &Nonces{m: map[string]domain.DPoPNonce{}, now: time.Now} }
+
+// NewClockedNonces returns an empty nonce memory timed by c.
+func NewClockedNonces(c ports.Clock) *Nonces {
+	return &Nonces{m: map[string]domain.DPoPNonce{}, now: c.Now}
+}
 
 var _ ports.NonceMemory = (*Nonces)(nil)
 
@@ -210,19 +217,62 @@ func origin(target string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
-// Get returns the remembered nonce for target's server.
+// endpoint is target without query or fragment: an Authority and a
+// resource server can share an origin and still hand out different nonces
+// (RFC 9449 §8, §9), so a nonce is kept for the endpoint that sent it as
+// well as for its origin.
+func endpoint(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	return strings.ToLower(u.Scheme+"://"+u.Host) + u.EscapedPath()
+}
+
+// Get returns the remembered nonce for target: the one its endpoint last
+// sent, else the latest of its server (origin).
 func (n *Nonces) Get(target string) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.m[origin(target)]
+	if v, ok := n.m[endpoint(target)]; ok {
+		return v.Value
+	}
+	return n.m[origin(target)].Value
 }
 
-// Put remembers a server's latest nonce.
+// Put remembers a server's latest nonce, for the endpoint and its origin;
+// a value already known keeps the time it was first seen.
 func (n *Nonces) Put(target, nonce string) {
-	if nonce == "" || len(nonce) > 1024 {
+	if nonce == "" || len(nonce) > domain.MaxNonceBytes {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.m[origin(target)] = nonce
+	for _, k := range []string{endpoint(target), origin(target)} {
+		if n.m[k].Value != nonce {
+			n.m[k] = domain.DPoPNonce{Origin: k, Value: nonce, Seen: n.now()}
+		}
+	}
+}
+
+// Seed adds stored nonces for origins not heard from in this process.
+func (n *Nonces) Seed(stored []domain.DPoPNonce) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, s := range domain.FreshNonces(stored, n.now()) {
+		if _, ok := n.m[s.Origin]; !ok {
+			n.m[s.Origin] = s
+		}
+	}
+}
+
+// Snapshot lists the nonces known, by origin.
+func (n *Nonces) Snapshot() []domain.DPoPNonce {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]domain.DPoPNonce, 0, len(n.m))
+	for _, v := range n.m {
+		out = append(out, v)
+	}
+	return domain.FreshNonces(out, n.now())
 }

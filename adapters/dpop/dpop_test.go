@@ -217,3 +217,31 @@ func BenchmarkProof(b *testing.B) {
 		}
 	})
 }
+
+// Nonces kept with a session seed a new process's memory, never over what
+// the process heard itself, and come back out with when each was first seen.
+func TestNoncesSeedSnapshot(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	n := NewClockedNonces(clock{now})
+	n.Put("https://Auth.example/token", "live")
+	n.Seed([]domain.DPoPNonce{
+		{Origin: "https://auth.example", Value: "stored", Seen: now.Add(-time.Minute)},
+		{Origin: "https://backend.example", Value: "b1", Seen: now.Add(-time.Minute)},
+		{Origin: "https://gone.example", Value: "ancient", Seen: now.Add(-2 * time.Hour)},
+	})
+	if n.Get("https://auth.example/token") != "live" || n.Get("https://backend.example/api/v1/me") != "b1" || n.Get("https://gone.example/x") != "" {
+		t.Fatalf("after seeding: %q %q %q", n.Get("https://auth.example/token"), n.Get("https://backend.example/api/v1/me"), n.Get("https://gone.example/x"))
+	}
+	n.Put("https://backend.example/api/v1/jobs", "b1") // the same value keeps its age at the origin
+	snap := n.Snapshot()
+	if len(snap) != 4 || snap[2].Origin != "https://backend.example" || !snap[2].Seen.Equal(now.Add(-time.Minute)) || !snap[0].Seen.Equal(now) {
+		t.Fatalf("%+v", snap)
+	}
+	// An Authority and a resource server on one origin keep their own
+	// nonces; another endpoint of the origin gets the latest of either.
+	n.Put("https://one.example/token", "as")
+	n.Put("https://one.example/api/v1/me", "rs")
+	if n.Get("https://one.example/token") != "as" || n.Get("https://one.example/api/v1/me?x=1") != "rs" || n.Get("https://one.example/api/v1/jobs") != "rs" {
+		t.Fatal("per-endpoint nonces")
+	}
+}

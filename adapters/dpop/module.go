@@ -12,6 +12,6 @@ import (
 func Module() fx.Option {
 	return fx.Module("dpop", fx.Provide(
 		func(c ports.Clock) ports.Prover { return New(c) },
-		func() ports.NonceMemory { return NewNonces() },
+		func(c ports.Clock) ports.NonceMemory { return NewClockedNonces(c) },
 	))
 }

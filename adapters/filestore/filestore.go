@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/scrypt"
@@ -121,6 +122,7 @@ type Store struct {
 	passphrase *domain.Secret
 	keys       map[string][]byte   // derived keys by salt+params, so a load and a save cost one scrypt
 	reads      map[string]*keyRead // keychain reads started ahead by Prefetch, by session ID
+	reserved   map[string]string   // space reserved for a session's next save (Reserve), by session ID
 	saveSalt   []byte
 	cached     map[string]cachedKey            // key-cache lookups by cache name, so Prefetch and Load ask once
 	kcStatus   map[string]ports.KeyCacheStatus // what the key cache did for each session, by session ID
@@ -237,6 +239,10 @@ func (s *Store) mode() string {
 func (s *Store) path(key domain.SessionKey) string { return filepath.Join(s.cfg.Dir, key.ID()+suffix) }
 
 func storageErr(err error, msg string) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		// Not the passphrase: the disk (or the quota) is full.
+		return domain.Wrap(domain.KindStorage, err, msg+": no space left", "Free some space on the token cache directory's file system, then run the command again.")
+	}
 	return domain.Wrap(domain.KindStorage, err, msg,
 		"Check STELLA_CACHE_PASSPHRASE, or run `stella auth doctor`; `stella auth logout --force` then a new sign-in replaces the file.")
 }
@@ -411,6 +417,9 @@ func (s *Store) Save(ctx context.Context, sess domain.Session) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
+	// The space Reserve claimed for this save is given back just before
+	// the write that takes it over.
+	s.unreserve(sess.Key)
 	if err := writeAtomic(s.path(sess.Key), out); err != nil {
 		return err
 	}

@@ -497,3 +497,44 @@ func TestPassphraseRetryAndNew(t *testing.T) {
 		})
 	}
 }
+
+// Reserve claims real space (a written, synced file as large as the
+// session plus a margin); the save gives it back, and so does release.
+func TestReserve(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(dir, "pass")
+	key := domain.SessionKey{Profile: "p", Issuer: "https://a", ClientID: "c"}
+	ctx := context.Background()
+	if err := s.Save(ctx, storetest.Session(key, 2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, key.ID()+".session"))
+	release, err := s.Reserve(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved, _ := filepath.Glob(filepath.Join(dir, "."+key.ID()+".reserve-*"))
+	if len(reserved) != 1 {
+		t.Fatalf("reservations %v", reserved)
+	}
+	if r, _ := os.Stat(reserved[0]); r.Size() < st.Size() {
+		t.Fatalf("reserved %d bytes for a %d-byte session", r.Size(), st.Size())
+	}
+	if err := s.Save(ctx, storetest.Session(key, 2000, 2)); err != nil {
+		t.Fatal(err)
+	}
+	release() // after the save: nothing left to give back, and no harm
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	// A crashed process's reservation is cleared by the next one.
+	_ = os.WriteFile(filepath.Join(dir, "."+key.ID()+".reserve-crashed"), []byte("x"), 0o600)
+	release, err = s.Reserve(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}

@@ -198,13 +198,8 @@ func (l *Listener) callback(w http.ResponseWriter, r *http.Request) {
 	resp := ports.AuthorizationResponse{Code: domain.NewSecret(q.Get("code")), Issuer: q.Get("iss"), IssuerPresent: q.Has("iss")}
 	var err error
 	switch e := q.Get("error"); {
-	case e == "access_denied":
-		err = domain.E(domain.KindAccessDenied, "sign-in was refused in the browser (access_denied)",
-			"Run `stella auth login` again and approve the request if you meant to.")
 	case e != "":
-		desc := domain.Printable(q.Get("error_description"), 300)
-		err = domain.E(domain.KindProtocol, "the Authority refused the sign-in: "+domain.Printable(e, 64)+descSuffix(desc),
-			"Check the client's configuration at the Authority (redirect URI, scopes), then sign in again.")
+		err = authorizationError(domain.OAuthError{Code: domain.Printable(e, 64), Description: domain.Printable(q.Get("error_description"), 300)})
 	case resp.Code.IsZero():
 		err = domain.E(domain.KindProtocol, "the Authority's redirect carried neither a code nor an error", "Sign in again; if it persists, check the Authority.")
 	}
@@ -245,11 +240,31 @@ func failed(w http.ResponseWriter, err error) {
 		". Return to the terminal for what to do next.", false)
 }
 
-func descSuffix(d string) string {
-	if d == "" {
-		return ""
+// authorizationError maps an error in the authorization response (RFC 6749
+// §4.1.2.1) through the same table as token-endpoint errors, so a scope
+// refused in the browser is exit 11 like one refused at the token endpoint.
+func authorizationError(oe domain.OAuthError) error {
+	detail := " (" + oe.String() + ")"
+	switch oe.Kind() {
+	case domain.KindAccessDenied:
+		return domain.E(domain.KindAccessDenied, "sign-in was refused in the browser (access_denied)",
+			"Run `stella auth login` again and approve the request if you meant to.")
+	case domain.KindForbidden:
+		return domain.E(domain.KindForbidden, "the Authority refused the requested scopes"+detail,
+			"Ask only for scopes this client is allowed (--scope / STELLA_SCOPE / the profile's Scope), then sign in again.")
+	case domain.KindUnauthorized:
+		return domain.E(domain.KindUnauthorized, "the Authority does not let this client use the browser sign-in"+detail,
+			"Use a sign-in method the Authority allows for this client (--headless, client credentials), or another client id.")
+	case domain.KindServer:
+		return domain.E(domain.KindServer, "the Authority failed during the browser sign-in"+detail,
+			"The Authority failed; try again later.")
+	case domain.KindLoginRequired:
+		return domain.E(domain.KindLoginRequired, "the Authority refused the sign-in"+detail, "Sign in again with `stella auth login`.")
+	case domain.KindTimeout:
+		return domain.E(domain.KindTimeout, "the sign-in expired at the Authority"+detail, "Start the sign-in again and finish it in time.")
 	}
-	return " (" + d + ")"
+	return domain.E(domain.KindProtocol, "the Authority refused the sign-in"+detail,
+		"Check the client's configuration at the Authority (redirect URI, scopes), then sign in again.")
 }
 
 // page answers the browser with a small page saying how sign-in went.

@@ -33,7 +33,12 @@ func TestCallback(t *testing.T) {
 	}{
 		{"code", url.Values{"state": {"S"}, "code": {"the-code"}, "iss": {"https://a"}}, 0, "Signed in", "the-code"},
 		{"denied", url.Values{"state": {"S"}, "error": {"access_denied"}}, domain.KindAccessDenied, "Sign-in failed", ""},
-		{"other error", url.Values{"state": {"S"}, "error": {"invalid_scope"}, "error_description": {"bad\x1b[31m scope"}}, domain.KindProtocol, "Sign-in failed", ""},
+		// One table with the token endpoint's errors (SPEC §3.7).
+		{"invalid_scope", url.Values{"state": {"S"}, "error": {"invalid_scope"}, "error_description": {"bad\x1b[31m scope"}}, domain.KindForbidden, "Sign-in failed", ""},
+		{"unauthorized_client", url.Values{"state": {"S"}, "error": {"unauthorized_client"}}, domain.KindUnauthorized, "Sign-in failed", ""},
+		{"server_error", url.Values{"state": {"S"}, "error": {"server_error"}}, domain.KindServer, "Sign-in failed", ""},
+		{"temporarily_unavailable", url.Values{"state": {"S"}, "error": {"temporarily_unavailable"}}, domain.KindServer, "Sign-in failed", ""},
+		{"other error", url.Values{"state": {"S"}, "error": {"invalid_request"}, "error_description": {"bad\x1b[31m request"}}, domain.KindProtocol, "Sign-in failed", ""},
 		{"neither", url.Values{"state": {"S"}}, domain.KindProtocol, "Sign-in failed", ""},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,7 +50,14 @@ func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *doma
 		closeBody(req)
 		return nil, err
 	}
+	before := ""
+	if a.nonces != nil {
+		before = a.nonces.Get(req.URL.String())
+	}
 	resp, err := a.send(req, cred, owned)
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		a.keepNonces(ctx, req, before)
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -68,7 +76,22 @@ func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *doma
 			return nil, err
 		}
 	}
-	return a.send(retry, cred, true)
+	resp, err = a.send(retry, cred, true)
+	if err == nil {
+		a.keepNonces(ctx, req, before)
+	}
+	return resp, err
+}
+
+// keepNonces asks the token source to keep a backend's new DPoP nonce with
+// the session, so the next process sends it on its first request.
+func (a *Authenticated) keepNonces(ctx context.Context, req *http.Request, before string) {
+	if a.nonces == nil || a.nonces.Get(req.URL.String()) == before {
+		return
+	}
+	if k, ok := a.tokens.(ports.NonceKeeper); ok {
+		k.KeepNonces(ctx)
+	}
 }
 
 func (a *Authenticated) send(req *http.Request, cred domain.Credential, owned bool) (*http.Response, error) {

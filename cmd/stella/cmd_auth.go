@@ -73,19 +73,21 @@ func (c *LoginCmd) Run(rt *Runtime) error {
 
 // LogoutCmd is `stella auth logout`.
 type LogoutCmd struct {
-	Force bool `help:"Delete the local session only; do not contact the Authority."`
-	All   bool `help:"Sign out of every stored session, each revoked at its own profile's Authority."`
+	Force bool `help:"Delete the local session only; do not contact the Authority, keep nothing to revoke later."`
+	All   bool `help:"Sign out of every stored session, each revoked at the Authority and as the client it records."`
 }
 
 // Help is shown by `stella auth logout --help`.
 func (LogoutCmd) Help() string {
 	return `Revokes the refresh token, then the access token, at the Authority's
 revocation endpoint (RFC 7009), then deletes the local session. A revocation
-failure is a warning; the local session is deleted regardless. With --all,
-every profile's session is revoked as that profile says (its Authority, its
-client); one whose profile now names another Authority or client is only
-deleted. With TokenStorage: redis the client's shared entry is removed for
-every runner of the fleet (asked first on a terminal).
+failure never blocks the deletion and never abandons a live token: what could
+not be revoked is kept encrypted as a pending revocation, which later commands
+that reach that Authority retry (auth status --all lists them). With --all,
+every stored session is revoked at the Authority and as the client that
+session records, profile file or not. --force keeps nothing. With
+TokenStorage: redis the client's shared entry is removed for every runner
+of the fleet (asked first on a terminal).
 
 Examples:
   stella auth logout

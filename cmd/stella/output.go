@@ -156,6 +156,17 @@ type statusDoc struct {
 	Storage       ports.StoreInfo `json:"storage"`
 	Sessions      []sessionDoc    `json:"sessions"`
 	SharedCache   *sharedCacheDoc `json:"sharedCache,omitempty"`
+	// PendingRevocations lists, with --all, tokens logout could not revoke
+	// yet (SPEC §3.2).
+	PendingRevocations []pendingDoc `json:"pendingRevocations,omitempty"`
+}
+
+type pendingDoc struct {
+	Profile   string    `json:"profile"`
+	Authority string    `json:"authority"`
+	ClientID  string    `json:"clientId"`
+	Tokens    []string  `json:"tokens"`
+	Since     time.Time `json:"since"`
 }
 
 func statusSessionDoc(st app.SessionStatus, store ports.StoreInfo) sessionDoc {
@@ -180,6 +191,10 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 			doc.SignedIn = doc.SignedIn || st.Usable
 		}
 		doc.SharedCache = sharedDoc(res.Shared)
+		for _, p := range res.Pending {
+			doc.PendingRevocations = append(doc.PendingRevocations, pendingDoc{Profile: p.Profile, Authority: p.Issuer,
+				ClientID: p.ClientID, Tokens: p.Tokens, Since: p.Since})
+		}
 		return writeJSON(rt.Out(), doc)
 	}
 	defer writeShared(rt.Out(), res.Shared)
@@ -191,6 +206,13 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 	}
 	if len(res.Sessions) == 0 && statusErr == nil {
 		fmt.Fprintln(rt.Out(), "No sessions stored.")
+	}
+	for i, p := range res.Pending {
+		if i == 0 && len(res.Sessions) > 0 {
+			fmt.Fprintln(rt.Out())
+		}
+		fmt.Fprintf(rt.Out(), "Pending revocation: %s of profile %s (client %s at %s), since %s; the next command that reaches that Authority retries it.\n",
+			strings.ReplaceAll(strings.Join(p.Tokens, " and "), "_", " "), p.Profile, p.ClientID, p.Issuer, p.Since.Local().Format("2006-01-02 15:04:05 MST"))
 	}
 	return nil
 }
@@ -241,13 +263,12 @@ func expiryLine(st app.SessionStatus) string {
 }
 
 func who(id domain.Identity) string {
+	name := id.DisplayName()
 	switch {
-	case id.Name != "" && id.Subject != "" && id.Name != id.Subject:
-		return id.Name + " (" + id.Subject + ")"
-	case id.Subject != "":
-		return id.Subject
-	case id.Name != "":
-		return id.Name
+	case name != "" && id.Subject != "" && name != id.Subject:
+		return name + " (" + id.Subject + ")"
+	case name != "":
+		return name
 	}
 	return "(unknown subject)"
 }
@@ -310,6 +331,7 @@ type logoutResult struct {
 	Authority string   `json:"authority"`
 	ClientID  string   `json:"clientId"`
 	Revoked   []string `json:"revoked"`
+	Pending   []string `json:"pendingRevocation,omitempty"` // kept sealed for a later command to revoke
 	Warnings  []string `json:"warnings,omitempty"`
 }
 
@@ -322,7 +344,7 @@ func printLogout(rt *Runtime, res app.LogoutOutput) error {
 				revoked = []string{}
 			}
 			doc.SignedOut = append(doc.SignedOut, logoutResult{Profile: r.Key.Profile, Authority: r.Key.Issuer,
-				ClientID: r.Key.ClientID, Revoked: revoked, Warnings: r.Warnings})
+				ClientID: r.Key.ClientID, Revoked: revoked, Pending: r.Pending, Warnings: r.Warnings})
 		}
 		return writeJSON(rt.Out(), doc)
 	}
@@ -334,6 +356,14 @@ func printLogout(rt *Runtime, res app.LogoutOutput) error {
 		revoked := "tokens not revoked"
 		if len(r.Revoked) > 0 {
 			revoked = "revoked " + strings.ReplaceAll(strings.Join(r.Revoked, " and "), "_", " ")
+		}
+		if len(r.Pending) > 0 {
+			if len(r.Revoked) > 0 {
+				revoked += ", "
+			} else {
+				revoked = ""
+			}
+			revoked += "revocation of " + strings.ReplaceAll(strings.Join(r.Pending, " and "), "_", " ") + " pending (kept encrypted; later commands that reach the Authority retry it)"
 		}
 		fmt.Fprintf(rt.Out(), "Signed out of %s as client %s (profile %s): %s, session deleted.\n",
 			r.Key.Issuer, r.Key.ClientID, r.Key.Profile, revoked)

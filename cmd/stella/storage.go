@@ -284,6 +284,20 @@ var (
 	_ ports.Quarantiner  = (*auto)(nil)
 )
 
+var _ ports.SpaceReserver = (*auto)(nil)
+
+// Reserve reserves space in the chosen store, when it can.
+func (a *auto) Reserve(ctx context.Context, key domain.SessionKey) (func(), error) {
+	st, err := a.resolve(ctx)
+	if err != nil {
+		return func() {}, err
+	}
+	if r, ok := st.(ports.SpaceReserver); ok {
+		return r.Reserve(ctx, key)
+	}
+	return func() {}, nil
+}
+
 // Resolve decides (once) and returns the store auto stands for.
 func (a *auto) Resolve(ctx context.Context) (ports.SessionStore, error) { return a.resolve(ctx) }
 

@@ -34,6 +34,7 @@ func (rt *Runtime) tokenManager() (*app.TokenManager, error) {
 	clk := clock.System{}
 	base := transport.NewBase(s, rt.build, log)
 	prover := dpop.New(clk)
-	authority := auth.New(s, base, clk, log, prover, dpop.NewNonces(), base)
-	return app.NewTokenManager(s, early, lock.New(s.TokenCacheDir), authority, prover, base, clk, log), nil
+	nonces := dpop.NewClockedNonces(clk) // one memory: kept with the session by the TokenManager
+	authority := auth.New(s, base, clk, log, prover, nonces, base)
+	return app.NewTokenManager(s, early, lock.New(s.TokenCacheDir), authority, prover, nonces, base, clk, log), nil
 }

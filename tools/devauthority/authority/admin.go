@@ -88,6 +88,10 @@ type faults struct {
 	BackendErrors      int    `json:"backendErrors"`
 	BackendErrorStatus int    `json:"backendErrorStatus"`
 	Latency            string `json:"latency"`
+	TokenLatency       string `json:"tokenLatency"`    // added to token requests only (a slow refresh others wait for)
+	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
+	SingleUseTokens    bool   `json:"singleUseTokens"` // the backend accepts each access token once (every process then renews)
+	RevokeErrors       int    `json:"revokeErrors"`    // the next N revocation requests answer 503 (the endpoint is down)
 	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
 	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
 	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
@@ -117,8 +121,11 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if f.Latency != "" {
-		if _, err := time.ParseDuration(f.Latency); err != nil {
+	for _, l := range []string{f.Latency, f.TokenLatency} {
+		if l == "" {
+			continue
+		}
+		if _, err := time.ParseDuration(l); err != nil {
 			problem(w, http.StatusBadRequest, "Bad Request", "latency: "+err.Error(), nil)
 			return
 		}
@@ -136,6 +143,14 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	if f.Latency != "" {
 		s.faults.Latency = f.Latency
 	}
+	if f.TokenLatency != "" {
+		s.faults.TokenLatency = f.TokenLatency
+	}
+	if f.AuthorizeError != "" {
+		s.faults.AuthorizeError = f.AuthorizeError
+	}
+	s.faults.SingleUseTokens = f.SingleUseTokens || s.faults.SingleUseTokens
+	s.faults.RevokeErrors += f.RevokeErrors
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
 	if f.TokenAnswer != "" {
@@ -193,6 +208,13 @@ func (s *Server) latency() time.Duration {
 	return d
 }
 
+func (s *Server) tokenLatency() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := time.ParseDuration(s.faults.TokenLatency)
+	return d
+}
+
 func (s *Server) revokeAll(w http.ResponseWriter, _ *http.Request) {
 	s.tokens.revokeAll()
 	w.WriteHeader(http.StatusNoContent)
@@ -221,5 +243,51 @@ func (s *Server) takeStreamForbidden() bool {
 		return false
 	}
 	s.faults.StreamForbidden--
+	return true
+}
+
+// takeAuthorizeError returns the error code queued for the next
+// authorization request, consuming it.
+func (s *Server) takeAuthorizeError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.faults.AuthorizeError
+	s.faults.AuthorizeError = ""
+	return e
+}
+
+// usedBefore applies the singleUseTokens fault: it records the access
+// token's jti and reports whether the backend had already seen it.
+func (s *Server) usedBefore(jti string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.faults.SingleUseTokens {
+		return false
+	}
+	if s.usedJTIs == nil {
+		s.usedJTIs = map[string]bool{}
+	}
+	used := s.usedJTIs[jti]
+	s.usedJTIs[jti] = true
+	return used
+}
+
+// forgetNonces drops the current and previous DPoP nonces: every nonce a
+// client kept is stale from now on.
+func (s *Server) forgetNonces(w http.ResponseWriter, _ *http.Request) {
+	s.dpop.mu.Lock()
+	s.dpop.nonce, s.dpop.previous = "", ""
+	s.dpop.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// takeRevokeFault consumes one injected revocation failure.
+func (s *Server) takeRevokeFault() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.RevokeErrors == 0 {
+		return false
+	}
+	s.faults.RevokeErrors--
 	return true
 }

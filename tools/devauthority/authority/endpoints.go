@@ -22,7 +22,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.DateSkew != 0 {
 		w.Header().Set("Date", time.Now().Add(s.cfg.DateSkew).UTC().Format(http.TimeFormat))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                     s.advertisedIssuer(),
 		"authorization_endpoint":                     base + "/authorize",
 		"token_endpoint":                             base + "/token",
@@ -44,7 +44,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		// other hosts, which is what the aliases are for (RFC 8705 §5).
 		"mtls_endpoint_aliases": map[string]string{"token_endpoint": base + "/token", "revocation_endpoint": base + "/revoke",
 			"userinfo_endpoint": base + "/userinfo"},
-	})
+	}
+	if s.quirk("no-device-endpoint") {
+		delete(doc, "device_authorization_endpoint")
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +130,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	grant := f.Get("grant_type")
 	s.stats.grant(grant)
+	if d := s.tokenLatency(); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if a := s.takeAnswer("token"); a != "" {
 		if m, ok := misbehaviours[a]; ok {
 			m(s, w, r)
@@ -189,6 +200,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var pe *proofError
 			if errors.As(err, &pe) && pe.nonce {
+				if grant == "refresh_token" && s.quirk("nonce-after-refresh") {
+					s.tokens.consume(f.Get("refresh_token"))
+				}
 				s.stats.nonceChallenge()
 				w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
 				fail(http.StatusBadRequest, "use_dpop_nonce", err.Error())
@@ -257,6 +271,15 @@ func (s *Server) scopes(requested string, allowed []string) ([]string, bool) {
 }
 
 func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time.Time, jkt, x5t string, fail func(int, string, string)) {
+	// dead refuses the refresh token itself: invalid_grant (RFC 6749
+	// §5.2), or what Dex says instead.
+	dead := func(desc string) {
+		if s.quirk("refresh-invalid-request") {
+			fail(http.StatusBadRequest, "invalid_request", "Refresh token is invalid or has already been claimed by another client")
+			return
+		}
+		fail(http.StatusBadRequest, "invalid_grant", desc)
+	}
 	value := f.Get("refresh_token")
 	s.remember(value)
 	s.tokens.mu.Lock()
@@ -264,19 +287,19 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 	switch {
 	case !ok || rt.family.grant.clientID != c.id:
 		s.tokens.mu.Unlock()
-		fail(http.StatusBadRequest, "invalid_grant", "unknown refresh token")
+		dead("unknown refresh token")
 		return
 	case rt.revoked || rt.family.revoked:
 		s.tokens.mu.Unlock()
-		fail(http.StatusBadRequest, "invalid_grant", "refresh token revoked")
+		dead("refresh token revoked")
 		return
 	case !now.Before(rt.expires):
 		s.tokens.mu.Unlock()
-		fail(http.StatusBadRequest, "invalid_grant", "refresh token expired")
+		dead("refresh token expired")
 		return
 	case rt.family.grant.x5t != "" && rt.family.grant.x5t != x5t:
 		s.tokens.mu.Unlock()
-		fail(http.StatusBadRequest, "invalid_grant", "the refresh token is bound to another client certificate")
+		dead("the refresh token is bound to another client certificate")
 		return
 	case rt.family.jkt != "" && rt.family.jkt != jkt:
 		s.tokens.mu.Unlock()
@@ -287,7 +310,7 @@ func (s *Server) refresh(w http.ResponseWriter, f url.Values, c client, now time
 		s.tokens.revokeFamily(rt.family)
 		s.tokens.mu.Unlock()
 		s.stats.reuse()
-		fail(http.StatusBadRequest, "invalid_grant", "refresh token reuse detected; the session is revoked")
+		dead("refresh token reuse detected; the session is revoked")
 		return
 	}
 	scopes := rt.family.grant.scopes
@@ -358,12 +381,16 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		ttl = 2 * time.Second
 	}
 	s.mu.Unlock()
+	sub := g.subject
+	if g.user {
+		sub = s.subjectOf(g.subject)
+	}
 	claims := map[string]any{
-		"iss": s.advertisedIssuer(), "sub": g.subject, "aud": s.URL(), "client_id": g.clientID,
+		"iss": s.advertisedIssuer(), "sub": sub, "aud": s.URL(), "client_id": g.clientID,
 		"scope": strings.Join(g.scopes, " "), "tenant": operator.tenant, "iat": now.Unix(), "nbf": now.Unix(),
 		"exp": now.Add(ttl).Unix(), "jti": jti,
 	}
-	if g.user {
+	if g.user && !s.quirk("opaque-sub") {
 		claims["name"] = operator.display
 		if s.cfg.IDTokenFault == "no-id-token" {
 			claims["name"] = "Unverified Name"
@@ -394,9 +421,12 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		resp["refresh_token"] = rt
 	}
 	if g.user && slices.Contains(g.scopes, "openid") && s.cfg.IDTokenFault != "no-id-token" {
-		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": s.hostile(g.subject), "aud": g.clientID, "iat": now.Unix(),
+		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": s.hostile(sub), "aud": g.clientID, "iat": now.Unix(),
 			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": s.hostile(operator.display), "tenant": s.hostile(operator.tenant),
 			"email": s.hostile(operator.email)}
+		if s.quirk("opaque-sub") {
+			delete(idc, "name")
+		}
 		if nonce != "" {
 			idc["nonce"] = nonce
 		}
@@ -413,6 +443,10 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	if s.takeRevokeFault() {
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "injected fault: revocation is down")
+		return
+	}
 	f, ok := form(r)
 	if !ok {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
@@ -507,11 +541,14 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.IDTokenFault == "userinfo-sub" {
 		info["sub"] = "mallory"
 	}
-	if claims["sub"] == operator.name {
+	if claims["sub"] == s.subjectOf(operator.name) {
 		info["name"], info["email"] = s.hostile(operator.display), s.hostile(operator.email)
 		info["tenant"] = s.hostile(operator.tenant)
+		if s.quirk("opaque-sub") {
+			delete(info, "name")
+		}
 		if s.cfg.HostileText {
-			info["sub"] = s.hostile(operator.name) // as the ID token's
+			info["sub"] = s.hostile(s.subjectOf(operator.name)) // as the ID token's
 		}
 	}
 	writeJSON(w, http.StatusOK, info)

@@ -123,6 +123,10 @@ func (s *Server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", "scope not allowed")
 		return
 	}
+	if code := s.takeAuthorizeError(); code != "" {
+		fail(code, "injected fault")
+		return
+	}
 	// state, nonce and the challenge are the client's secrets for this
 	// sign-in: the leak checks look for them in what stella prints.
 	s.remember(q.Get("state"))
@@ -239,6 +243,10 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	f, ok := form(r)
 	if !ok {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
+		return
+	}
+	if s.quirk("no-device-endpoint") {
+		http.NotFound(w, r)
 		return
 	}
 	c, ok := s.authenticateClient(w, r, f)

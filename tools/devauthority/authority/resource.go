@@ -103,6 +103,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string,
 			return deny(http.StatusUnauthorized, "invalid_token", "the proof was made with another key than the token is bound to", nil)
 		}
 	}
+	if backend && s.usedBefore(fmt.Sprint(claims["jti"])) {
+		return deny(http.StatusUnauthorized, "invalid_token", "injected fault: access tokens are single-use and this one was used", nil)
+	}
 	if scope != "" {
 		granted := strings.Fields(fmt.Sprint(claims["scope"]))
 		if !slices.Contains(granted, scope) {

@@ -38,6 +38,7 @@ type Config struct {
 	IDTokenFault      string        // one of idTokenFaults: lie in one precise way, for relying-party tests
 	DateSkew          time.Duration // shift the Date header of the discovery document (clock-skew checks)
 	HostileText       bool          // put terminal escapes, bidi overrides and shell syntax in every text a client shows
+	Quirks            []string      // other Authorities' documented behaviours, see quirks
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -74,6 +75,17 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.TLSCertOut, "tls-cert-out", c.TLSCertOut, "write the -tls server certificate (PEM) to this file")
 	fs.DurationVar(&c.DateSkew, "date-skew", c.DateSkew, "shift the Date header of the discovery response, as a server with a wrong clock would")
 	fs.BoolVar(&c.HostileText, "hostile-text", c.HostileText, "put terminal escape sequences, bidi overrides and shell syntax into claims, device codes and URIs, metadata, error descriptions and challenges")
+	fs.Func("quirks", "comma-separated behaviours of other Authorities: "+quirkList(), func(v string) error {
+		c.Quirks = nil
+		for _, q := range strings.Split(v, ",") {
+			q = strings.TrimSpace(q)
+			if _, ok := quirks[q]; !ok {
+				return fmt.Errorf("unknown quirk %q (known: %s)", q, quirkList())
+			}
+			c.Quirks = append(c.Quirks, q)
+		}
+		return nil
+	})
 	fs.StringVar(&c.IDTokenFault, "id-token-fault", c.IDTokenFault, "make ID tokens (or iss, userinfo) wrong in one way, for relying-party tests")
 }
 
@@ -126,6 +138,7 @@ type Server struct {
 	faults   faults
 	reqSeq   int
 	received map[string]bool // secrets received from clients, for leak checks
+	usedJTIs map[string]bool // access tokens the backend saw, under the singleUseTokens fault
 }
 
 // New prepares a server; Start listens.
@@ -255,6 +268,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/faults", s.getFaults)
 	mux.HandleFunc("POST /admin/faults", s.setFaults)
 	mux.HandleFunc("POST /admin/revoke-all", s.revokeAll)
+	mux.HandleFunc("POST /admin/forget-dpop-nonces", s.forgetNonces)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", "no route "+r.Method+" "+r.URL.Path, nil)
 	})

@@ -116,3 +116,13 @@ func (t *tokenStore) revokeAll() {
 		a.revoked = true
 	}
 }
+
+// consume marks a refresh token used, as a rotation would, without issuing
+// its successor (the nonce-after-refresh quirk).
+func (t *tokenStore) consume(value string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rt, ok := t.refresh[value]; ok {
+		rt.used = true
+	}
+}
