@@ -396,7 +396,7 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 			"Run `"+login+" --headless` again and enter the new code in time.")
 	case "invalid_client":
 		return domain.E(domain.KindUnauthorized, "the Authority rejected the client credentials ("+oe.String()+")",
-			"Check STELLA_CLIENT_ID and the client secret (STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile).")
+			"Check the client id ("+a.settings.ClientID+") and the client secret in "+secretSourceOr(a.settings)+".")
 	case "invalid_grant":
 		if grant == domain.GrantPassword {
 			return domain.E(domain.KindUnauthorized, "the Authority rejected the username or password ("+oe.String()+")",
@@ -419,4 +419,13 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 	}
 	return domain.E(domain.KindProtocol, fmt.Sprintf("%s refused the token request: %s", where, oe.String()),
 		"Check the client's configuration at the Authority.")
+}
+
+// secretSourceOr names the client secret's source for a hint: the one in
+// use, or where one could be set.
+func secretSourceOr(s domain.Settings) string {
+	if src := s.ClientSecretSource(); src != "" {
+		return src
+	}
+	return "STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile"
 }

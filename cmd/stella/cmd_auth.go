@@ -181,11 +181,28 @@ type TokenCmd struct {
 // Help is shown by `stella auth token --help`.
 func (TokenCmd) Help() string {
 	return `Prints only a valid access token on stdout, refreshing it first when it
-expires within --min-ttl. For use in scripts; prefer ` + "`stella api`" + ` or
-` + "`stella auth header`" + `, which also handle sender-constrained tokens.
+expires within --min-ttl; with --json, the token with its type, expiry and
+scopes. For use in scripts; prefer ` + "`stella api`" + ` or ` + "`stella auth header`" + `,
+which also handle sender-constrained tokens: by default (AuthMode dpop)
+the token is DPoP-bound and useless without a proof, so a plain
+"Authorization: Bearer" header works only with AuthMode bearer.
 
-Example:
-  curl -H "Authorization: Bearer $(stella auth token)" https://task-runner.example.com/api/v1/me`
+Examples:
+  stella auth token --json | jq -r .expiresAt
+  curl -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/me) https://task-runner.example.com/api/v1/me
+  STELLA_AUTH_MODE=bearer stella auth token --min-ttl 5m   # a plain bearer token`
+}
+
+// tokenDoc is `stella auth token --json`. The token is in it on purpose:
+// printing it is the command's job, as without --json.
+type tokenDoc struct {
+	SchemaVersion int        `json:"schemaVersion"`
+	Token         string     `json:"token"`
+	Type          string     `json:"type"`
+	ExpiresAt     *time.Time `json:"expiresAt,omitempty"`
+	Expiry        string     `json:"expiry,omitempty"`
+	Scopes        []string   `json:"scopes"`
+	Binding       bindingDoc `json:"binding"`
 }
 
 // Run prints the token.
@@ -203,6 +220,11 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	}
 	if cred.Access.Type == domain.TokenTypeDPoP {
 		fmt.Fprintln(rt.Err(), "warning: this token is DPoP-bound; every request needs a DPoP proof (use `stella auth header` or `stella api`)")
+	}
+	if rt.globals.JSON {
+		return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: cred.Access.Value.Reveal(), Type: cred.Access.Type,
+			ExpiresAt: timePtr(cred.Access.Expiry), Expiry: app.ExpiryWords(rt.now(), cred.Access.Expiry),
+			Scopes: scopesOrEmpty(cred.Access.Scopes), Binding: binding(cred.Constraint)})
 	}
 	// The one place a token is printed, on purpose: stdout, nothing else.
 	_, err = fmt.Fprintln(rt.Out(), cred.Access.Value.Reveal())
