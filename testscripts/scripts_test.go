@@ -219,6 +219,7 @@ func params(dir string) testscript.Params {
 			st := &scriptState{t: env.T(), workDir: env.WorkDir}
 			env.Values[stateKey{}] = st
 			env.Defer(func() { leakCheck(st) })
+			env.Defer(func() { jsonCheck(st) })
 			setupKeyring(env)
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
@@ -253,6 +254,7 @@ func params(dir string) testscript.Params {
 			"keycount":           cmdKeyCount,
 			"keyid":              cmdKeyID,
 			"corrupt-cached-key": cmdCorruptCachedKey,
+			"jsondoc":            cmdJSONDoc,
 		}),
 	}
 }

@@ -266,10 +266,10 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	var headers []headerEntry
 	switch cred.Access.Type {
 	case domain.TokenTypeBearer:
-		_, err = fmt.Fprintf(rt.Out(), "Authorization: Bearer %s\n", cred.Access.Value.Reveal())
-		return err
+		headers = []headerEntry{{"Authorization", "Bearer " + cred.Access.Value.Reveal()}}
 	case domain.TokenTypeDPoP:
 		// A proof for exactly this method and URL, with the token's hash; the
 		// server's nonce is not known here, so a server that demands one will
@@ -278,8 +278,29 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(rt.Out(), "Authorization: DPoP %s\nDPoP: %s\n", cred.Access.Value.Reveal(), proof.Reveal())
-		return err
+		headers = []headerEntry{{"Authorization", "DPoP " + cred.Access.Value.Reveal()}, {"DPoP", proof.Reveal()}}
+	default:
+		return domain.E(domain.KindProtocol, "the session's token type "+domain.Printable(cred.Access.Type, 40)+" is not supported", "Sign in again with `stella auth login --force`.")
 	}
-	return domain.E(domain.KindProtocol, "the session's token type "+cred.Access.Type+" is not supported", "Sign in again with `stella auth login --force`.")
+	if rt.globals.JSON {
+		return rt.emit(headerDoc{SchemaVersion: schemaVersion, Headers: headers})
+	}
+	for _, h := range headers {
+		if _, err := fmt.Fprintf(rt.Out(), "%s: %s\n", h.Name, h.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headerDoc is `stella auth header --json`: the same headers, for tools
+// that build requests from JSON.
+type headerDoc struct {
+	SchemaVersion int           `json:"schemaVersion"`
+	Headers       []headerEntry `json:"headers"`
+}
+
+type headerEntry struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/docs/schema"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
@@ -36,6 +38,10 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			cached := st
 			cached.KeyCache = ports.KeyCacheStatus{State: ports.KeyCacheUsed, Until: expiry.Add(-45 * time.Minute)}
 			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}, State: app.StateSignedIn}, nil)
+		},
+		"token": func(rt *Runtime) error {
+			return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", Type: "DPoP", ExpiresAt: timePtr(expiry),
+				Expiry: "expires in 59 min", Scopes: st.Scopes, Binding: binding(st.Constraint)})
 		},
 		"status-ready": func(rt *Runtime) error {
 			mem := ports.StoreInfo{Kind: domain.StorageMemory, Label: "memory", Reason: "TokenStorage: memory (env STELLA_TOKEN_STORAGE)"}
@@ -125,6 +131,14 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			}
 			if !bytes.Equal(out.Bytes(), want) {
 				t.Fatalf("%s changed:\n got %s\nwant %s", name, out.Bytes(), want)
+			}
+			// The golden file is also what docs/schema promises.
+			kind, _, _ := strings.Cut(name, "-")
+			if name == "profile-show" || name == "api-error" {
+				kind = map[string]string{"profile-show": "profile-show", "api-error": "error"}[name]
+			}
+			if err := schema.Check(kind, want); err != nil {
+				t.Fatalf("%s: %v", path, err)
 			}
 		})
 	}

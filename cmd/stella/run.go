@@ -99,7 +99,9 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		return report(stdio, false, broken)
 	}
 	if err != nil {
-		return report(stdio, cli.JSON, usageError(err, kctx))
+		// kong stops at the first bad argument, so --json after it was
+		// never parsed; the script that asked for JSON still gets it.
+		return report(stdio, cli.JSON || askedJSON(args), usageError(err, kctx))
 	}
 	// Under --json the command hands its document to the runtime, which
 	// writes it once, with the error (if any) inside: a script reading
@@ -121,6 +123,19 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		err = domain.E(domain.KindInterrupted, "interrupted", "Run the command again when you are ready.")
 	}
 	return finish(stdio, cli.JSON, rt.doc, out.n > 0, err)
+}
+
+// askedJSON reports whether --json is on the command line (before "--").
+func askedJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
 }
 
 func usageError(err error, kctx *kong.Context) error {
