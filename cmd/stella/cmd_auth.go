@@ -189,8 +189,8 @@ the token is DPoP-bound and useless without a proof, so a plain
 
 Examples:
   stella auth token --json | jq -r .expiresAt
-  curl -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/me) https://task-runner.example.com/api/v1/me
-  STELLA_AUTH_MODE=bearer stella auth token --min-ttl 5m   # a plain bearer token`
+  stella auth token --min-ttl 5m        # a token still valid in 5 minutes
+  curl -fsS -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/me) https://task-runner.example.com/api/v1/me`
 }
 
 // tokenDoc is `stella auth token --json`. The token is in it on purpose:
@@ -244,7 +244,7 @@ session's token, one per line: Authorization (and, for DPoP-bound tokens, a
 DPoP proof made for exactly this method and URL).
 
 Example:
-  curl -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/jobs) \
+  curl -fsS -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/jobs) \
        https://task-runner.example.com/api/v1/jobs`
 }
 
