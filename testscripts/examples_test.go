@@ -202,16 +202,18 @@ func newSandbox(t *testing.T, issuer string, operator bool) *sandbox {
     TokenStorage: file
   BackendUrl: %s
 `, issuer, issuer)), 0o600))
-		approver := ""
+		// The README's own profiles, as a reader would copy them.
+		profile := regexp.MustCompile(`^# ~/\.stellaops/profiles/([a-z-]+\.yaml)`)
+		found := 0
 		for _, b := range readmeBlocks(t) {
-			if strings.HasPrefix(b.text, "# ~/.stellaops/profiles/packs-approver.yaml") {
-				approver = substitute(b.text, issuer)
+			if m := profile.FindStringSubmatch(b.text); m != nil {
+				found++
+				must(t, os.WriteFile(filepath.Join(cfg, "profiles", m[1]), []byte(substitute(b.text, issuer)), 0o600))
 			}
 		}
-		if approver == "" {
-			t.Fatal("README.md has no packs-approver profile block")
+		if _, err := os.Stat(filepath.Join(cfg, "profiles", "packs-approver.yaml")); err != nil || found < 2 {
+			t.Fatal("README.md lost its profile blocks (packs-approver and others)")
 		}
-		must(t, os.WriteFile(filepath.Join(cfg, "profiles", "packs-approver.yaml"), []byte(approver), 0o600))
 		must(t, os.WriteFile(filepath.Join(cfg, "secrets", "pack-approver.secret"), []byte("pack-approver-secret\n"), 0o600))
 		must(t, os.WriteFile(filepath.Join(cfg, "profiles", "ci.yaml"), []byte(`StellaOps:
   Authority:

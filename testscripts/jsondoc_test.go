@@ -18,7 +18,7 @@ import (
 // under --json, "" for output that is not stella's own document (help,
 // `stella api`'s backend body, a completion script).
 func documentOf(args []string) string {
-	if !slices.Contains(args, "--json") || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+	if !slices.Contains(args, "--json") || slices.Contains(args, "--help") || slices.Contains(args, "-h") || slices.Contains(args, "--version") {
 		return ""
 	}
 	valued := map[string]bool{"--profile": true, "--authority": true, "--client-id": true, "--scope": true, "--backend": true,
@@ -51,13 +51,15 @@ func documentOf(args []string) string {
 		return "doctor"
 	case "profile list":
 		return "profile-list"
+	case "profile use":
+		return "profile-use"
 	case "profile show":
 		return "profile-show"
 	case "pack approve":
 		return "pack-approve"
 	}
-	if len(words) > 0 && (words[0] == "api" || words[0] == "completion") {
-		return ""
+	if len(words) == 0 || words[0] == "api" || words[0] == "completion" || words[0] == "help" {
+		return "" // help (bare stella, bare groups), a backend body, a script
 	}
 	if len(words) > 0 && words[0] == "version" {
 		return "version"

@@ -347,6 +347,14 @@ type countingWriter struct {
 	n int64
 }
 
+// Fd lets terminal detection see through the wrapper (^0: not a file).
+func (c *countingWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
