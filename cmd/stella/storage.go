@@ -497,13 +497,30 @@ func (i *inspector) KeyCache(_ context.Context, forget bool) (ports.KeyCacheRepo
 }
 
 func (i *inspector) Keychain(ctx context.Context) (bool, error) {
-	v := keychain.New(keychain.Service, keychain.DefaultTimeout).CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
+	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
+	var v keychain.Verdict
+	if i.leavesNothing() {
+		// Memory storage leaves nothing on disk, the doctor's probe included.
+		v = kc.FreshProbe(ctx, i.clock.Now())
+		if v.OK && i.s.TokenStorage == domain.StorageAuto && ctx.Err() == nil {
+			keychain.Remember(i.s.TokenCacheDir, v) // auto will use the keychain: as its own probe does
+		}
+	} else {
+		v = kc.CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
+	}
 	used := i.s.TokenStorage == domain.StorageKeychain || (i.s.TokenStorage == domain.StorageAuto && v.OK)
 	if !v.OK {
 		return used, domain.E(domain.KindStorage, v.Detail,
 			"Start and unlock a keyring (Secret Service), or choose --token-storage file.")
 	}
 	return used, nil
+}
+
+// leavesNothing reports whether the storage in force keeps nothing on disk:
+// memory, or auto with credentials that end in memory without a keychain.
+func (i *inspector) leavesNothing() bool {
+	a := auto{s: i.s}
+	return i.s.TokenStorage == domain.StorageMemory || (i.s.TokenStorage == domain.StorageAuto && a.unattended())
 }
 
 func (i *inspector) CacheDir() (string, error) {
