@@ -169,6 +169,12 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	u.tokens.Adopt(s)
 	out.Session = s
 	u.tokens.RetryPendingRevocations(ctx)
+	// A person's sign-in kept only in memory is gone when this process
+	// exits: say so, or the next command's "not signed in" is a surprise.
+	if (flow == FlowBrowser || flow == FlowDevice) && u.store.Info().Kind == domain.StorageMemory {
+		out.Warnings = append(out.Warnings, "the session is kept in memory only and ends with this process; "+
+			"the next stella command will ask you to sign in again (set TokenStorage to keychain or file to keep it)")
+	}
 
 	// The superseded refresh token is revoked only once the new session is
 	// safely saved, so a failed sign-in never leaves the user with nothing.

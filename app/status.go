@@ -43,6 +43,11 @@ type StatusOutput struct {
 	// fleet's cache answers is what a runner's status is about.
 	Shared  *ports.SharedCacheState
 	Pending []PendingStatus // with All: tokens logout could not revoke yet
+	State   StatusState
+	// Ready is set when no session is stored but client credentials are
+	// configured: the next command that needs a token signs in by itself,
+	// which is what a CI pre-flight check wants to know.
+	Ready *ReadyCredentials
 }
 
 // PendingStatus describes one pending revocation (SPEC §3.2).
@@ -52,6 +57,25 @@ type PendingStatus struct {
 	ClientID string
 	Tokens   []string // still to revoke: "refresh_token", "access_token"
 	Since    time.Time
+}
+
+// StatusState sums up status for scripts; each state has its exit code.
+type StatusState string
+
+const (
+	StateSignedIn   StatusState = "signed_in"     // a usable session (exit 0)
+	StateReady      StatusState = "ready"         // no session, client credentials configured (exit 0)
+	StateNone       StatusState = "not_signed_in" // no session, nothing to sign in with (exit 12)
+	StateExpired    StatusState = "expired"       // a session that cannot be renewed (exit 12)
+	StateUnreadable StatusState = "unreadable"    // a session exists but cannot be read (exit 18)
+)
+
+// ReadyCredentials says who the next command will sign in as, and which
+// setting holds the secret.
+type ReadyCredentials struct {
+	ClientID     string
+	Authority    string
+	SecretSource string
 }
 
 // Status reads sessions from the store; it never uses the network.
@@ -86,6 +110,7 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 	}
 	now := u.clock.Now()
 	usable := false
+	var unreadable error
 	for _, key := range keys {
 		if key.IsPendingRevocation() {
 			if p, err := u.store.Load(ctx, key); err == nil && !p.PendingExpired(now) {
@@ -99,10 +124,12 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 			continue
 		}
 		if err != nil {
-			if !in.All {
-				return out, err
-			}
+			// A session that exists but cannot be read is not "no
+			// session": scripts must not sign in over it blindly.
 			out.Sessions = append(out.Sessions, SessionStatus{Key: key, Error: err})
+			if unreadable == nil {
+				unreadable = err
+			}
 			continue
 		}
 		hasSecret := u.settings.HasClientSecret() && key == u.settings.SessionKey()
@@ -117,12 +144,27 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 		usable = usable || st.Usable
 		out.Sessions = append(out.Sessions, st)
 	}
-	if !usable {
-		if len(out.Sessions) == 0 {
-			return out, notSignedIn(u.settings)
+	switch {
+	case usable:
+		out.State = StateSignedIn
+		return out, nil
+	case unreadable != nil:
+		out.State = StateUnreadable
+		if domain.KindOf(unreadable) != domain.KindStorage {
+			unreadable = domain.Wrap(domain.KindStorage, unreadable, "the stored session cannot be read",
+				"Run `stella auth doctor`; it moves an unreadable session aside and says why.")
 		}
-		return out, domain.E(domain.KindLoginRequired, "the session has expired and cannot be renewed",
-			"Sign in again: `"+LoginCommand(u.settings)+"`.")
+		return out, unreadable
+	case len(out.Sessions) == 0 && !in.All && u.settings.HasClientSecret():
+		out.State = StateReady
+		out.Ready = &ReadyCredentials{ClientID: u.settings.ClientID, Authority: u.settings.AuthorityURL,
+			SecretSource: u.settings.ClientSecretSource()}
+		return out, nil
+	case len(out.Sessions) == 0:
+		out.State = StateNone
+		return out, notSignedIn(u.settings)
 	}
-	return out, nil
+	out.State = StateExpired
+	return out, domain.E(domain.KindLoginRequired, "the session has expired and cannot be renewed",
+		"Sign in again: `"+LoginCommand(u.settings)+"`.")
 }

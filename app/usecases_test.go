@@ -452,3 +452,46 @@ func TestLoginSignsInAgainForMissingScope(t *testing.T) {
 		t.Fatalf("asked for %q", got)
 	}
 }
+
+// unreadableStore holds a session it cannot open, as a file store with the
+// wrong passphrase does.
+type unreadableStore struct{ *fakeStore }
+
+func (unreadableStore) Load(context.Context, domain.SessionKey) (domain.Session, error) {
+	return domain.Session{}, domain.E(domain.KindStorage, "cannot decrypt the session", "Fix the passphrase.")
+}
+
+// noErr is "no error" in tables of wanted kinds.
+const noErr domain.Kind = -1
+
+func TestStatusStates(t *testing.T) {
+	ci := testSettings()
+	ci.ClientSecret = domain.NewSecret("s")
+	ci.Effective = []domain.Setting{{Key: "Authority.ClientSecret", Source: domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_CLIENT_SECRET"}}}
+	cases := []struct {
+		name     string
+		s        domain.Settings
+		store    ports.SessionStore
+		want     StatusState
+		wantKind domain.Kind
+	}{
+		{"no session, no credentials", testSettings(), newStore(), StateNone, domain.KindLoginRequired},
+		{"no session, client credentials", ci, newStore(), StateReady, noErr},
+		{"unreadable", testSettings(), unreadableStore{newStore()}, StateUnreadable, domain.KindStorage},
+		{"unreadable beats ready", ci, unreadableStore{newStore()}, StateUnreadable, domain.KindStorage},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := NewStatus(c.s, c.store, newClock()).Do(context.Background(), StatusInput{})
+			if out.State != c.want || (c.wantKind == noErr && err != nil) || (c.wantKind != noErr && domain.KindOf(err) != c.wantKind) {
+				t.Fatalf("state %q, err %v; want %q, kind %q", out.State, err, c.want, c.wantKind)
+			}
+			if c.want == StateReady && (out.Ready == nil || out.Ready.SecretSource != "STELLA_CLIENT_SECRET" || out.Ready.ClientID != c.s.ClientID) {
+				t.Fatalf("ready: %+v", out.Ready)
+			}
+			if c.want == StateUnreadable && (len(out.Sessions) != 1 || out.Sessions[0].Error == nil) {
+				t.Fatalf("the unreadable session is not listed: %+v", out.Sessions)
+			}
+		})
+	}
+}

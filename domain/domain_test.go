@@ -588,3 +588,24 @@ func TestPendingRevocationKey(t *testing.T) {
 		t.Fatal("an expired access token alone, or an old entry, is past keeping")
 	}
 }
+
+func TestClientSecretSource(t *testing.T) {
+	secret := NewSecret("s")
+	cases := []struct {
+		name string
+		s    Settings
+		want string
+	}{
+		{"none", Settings{}, ""},
+		{"env value", Settings{ClientSecret: secret, Effective: []Setting{{Key: "Authority.ClientSecret", Source: Source{Kind: SourceEnv, Detail: "STELLA_CLIENT_SECRET"}}}}, "STELLA_CLIENT_SECRET"},
+		{"env file", Settings{ClientSecret: secret, ClientSecretFile: "/run/s", Effective: []Setting{{Key: "Authority.ClientSecret", Source: Source{Kind: SourceEnv, Detail: "STELLA_CLIENT_SECRET_FILE"}}}}, "STELLA_CLIENT_SECRET_FILE"},
+		{"profile file", Settings{ClientSecret: secret, ClientSecretFile: "/s", Effective: []Setting{{Key: "Authority.ClientSecret", Source: Source{Kind: SourceProfile, Detail: "/p/ci.yaml:5"}}}}, "ClientSecretFile in /p/ci.yaml:5"},
+		{"profile value", Settings{ClientSecret: secret, Effective: []Setting{{Key: "Authority.ClientSecret", Source: Source{Kind: SourceProfile, Detail: "/p/ci.yaml:4"}}}}, "ClientSecret in /p/ci.yaml:4"},
+		{"no provenance", Settings{ClientSecret: secret}, "the configured ClientSecret"},
+	}
+	for _, c := range cases {
+		if got := c.s.ClientSecretSource(); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}

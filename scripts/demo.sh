@@ -34,10 +34,10 @@ step "stella api GET /api/v1/jobs  # an authenticated backend call"
 $stella api GET /api/v1/jobs
 step "stella auth logout           # revoke at the Authority, delete the session"
 $stella auth logout
-step "stella auth status           # exit 12: signed out"
-set +e
-$stella auth status
-code=$?
-set -e
-[ "$code" -eq 12 ] || { echo "expected exit 12 after logout, got $code" >&2; exit 1; }
+step "stella auth status           # no session; exit 0: the client credentials sign in on the next command"
+out=$($stella auth status)
+printf '%s\n' "$out"
+case $out in ready:*) ;; *) echo "expected \"ready: …\" after logout" >&2; exit 1 ;; esac
+step "stella --json auth status    # the same for a CI pre-flight"
+$stella --json auth status | grep '"state"'
 printf '\nDemo finished: signed in, called the backend, signed out.\n' >&2

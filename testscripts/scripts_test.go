@@ -224,6 +224,7 @@ func params(dir string) testscript.Params {
 			st := &scriptState{t: env.T(), workDir: env.WorkDir}
 			env.Values[stateKey{}] = st
 			env.Defer(func() { leakCheck(st) })
+			env.Defer(func() { jsonCheck(st) })
 			setupKeyring(env)
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
@@ -259,6 +260,7 @@ func params(dir string) testscript.Params {
 			"keyid":              cmdKeyID,
 			"corrupt-cached-key": cmdCorruptCachedKey,
 			"tmpfs":              cmdTmpfs,
+			"jsondoc":            cmdJSONDoc,
 		}),
 	}
 }

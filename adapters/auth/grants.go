@@ -411,7 +411,7 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 			"Run `"+login+" --headless` again and enter the new code in time.")
 	case "invalid_client":
 		return domain.E(domain.KindUnauthorized, "the Authority rejected the client credentials ("+oe.String()+")",
-			"Check STELLA_CLIENT_ID and the client secret (STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile).")
+			"Check the client id ("+a.settings.ClientID+") and the client secret in "+secretSourceOr(a.settings)+".")
 	case "invalid_grant":
 		if grant == domain.GrantPassword {
 			return domain.E(domain.KindUnauthorized, "the Authority rejected the username or password ("+oe.String()+")",
@@ -460,4 +460,13 @@ func refreshTokenRefused(oe domain.OAuthError, req ports.TokenRequest) bool {
 		return false
 	}
 	return true
+}
+
+// secretSourceOr names the client secret's source for a hint: the one in
+// use, or where one could be set.
+func secretSourceOr(s domain.Settings) string {
+	if src := s.ClientSecretSource(); src != "" {
+		return src
+	}
+	return "STELLA_CLIENT_SECRET_FILE or the profile's ClientSecretFile"
 }

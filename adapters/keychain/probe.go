@@ -40,15 +40,28 @@ func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh
 	if v, ok := Remembered(dir, now); ok && !fresh {
 		return v
 	}
-	path := filepath.Join(dir, probeFile)
+	v := k.FreshProbe(ctx, now)
+	if ctx.Err() != nil {
+		return v // interrupted: not a verdict worth keeping
+	}
+	Remember(dir, v)
+	return v
+}
+
+// FreshProbe asks the keychain now and keeps nothing: for callers that
+// must leave no file behind unless the keychain is what they will use.
+func (k *Keys) FreshProbe(ctx context.Context, now time.Time) Verdict {
 	v := Verdict{OK: true, Bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), At: now.UTC()}
 	if err := k.Probe(ctx); err != nil {
 		v.OK, v.Detail = false, detail(err)
-		if ctx.Err() != nil {
-			return v // interrupted: not a verdict worth keeping
-		}
 	}
-	// Remembering is best effort: without it the next command probes again.
+	return v
+}
+
+// Remember keeps v in dir for Remembered. Best effort: without it the next
+// command probes again.
+func Remember(dir string, v Verdict) {
+	path := filepath.Join(dir, probeFile)
 	if b, err := json.Marshal(v); err == nil && os.MkdirAll(dir, 0o700) == nil && privateDir(dir) {
 		if tmp, err := os.CreateTemp(dir, "."+probeFile+".tmp-*"); err == nil {
 			_, werr := tmp.Write(b)
@@ -58,7 +71,6 @@ func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh
 			_ = os.Remove(tmp.Name())
 		}
 	}
-	return v
 }
 
 // Remembered returns the verdict a probe kept in dir, if it still holds

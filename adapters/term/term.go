@@ -29,9 +29,11 @@ func OSStdio() IO {
 	return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.LookupEnv}
 }
 
+// fdOf finds the file descriptor behind a stream: an *os.File, or a
+// wrapper that says which file it writes to (the runtime counts stdout).
 func fdOf(v any) (int, bool) {
-	f, ok := v.(*os.File)
-	if !ok {
+	f, ok := v.(interface{ Fd() uintptr })
+	if !ok || f.Fd() == ^uintptr(0) {
 		return 0, false
 	}
 	return int(f.Fd()), true

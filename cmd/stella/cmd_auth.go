@@ -183,11 +183,28 @@ type TokenCmd struct {
 // Help is shown by `stella auth token --help`.
 func (TokenCmd) Help() string {
 	return `Prints only a valid access token on stdout, refreshing it first when it
-expires within --min-ttl. For use in scripts; prefer ` + "`stella api`" + ` or
-` + "`stella auth header`" + `, which also handle sender-constrained tokens.
+expires within --min-ttl; with --json, the token with its type, expiry and
+scopes. For use in scripts; prefer ` + "`stella api`" + ` or ` + "`stella auth header`" + `,
+which also handle sender-constrained tokens: by default (AuthMode dpop)
+the token is DPoP-bound and useless without a proof, so a plain
+"Authorization: Bearer" header works only with AuthMode bearer.
 
-Example:
-  curl -H "Authorization: Bearer $(stella auth token)" https://task-runner.example.com/api/v1/me`
+Examples:
+  stella auth token --json | jq -r .expiresAt
+  stella auth token --min-ttl 5m        # a token still valid in 5 minutes
+  curl -fsS -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/me) https://task-runner.example.com/api/v1/me`
+}
+
+// tokenDoc is `stella auth token --json`. The token is in it on purpose:
+// printing it is the command's job, as without --json.
+type tokenDoc struct {
+	SchemaVersion int        `json:"schemaVersion"`
+	Token         string     `json:"token"`
+	Type          string     `json:"type"`
+	ExpiresAt     *time.Time `json:"expiresAt,omitempty"`
+	Expiry        string     `json:"expiry,omitempty"`
+	Scopes        []string   `json:"scopes"`
+	Binding       bindingDoc `json:"binding"`
 }
 
 // Run prints the token.
@@ -205,6 +222,11 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	}
 	if cred.Access.Type == domain.TokenTypeDPoP {
 		fmt.Fprintln(rt.Err(), "warning: this token is DPoP-bound; every request needs a DPoP proof (use `stella auth header` or `stella api`)")
+	}
+	if rt.globals.JSON {
+		return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: cred.Access.Value.Reveal(), Type: cred.Access.Type,
+			ExpiresAt: timePtr(cred.Access.Expiry), Expiry: app.ExpiryWords(rt.now(), cred.Access.Expiry),
+			Scopes: scopesOrEmpty(cred.Access.Scopes), Binding: binding(cred.Constraint)})
 	}
 	// The one place a token is printed, on purpose: stdout, nothing else.
 	_, err = fmt.Fprintln(rt.Out(), cred.Access.Value.Reveal())
@@ -224,7 +246,7 @@ session's token, one per line: Authorization (and, for DPoP-bound tokens, a
 DPoP proof made for exactly this method and URL).
 
 Example:
-  curl -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/jobs) \
+  curl -fsS -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/jobs) \
        https://task-runner.example.com/api/v1/jobs`
 }
 
@@ -246,10 +268,10 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	var headers []headerEntry
 	switch cred.Access.Type {
 	case domain.TokenTypeBearer:
-		_, err = fmt.Fprintf(rt.Out(), "Authorization: Bearer %s\n", cred.Access.Value.Reveal())
-		return err
+		headers = []headerEntry{{"Authorization", "Bearer " + cred.Access.Value.Reveal()}}
 	case domain.TokenTypeDPoP:
 		// A proof for exactly this method and URL, with the token's hash; the
 		// server's nonce is not known here, so a server that demands one will
@@ -258,8 +280,29 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(rt.Out(), "Authorization: DPoP %s\nDPoP: %s\n", cred.Access.Value.Reveal(), proof.Reveal())
-		return err
+		headers = []headerEntry{{"Authorization", "DPoP " + cred.Access.Value.Reveal()}, {"DPoP", proof.Reveal()}}
+	default:
+		return domain.E(domain.KindProtocol, "the session's token type "+domain.Printable(cred.Access.Type, 40)+" is not supported", "Sign in again with `stella auth login --force`.")
 	}
-	return domain.E(domain.KindProtocol, "the session's token type "+cred.Access.Type+" is not supported", "Sign in again with `stella auth login --force`.")
+	if rt.globals.JSON {
+		return rt.emit(headerDoc{SchemaVersion: schemaVersion, Headers: headers})
+	}
+	for _, h := range headers {
+		if _, err := fmt.Fprintf(rt.Out(), "%s: %s\n", h.Name, h.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headerDoc is `stella auth header --json`: the same headers, for tools
+// that build requests from JSON.
+type headerDoc struct {
+	SchemaVersion int           `json:"schemaVersion"`
+	Headers       []headerEntry `json:"headers"`
+}
+
+type headerEntry struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }

@@ -27,8 +27,8 @@ a description beside each candidate.
 
 Examples:
   source <(stella completion bash)                           # bash, this shell
-  stella completion zsh > "${fpath[1]}/_stella"              # zsh
-  stella completion fish > ~/.config/fish/completions/stella.fish`
+  mkdir -p ~/.zfunc && stella completion zsh > ~/.zfunc/_stella   # zsh: fpath+=(~/.zfunc) in ~/.zshrc
+  mkdir -p ~/.config/fish/completions && stella completion fish > ~/.config/fish/completions/stella.fish`
 }
 
 // item is a word to complete with what it means.

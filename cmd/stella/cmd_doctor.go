@@ -61,7 +61,7 @@ func (c *DoctorCmd) Run(rt *Runtime) error {
 
 func printDoctor(rt *Runtime, res app.DoctorOutput, doctorErr error) error {
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), doctorDoc{SchemaVersion: schemaVersion, OK: doctorErr == nil, Checks: res.Checks})
+		return rt.emit(doctorDoc{SchemaVersion: schemaVersion, OK: doctorErr == nil, Checks: res.Checks})
 	}
 	width := 0
 	for _, ch := range res.Checks {

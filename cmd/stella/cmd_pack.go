@@ -78,7 +78,7 @@ func (c *PackApproveCmd) Run(rt *Runtime) error {
 		return err
 	}
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), map[string]any{"schemaVersion": schemaVersion, "run": c.RunID, "gate": c.GateID,
+		return rt.emit(map[string]any{"schemaVersion": schemaVersion, "run": c.RunID, "gate": c.GateID,
 			"planHash": c.PlanHash, "approval": res.Body})
 	}
 	_, err = fmt.Fprintf(rt.Out(), "Approved gate %s of run %s for plan %s.\n", c.GateID, c.RunID, c.PlanHash)

@@ -46,7 +46,7 @@ func (c *ProfileListCmd) Run(rt *Runtime) error {
 			}
 			doc.Profiles = append(doc.Profiles, e)
 		}
-		return writeJSON(rt.Out(), doc)
+		return rt.emit(doc)
 	}
 	if len(profiles) == 0 {
 		fmt.Fprintf(rt.Err(), "No profiles in %s/profiles. Create one as described in the README (\"Profiles\").\n", s.ConfigDir)
@@ -109,7 +109,7 @@ func (c *ProfileShowCmd) Run(rt *Runtime) error {
 
 func printProfile(rt *Runtime, s domain.Settings) error {
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), profileShowDoc{SchemaVersion: schemaVersion, Profile: s.Profile, ConfigDir: s.ConfigDir, Settings: s.Effective})
+		return rt.emit(profileShowDoc{SchemaVersion: schemaVersion, Profile: s.Profile, ConfigDir: s.ConfigDir, Settings: s.Effective})
 	}
 	name := s.Profile
 	if name == "" {
@@ -168,7 +168,7 @@ func (c *ProfileUseCmd) Run(rt *Runtime) error {
 		fmt.Fprintf(rt.Err(), "warning: profile %s is active but does not resolve: %s\n", c.Name, domain.Printable(err.Error(), 300))
 	}
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), profileUseDoc{SchemaVersion: schemaVersion, Active: c.Name, ConfigFile: path})
+		return rt.emit(profileUseDoc{SchemaVersion: schemaVersion, Active: c.Name, ConfigFile: path})
 	}
 	fmt.Fprintf(rt.Out(), "Active profile: %s (recorded in %s)\n", c.Name, path)
 	if v := rt.globals.Profile; v != "" && v != c.Name {

@@ -17,7 +17,7 @@ Example:
 func (c *VersionCmd) Run(rt *Runtime) error {
 	b := rt.build
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), versionDoc{SchemaVersion: schemaVersion, Version: b.Version, Commit: b.Commit, OS: b.GOOS, Arch: b.GOARCH})
+		return rt.emit(versionDoc{SchemaVersion: schemaVersion, Version: b.Version, Commit: b.Commit, OS: b.GOOS, Arch: b.GOARCH})
 	}
 	_, err := fmt.Fprintf(rt.Out(), "stella %s (%s/%s)%s\n", b.Version, b.GOOS, b.GOARCH, commitSuffix(b.Commit))
 	return err

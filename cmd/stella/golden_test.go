@@ -6,11 +6,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stellaops/stella/adapters/term"
 	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/docs/schema"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
@@ -35,7 +37,31 @@ func TestJSONDocumentsGolden(t *testing.T) {
 		"status": func(rt *Runtime) error {
 			cached := st
 			cached.KeyCache = ports.KeyCacheStatus{State: ports.KeyCacheUsed, Until: expiry.Add(-45 * time.Minute)}
-			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}}, nil)
+			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}, State: app.StateSignedIn}, nil)
+		},
+		"token": func(rt *Runtime) error {
+			return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", Type: "DPoP", ExpiresAt: timePtr(expiry),
+				Expiry: "expires in 59 min", Scopes: st.Scopes, Binding: binding(st.Constraint)})
+		},
+		"status-ready": func(rt *Runtime) error {
+			mem := ports.StoreInfo{Kind: domain.StorageMemory, Label: "memory", Reason: "TokenStorage: memory (env STELLA_TOKEN_STORAGE)"}
+			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: mem, State: app.StateReady, Sessions: []app.SessionStatus{},
+				Ready: &app.ReadyCredentials{ClientID: "stella-ci", Authority: "https://authority.example.com", SecretSource: "STELLA_CLIENT_SECRET_FILE"}}, nil)
+		},
+		"status-unreadable": func(rt *Runtime) error {
+			err := domain.E(domain.KindStorage, "cannot decrypt the session (wrong passphrase, or the file was modified)", "Fix STELLA_CACHE_PASSPHRASE, or run `stella auth login --force`.")
+			res := app.StatusOutput{Store: store, State: app.StateUnreadable, Sessions: []app.SessionStatus{{Key: key, Error: err}}}
+			if perr := printStatus(rt, domain.Settings{}, res, err); perr != nil {
+				return perr
+			}
+			return err
+		},
+		"status-none": func(rt *Runtime) error {
+			err := domain.E(domain.KindLoginRequired, "not signed in to https://authority.example.com as stella-cli", "Run `stella auth login`.")
+			if perr := printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, State: app.StateNone}, err); perr != nil {
+				return perr
+			}
+			return err
 		},
 		"login": func(rt *Runtime) error {
 			s := domain.Session{Key: key, Grant: st.Grant, Identity: st.Identity, Constraint: st.Constraint, Refresh: domain.NewSecret("r"),
@@ -63,7 +89,11 @@ func TestJSONDocumentsGolden(t *testing.T) {
 					Fix: "Sign in again (`stella auth login`).", Moved: []string{"/home/op/.stellaops/tokens/default-0123456789abcdef.session.corrupt-20261122T120000Z"}},
 				{Name: "key cache", Status: app.CheckPass, Detail: "forgot 1 cached key(s) in the session keyring _ses; the next command derives the key (or reads the keychain) again, then keeps it for 15m"},
 			}}
-			return printDoctor(rt, res, domain.E(domain.KindStorage, "1 of 8 checks failed (first: sessions)", "Sign in again."))
+			err := domain.E(domain.KindStorage, "1 of 8 checks failed (first: sessions)", "Sign in again.")
+			if perr := printDoctor(rt, res, err); perr != nil {
+				return perr
+			}
+			return err
 		},
 		"profile-show": func(rt *Runtime) error {
 			return printProfile(rt, domain.Settings{Profile: "packs-approver", ConfigDir: "/home/op/.stellaops", Effective: []domain.Setting{
@@ -73,13 +103,11 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			}})
 		},
 		"api-error": func(rt *Runtime) error {
-			report(rt.io, true, domain.E(domain.KindServer, "GET /api/v1/jobs: 503 Service Unavailable — Backend maintenance: jobs are read-only until 14:00 (request id 7f3a2c)",
-				"Try again later; quote the request id when you report it."))
-			return nil
+			return domain.E(domain.KindServer, "GET /api/v1/jobs: 503 Service Unavailable — Backend maintenance: jobs are read-only until 14:00 (request id 7f3a2c)",
+				"Try again later; quote the request id when you report it.")
 		},
 		"error": func(rt *Runtime) error {
-			report(rt.io, true, domain.E(domain.KindForbidden, "GET /api/v1/jobs: 403 Forbidden — missing scope packs.read", "Add packs.read to --scope."))
-			return nil
+			return domain.E(domain.KindForbidden, "GET /api/v1/jobs: 403 Forbidden — missing scope packs.read", "Add packs.read to --scope.")
 		},
 	}
 	for name, run := range cases {
@@ -87,9 +115,9 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			var out bytes.Buffer
 			rt := &Runtime{io: term.IO{Out: &out, Err: &bytes.Buffer{}}, globals: Globals{JSON: true},
 				clock: func() time.Time { return expiry.Add(-59*time.Minute - 30*time.Second) }}
-			if err := run(rt); err != nil {
-				t.Fatal(err)
-			}
+			// As the runtime does: the command's document, written once,
+			// with its error inside.
+			finish(rt.io, true, rt.doc, false, run(rt))
 			path := filepath.Join("testdata", "golden", name+".json")
 			if *update {
 				_ = os.MkdirAll(filepath.Dir(path), 0o755)
@@ -103,6 +131,14 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			}
 			if !bytes.Equal(out.Bytes(), want) {
 				t.Fatalf("%s changed:\n got %s\nwant %s", name, out.Bytes(), want)
+			}
+			// The golden file is also what docs/schema promises.
+			kind, _, _ := strings.Cut(name, "-")
+			if name == "profile-show" || name == "api-error" {
+				kind = map[string]string{"profile-show": "profile-show", "api-error": "error"}[name]
+			}
+			if err := schema.Check(kind, want); err != nil {
+				t.Fatalf("%s: %v", path, err)
 			}
 		})
 	}

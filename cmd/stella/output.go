@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,15 +18,42 @@ import (
 // docs/json.md and only ever added within a version.
 const schemaVersion = 1
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-type errorDoc struct {
-	SchemaVersion int       `json:"schemaVersion"`
-	Error         errorBody `json:"error"`
+// document encodes one --json document: doc (a struct whose first field
+// is schemaVersion), with an `error` member added after its own fields
+// when the command failed, or {schemaVersion, error} when there is no doc.
+// Indented, one trailing newline.
+func document(doc any, e *errorBody) ([]byte, error) {
+	if doc == nil {
+		doc = struct {
+			SchemaVersion int `json:"schemaVersion"`
+		}{schemaVersion}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+			return nil, fmt.Errorf("a --json document must be an object, got %T", doc)
+		}
+		eb, err := json.Marshal(struct {
+			Error *errorBody `json:"error"`
+		}{e})
+		if err != nil {
+			return nil, err
+		}
+		sep := ","
+		if len(b) == 2 {
+			sep = ""
+		}
+		b = append(append(b[:len(b)-1], sep...), eb[1:]...)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 type errorBody struct {
@@ -153,6 +181,8 @@ func scopesOrEmpty(s domain.Scopes) []string {
 type statusDoc struct {
 	SchemaVersion int             `json:"schemaVersion"`
 	SignedIn      bool            `json:"signedIn"`
+	State         string          `json:"state"`
+	Ready         *readyDoc       `json:"ready,omitempty"`
 	Storage       ports.StoreInfo `json:"storage"`
 	Sessions      []sessionDoc    `json:"sessions"`
 	SharedCache   *sharedCacheDoc `json:"sharedCache,omitempty"`
@@ -167,6 +197,19 @@ type pendingDoc struct {
 	ClientID  string    `json:"clientId"`
 	Tokens    []string  `json:"tokens"`
 	Since     time.Time `json:"since"`
+}
+
+// readyDoc is status's answer for CI with no session yet: who the next
+// command signs in as.
+type readyDoc struct {
+	ClientID     string `json:"clientId"`
+	Authority    string `json:"authority"`
+	SecretSource string `json:"secretSource"`
+	Message      string `json:"message"`
+}
+
+func readyLine(r *app.ReadyCredentials) string {
+	return "ready: client credentials for " + r.ClientID + " at " + r.Authority + "; the next command signs in"
 }
 
 func statusSessionDoc(st app.SessionStatus, store ports.StoreInfo) sessionDoc {
@@ -185,7 +228,7 @@ func statusSessionDoc(st app.SessionStatus, store ports.StoreInfo) sessionDoc {
 
 func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr error) error {
 	if rt.globals.JSON {
-		doc := statusDoc{SchemaVersion: schemaVersion, Storage: res.Store, Sessions: []sessionDoc{}}
+		doc := statusDoc{SchemaVersion: schemaVersion, State: string(res.State), Storage: res.Store, Sessions: []sessionDoc{}}
 		for _, st := range res.Sessions {
 			doc.Sessions = append(doc.Sessions, statusSessionDoc(st, res.Store))
 			doc.SignedIn = doc.SignedIn || st.Usable
@@ -195,9 +238,18 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput, statusErr
 			doc.PendingRevocations = append(doc.PendingRevocations, pendingDoc{Profile: p.Profile, Authority: p.Issuer,
 				ClientID: p.ClientID, Tokens: p.Tokens, Since: p.Since})
 		}
-		return writeJSON(rt.Out(), doc)
+		if r := res.Ready; r != nil {
+			doc.Ready = &readyDoc{ClientID: r.ClientID, Authority: r.Authority, SecretSource: r.SecretSource, Message: readyLine(r)}
+		}
+		return rt.emit(doc)
 	}
 	defer writeShared(rt.Out(), res.Shared)
+	if r := res.Ready; r != nil {
+		fmt.Fprintln(rt.Out(), readyLine(r))
+		fmt.Fprintf(rt.Out(), "Secret:      %s\n", r.SecretSource)
+		fmt.Fprintf(rt.Out(), "Storage:     %s\n", storeLine(res.Store))
+		return nil
+	}
 	for i, st := range res.Sessions {
 		if i > 0 {
 			fmt.Fprintln(rt.Out())
@@ -307,7 +359,7 @@ func printLogin(rt *Runtime, s domain.Settings, res app.LoginOutput) error {
 		Usable: true, Constraint: res.Session.Constraint,
 	}
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), loginDoc{SchemaVersion: schemaVersion, Flow: res.Flow.String(),
+		return rt.emit(loginDoc{SchemaVersion: schemaVersion, Flow: res.Flow.String(),
 			AlreadySignedIn: res.AlreadySignedIn, Session: statusSessionDoc(st, res.Store)})
 	}
 	if res.AlreadySignedIn {
@@ -346,7 +398,7 @@ func printLogout(rt *Runtime, res app.LogoutOutput) error {
 			doc.SignedOut = append(doc.SignedOut, logoutResult{Profile: r.Key.Profile, Authority: r.Key.Issuer,
 				ClientID: r.Key.ClientID, Revoked: revoked, Pending: r.Pending, Warnings: r.Warnings})
 		}
-		return writeJSON(rt.Out(), doc)
+		return rt.emit(doc)
 	}
 	if len(res.Results) == 0 {
 		fmt.Fprintln(rt.Err(), "No session to sign out of.")
@@ -394,7 +446,7 @@ type whoamiDoc struct {
 func printWhoami(rt *Runtime, w app.WhoamiOutput) error {
 	cnf, _ := w.Claims["cnf"].(map[string]any)
 	if rt.globals.JSON {
-		return writeJSON(rt.Out(), whoamiDoc{
+		return rt.emit(whoamiDoc{
 			SchemaVersion: schemaVersion, Subject: w.Identity.Subject, Name: w.Identity.Name, Email: w.Identity.Email,
 			Tenant: w.Identity.Tenant, ClientID: w.ClientID, Scopes: scopesOrEmpty(w.Scopes), Audience: w.Audience,
 			IssuedAt: timePtr(w.IssuedAt), ExpiresAt: timePtr(w.Expiry), Binding: binding(w.Constraint), Cnf: cnf,

@@ -99,8 +99,15 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		return report(stdio, false, broken)
 	}
 	if err != nil {
-		return report(stdio, cli.JSON, usageError(err, kctx))
+		// kong stops at the first bad argument, so --json after it was
+		// never parsed; the script that asked for JSON still gets it.
+		return report(stdio, cli.JSON || askedJSON(args), usageError(err, kctx))
 	}
+	// Under --json the command hands its document to the runtime, which
+	// writes it once, with the error (if any) inside: a script reading
+	// stdout gets exactly one document, success or failure (SPEC §3).
+	out := &countingWriter{w: stdio.Out}
+	stdio.Out = out
 	// Ctrl-C and SIGTERM cancel the command's context, so waits end cleanly
 	// (exit 130). Commands that never wait skip the signal watcher, which
 	// costs a thread at start-up.
@@ -115,7 +122,20 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		// The cause is only "context canceled": say what happened instead.
 		err = domain.E(domain.KindInterrupted, "interrupted", "Run the command again when you are ready.")
 	}
-	return report(stdio, cli.JSON, err)
+	return finish(stdio, cli.JSON, rt.doc, out.n > 0, err)
+}
+
+// askedJSON reports whether --json is on the command line (before "--").
+func askedJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
 }
 
 func usageError(err error, kctx *kong.Context) error {
@@ -280,27 +300,66 @@ func commandPath(kctx *kong.Context) string {
 	return strings.Join(parts, " ")
 }
 
-// report prints a failure as one line saying what happened and one saying
-// what to do next (SPEC §4), and returns the exit code. The message is made
-// of kinded errors whose texts never carry secrets; it is flattened to one
-// line because servers' words can contain newlines.
+// report prints a failure of a command that produced no document.
 func report(stdio term.IO, asJSON bool, err error) int {
-	if err == nil {
-		return 0
+	return finish(stdio, asJSON, nil, false, err)
+}
+
+// finish ends an invocation and returns its exit code. Under --json it
+// writes the one document of stdout: the command's result (doc), with an
+// `error` member added when the command failed, or the error document
+// alone when there is no result. When the command already wrote to stdout
+// itself (the backend's body from `stella api`), a document after it would
+// be a second one, so the failure is told on stderr only.
+//
+// A failure is one line saying what happened and one saying what to do
+// next (SPEC §4) on stderr. The message is made of kinded errors whose
+// texts never carry secrets; it is flattened to one line because servers'
+// words can contain newlines.
+func finish(stdio term.IO, asJSON bool, doc any, wrote bool, err error) int {
+	var body *errorBody
+	code := 0
+	if err != nil {
+		kind := domain.KindOf(err)
+		code = kind.ExitCode()
+		msg := domain.Printable(err.Error(), 2000)
+		// Hints quote servers' words too (scopes, URLs): the same sanitiser.
+		hint := domain.Printable(domain.HintFor(err), 2000)
+		if kind == domain.KindUnexpected {
+			msg = "unexpected failure (a bug in stella): " + msg
+		}
+		body = &errorBody{Kind: kind.String(), ExitCode: code, Message: msg, Hint: hint}
+		defer fmt.Fprintf(stdio.Err, "error: %s\nhint: %s\n", msg, hint)
 	}
-	kind := domain.KindOf(err)
-	code := kind.ExitCode()
-	msg := domain.Printable(err.Error(), 2000)
-	// Hints quote servers' words too (scopes, URLs): the same sanitiser.
-	hint := domain.Printable(domain.HintFor(err), 2000)
-	if kind == domain.KindUnexpected {
-		msg = "unexpected failure (a bug in stella): " + msg
+	if asJSON && (doc != nil || (body != nil && !wrote)) {
+		b, jerr := document(doc, body)
+		if jerr != nil {
+			fmt.Fprintf(stdio.Err, "error: unexpected failure (a bug in stella): cannot encode the JSON document: %v\nhint: Report this bug; run the command without --json meanwhile.\n", jerr)
+			return domain.KindUnexpected.ExitCode()
+		}
+		_, _ = stdio.Out.Write(b)
 	}
-	if asJSON {
-		writeJSON(stdio.Out, errorDoc{SchemaVersion: schemaVersion, Error: errorBody{Kind: kind.String(), ExitCode: code, Message: msg, Hint: hint}})
-	}
-	fmt.Fprintf(stdio.Err, "error: %s\nhint: %s\n", msg, hint)
 	return code
+}
+
+// countingWriter tells finish whether a command wrote to stdout itself.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+// Fd lets terminal detection see through the wrapper (^0: not a file).
+func (c *countingWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Runtime carries what every command needs; commands ask it for settings
@@ -312,6 +371,7 @@ type Runtime struct {
 	build   domain.BuildInfo
 
 	settings *domain.Settings
+	doc      any // the --json result the command handed over (see finish)
 	log      *slog.Logger
 	extra    []fx.Option
 	clock    func() time.Time // for output in words; tests fix it
@@ -425,6 +485,13 @@ func (rt *Runtime) populate(s domain.Settings, early *filestore.Store, targets .
 		}
 		return domain.Wrap(domain.KindUnexpected, err, "cannot assemble the command", "")
 	}
+	return nil
+}
+
+// emit hands the command's --json document to the runtime, which writes it
+// once the command has returned (finish), with its error if it failed.
+func (rt *Runtime) emit(doc any) error {
+	rt.doc = doc
 	return nil
 }
 

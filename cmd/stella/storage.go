@@ -33,12 +33,16 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 		return fleetModule(s, reason), nil
 	case domain.StorageMemory:
 		return fx.Provide(
-			func() ports.SessionStore { return memstore.NewWithReason(reason) },
+			func(log *slog.Logger) ports.SessionStore {
+				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason)
+				return memstore.NewWithReason(reason)
+			},
 			func() ports.SessionLocker { return lock.NewInProcess() },
 		), nil
 	case domain.StorageFile:
 		return fx.Provide(
-			func(p ports.Prompter, k storeKeys) ports.SessionStore {
+			func(p ports.Prompter, k storeKeys, log *slog.Logger) ports.SessionStore {
+				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason, "dir", s.TokenCacheDir)
 				if early != nil {
 					return early
 				}
@@ -48,7 +52,8 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 		), nil
 	case domain.StorageKeychain:
 		return fx.Provide(
-			func(k storeKeys) ports.SessionStore {
+			func(k storeKeys, log *slog.Logger) ports.SessionStore {
+				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason, "dir", s.TokenCacheDir)
 				if early != nil {
 					return early
 				}
@@ -58,15 +63,40 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 		), nil
 	}
 	return fx.Provide(
-		func(p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys) ports.SessionStore {
-			a := &auto{s: s, prompter: p, console: c, clock: clk, keys: k}
+		func(p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys, log *slog.Logger) *auto {
+			a := &auto{s: s, prompter: p, console: c, clock: clk, keys: k, log: log}
 			if early != nil {
 				a.chosen = early
+				log.Debug("storage decision", "storage", early.Info().Kind, "reason", early.Info().Reason)
 			}
 			return a
 		},
-		func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
+		func(a *auto) ports.SessionStore { return a },
+		// The lock follows the decision: a file lock beside a stored
+		// session, an in-process one for memory, which must leave nothing
+		// on disk.
+		func(a *auto) ports.SessionLocker {
+			return &autoLocker{a: a, file: lock.New(s.TokenCacheDir), mem: lock.NewInProcess()}
+		},
 	), nil
+}
+
+// autoLocker is the SessionLocker of TokenStorage: auto.
+type autoLocker struct {
+	a    *auto
+	file ports.SessionLocker
+	mem  ports.SessionLocker
+}
+
+func (l *autoLocker) Lock(ctx context.Context, key domain.SessionKey) (func(), error) {
+	st, err := l.a.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st.(*memstore.Store); ok {
+		return l.mem.Lock(ctx, key)
+	}
+	return l.file.Lock(ctx, key)
 }
 
 // earlyStore opens the session store before the rest of the command is
@@ -273,6 +303,7 @@ type auto struct {
 	console  ports.Console
 	clock    ports.Clock
 	keys     storeKeys
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	chosen ports.SessionStore
@@ -306,13 +337,33 @@ func (a *auto) resolve(ctx context.Context) (ports.SessionStore, error) {
 	defer a.mu.Unlock()
 	if a.chosen == nil && a.err == nil {
 		a.chosen, a.err = a.choose(ctx)
+		if a.err == nil {
+			i := a.chosen.Info()
+			a.log.Debug("storage decision", "storage", i.Kind, "reason", i.Reason)
+		} else {
+			a.log.Debug("storage decision failed", "storage", domain.StorageAuto, "error", a.err)
+		}
 	}
 	return a.chosen, a.err
 }
 
 func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
-	v := kc.CachedProbe(ctx, a.s.TokenCacheDir, a.clock.Now(), false)
+	var v keychain.Verdict
+	if a.unattended() {
+		// Credentials that sign in again by themselves end in memory
+		// when the keychain fails, and memory leaves nothing on disk:
+		// the verdict is kept only when the keychain is what they use.
+		var ok bool
+		if v, ok = keychain.Remembered(a.s.TokenCacheDir, a.clock.Now()); !ok {
+			v = kc.FreshProbe(ctx, a.clock.Now())
+			if v.OK && ctx.Err() == nil {
+				keychain.Remember(a.s.TokenCacheDir, v)
+			}
+		}
+	} else {
+		v = kc.CachedProbe(ctx, a.s.TokenCacheDir, a.clock.Now(), false)
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -323,7 +374,7 @@ func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 	switch {
 	case !a.s.CachePassphrase.IsZero():
 		return fileStore(a.s, a.prompter, passphraseInstead(v), a.keys), nil
-	case a.s.HasClientSecret() || !a.s.Password.IsZero():
+	case a.unattended():
 		return memstore.NewWithReason("auto: the OS keychain is not usable: " + why + "; these credentials sign in again without a person, so nothing is kept"), nil
 	case a.prompter.Interactive():
 		return a.askConsent(ctx, why)
@@ -331,6 +382,13 @@ func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
 	return nil, domain.E(domain.KindStorage,
 		"the OS keychain is not usable: "+why+"; the encrypted file store needs your consent",
 		"Either start and unlock a keyring (Secret Service), or set STELLA_TOKEN_STORAGE=file (TokenStorage: file) with STELLA_CACHE_PASSPHRASE; `stella auth doctor` checks both.")
+}
+
+// unattended reports whether the credentials sign in again without a
+// person (a client secret, the legacy password grant) and no passphrase
+// asks for the file store: then a keychain that fails means memory.
+func (a *auto) unattended() bool {
+	return a.s.CachePassphrase.IsZero() && (a.s.HasClientSecret() || !a.s.Password.IsZero())
 }
 
 func (a *auto) askConsent(ctx context.Context, why string) (ports.SessionStore, error) {
@@ -453,13 +511,30 @@ func (i *inspector) KeyCache(_ context.Context, forget bool) (ports.KeyCacheRepo
 }
 
 func (i *inspector) Keychain(ctx context.Context) (bool, error) {
-	v := keychain.New(keychain.Service, keychain.DefaultTimeout).CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
+	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
+	var v keychain.Verdict
+	if i.leavesNothing() {
+		// Memory storage leaves nothing on disk, the doctor's probe included.
+		v = kc.FreshProbe(ctx, i.clock.Now())
+		if v.OK && i.s.TokenStorage == domain.StorageAuto && ctx.Err() == nil {
+			keychain.Remember(i.s.TokenCacheDir, v) // auto will use the keychain: as its own probe does
+		}
+	} else {
+		v = kc.CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
+	}
 	used := i.s.TokenStorage == domain.StorageKeychain || (i.s.TokenStorage == domain.StorageAuto && v.OK)
 	if !v.OK {
 		return used, domain.E(domain.KindStorage, v.Detail,
 			"Start and unlock a keyring (Secret Service), or choose --token-storage file.")
 	}
 	return used, nil
+}
+
+// leavesNothing reports whether the storage in force keeps nothing on disk:
+// memory, or auto with credentials that end in memory without a keychain.
+func (i *inspector) leavesNothing() bool {
+	a := auto{s: i.s}
+	return i.s.TokenStorage == domain.StorageMemory || (i.s.TokenStorage == domain.StorageAuto && a.unattended())
 }
 
 func (i *inspector) CacheDir() (string, error) {
