@@ -109,28 +109,28 @@ func (b *Base) keyPair() (tls.Certificate, error) {
 	}
 	// Read both bounded and only if regular (tls.LoadX509KeyPair would
 	// read /dev/zero until memory runs out, and hang on a FIFO).
+	cannot := func(err error) error {
+		return domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+
+			s.From("Authority.ClientCertificateFile")+" and key "+s.ClientKeyFile+s.From("Authority.ClientKeyFile"),
+			"Point ClientCertificateFile / ClientKeyFile (or STELLA_CLIENT_CERT / STELLA_CLIENT_KEY) at a matching PEM certificate and private key.")
+	}
 	var pems [2][]byte
 	for i, p := range []string{s.ClientCertFile, s.ClientKeyFile} {
 		b, _, err := readRegular(p, maxCABundle)
 		var nr notRegular
 		switch {
 		case errors.As(err, &nr):
-			return tls.Certificate{}, domain.E(domain.KindUsage, "the client certificate or key file "+p+" "+nr.Error(),
-				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at regular PEM files.")
+			return tls.Certificate{}, cannot(errors.New(p + " " + nr.Error()))
 		case errors.Is(err, errTooLarge):
-			return tls.Certificate{}, domain.E(domain.KindUsage, "the client certificate or key file "+p+" is larger than 4 MiB",
-				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a PEM certificate and private key.")
+			return tls.Certificate{}, cannot(errors.New(p + " is larger than 4 MiB"))
 		case err != nil:
-			return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot read "+p,
-				"Point STELLA_CLIENT_CERT / STELLA_CLIENT_KEY at a matching PEM certificate and private key.")
+			return tls.Certificate{}, cannot(err)
 		}
 		pems[i] = b
 	}
 	pair, err := tls.X509KeyPair(pems[0], pems[1])
 	if err != nil {
-		return tls.Certificate{}, domain.Wrap(domain.KindUsage, err, "cannot load the client certificate "+s.ClientCertFile+
-			s.From("Authority.ClientCertificateFile")+" and key "+s.ClientKeyFile+s.From("Authority.ClientKeyFile"),
-			"Point ClientCertificateFile / ClientKeyFile (or STELLA_CLIENT_CERT / STELLA_CLIENT_KEY) at a matching PEM certificate and private key.")
+		return tls.Certificate{}, cannot(err)
 	}
 	return pair, nil
 }
