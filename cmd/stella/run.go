@@ -337,7 +337,10 @@ func finish(stdio term.IO, asJSON bool, doc any, wrote bool, err error) int {
 			fmt.Fprintf(stdio.Err, "error: unexpected failure (a bug in stella): cannot encode the JSON document: %v\nhint: Report this bug; run the command without --json meanwhile.\n", jerr)
 			return domain.KindUnexpected.ExitCode()
 		}
-		_, _ = stdio.Out.Write(b)
+		// Through the same cleaner as every other output: a bidi or C1
+		// character json.Marshal leaves raw becomes its \uXXXX escape, so
+		// the document stays valid and means the same (SPEC §6).
+		_, _ = term.NewSafeWriter(stdio.Out).Write(b)
 	}
 	return code
 }
