@@ -29,7 +29,7 @@ type Opener struct {
 // New returns an opener; it does no I/O.
 func New(s domain.Settings) *Opener {
 	return &Opener{command: s.Browser, env: os.LookupEnv, environ: os.Environ, goos: runtime.GOOS,
-		secrets: []domain.Secret{s.ClientSecret, s.Password, s.CachePassphrase}}
+		secrets: []domain.Secret{s.ClientSecret, s.Password, s.CachePassphrase, s.TokenCachePassword}}
 }
 
 // secretEnv names the variables that hold stella's secrets, or say where
@@ -38,6 +38,8 @@ func New(s domain.Settings) *Opener {
 var secretEnv = map[string]bool{
 	"STELLA_CLIENT_SECRET": true, "STELLA_CLIENT_SECRET_FILE": true, "STELLA_PASSWORD": true, "STELLA_PASSWORD_FILE": true,
 	"STELLA_CACHE_PASSPHRASE": true, "STELLA_CACHE_PASSPHRASE_FILE": true,
+	// The fleet cache's password, and its URL, which may carry one.
+	"STELLA_TOKEN_CACHE_PASSWORD": true, "STELLA_TOKEN_CACHE_PASSWORD_FILE": true, "STELLA_TOKEN_CACHE_URL": true,
 }
 
 // Environ is the environment a started program gets (SPEC §6): stella's
