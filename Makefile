@@ -5,7 +5,7 @@ SHELL := bash
 GO ?= go
 BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X github.com/stellaops/stella/internal/cli.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
 
 .PHONY: build test unit scripts race audit lint fmt vet staticcheck bench demo scenario fuzz clean interop-deps interop
 

@@ -5,16 +5,16 @@ package main
 
 import (
 	"context"
-	"math"
 	"os"
 	"runtime/debug"
 
 	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/internal/cli"
 )
 
 func main() {
 	shortLivedGC()
-	os.Exit(Main(context.Background(), os.Args[1:], term.OSStdio()))
+	os.Exit(cli.Main(context.Background(), os.Args[1:], term.OSStdio()))
 }
 
 // shortLivedHeap is how much a stella process may allocate before its
@@ -28,7 +28,7 @@ const shortLivedHeap = 128 << 20
 // the derivation and on the command's start-up running beside it: about
 // 1.5 ms of `stella auth token` (make bench), for memory the process gives
 // back a moment later by exiting. Past the limit the collector runs as
-// usual; a command that lives long calls longLivedGC. GOGC or GOMEMLIMIT
+// usual; a command that lives long restores the default (cli.longLivedGC). GOGC or GOMEMLIMIT
 // in the environment are left to rule.
 func shortLivedGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
@@ -36,14 +36,4 @@ func shortLivedGC() {
 	}
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(shortLivedHeap)
-}
-
-// longLivedGC restores the runtime's default collection for a command that
-// keeps running (a stream), so it does not hold shortLivedHeap for hours.
-func longLivedGC() {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
 }

@@ -188,7 +188,7 @@ func Default() Config {
 				Hint: "verify with its own code on go-jose and the standard library, so it cannot agree with the client's bugs",
 			},
 		},
-		Root:        []string{"cmd/stella/..."},
+		Root:        []string{"cmd/stella/...", "internal/cli/..."},
 		Adapters:    "adapters/*/...",
 		LayerExempt: []string{"tools/...", "testscripts/..."},
 
@@ -220,7 +220,7 @@ func Default() Config {
 				"domain/...", // Secret's own package
 				"adapters/auth/...", "adapters/transport/...", "adapters/dpop/...", "adapters/filestore/...", "adapters/keychain/...",
 				"adapters/fleetcache/...", // derives the entry key from the client secret and seals sessions
-				"cmd/stella/...",          // `stella auth token` prints the token by design
+				"internal/cli/...",        // `stella auth token` prints the token by design
 				// The contract suite is test code that lives outside _test.go files
 				// only so that every store's tests can import it (layer-adapter
 				// keeps it out of non-test code); it compares what round-trips.

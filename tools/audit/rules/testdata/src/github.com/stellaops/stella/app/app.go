@@ -35,7 +35,7 @@ type revealer interface{ Reveal() string }
 type wrapped struct{ domain.Secret }
 
 func reveals(s domain.Secret, r revealer) {
-	_ = s.Reveal() // want `audit\(reveal\): Secret.Reveal reveals a secret outside domain, adapters/auth, adapters/transport, adapters/dpop, adapters/filestore, adapters/keychain, adapters/fleetcache, cmd/stella, adapters/storetest; pass the domain.Secret along`
+	_ = s.Reveal() // want `audit\(reveal\): Secret.Reveal reveals a secret outside domain, adapters/auth, adapters/transport, adapters/dpop, adapters/filestore, adapters/keychain, adapters/fleetcache, internal/cli, adapters/storetest; pass the domain.Secret along`
 	_ = unrelated{}.Reveal()
 	_ = r.Reveal()
 	_ = Token{}

@@ -2,7 +2,7 @@
 package buildinfo
 
 import (
-	"github.com/stellaops/stella/adapters/dpop" // want `audit\(composition-root\): only cmd/stella may import adapters`
+	"github.com/stellaops/stella/adapters/dpop" // want `audit\(composition-root\): only cmd/stella, internal/cli may import adapters`
 	"github.com/stellaops/stella/domain"
 )
 

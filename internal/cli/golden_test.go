@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -127,7 +127,7 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if errors.Is(err, os.ErrNotExist) {
-				t.Fatalf("no golden file %s; run go test ./cmd/stella -run Golden -update", path)
+				t.Fatalf("no golden file %s; run go test ./internal/cli -run Golden -update", path)
 			}
 			if !bytes.Equal(out.Bytes(), want) {
 				t.Fatalf("%s changed:\n got %s\nwant %s", name, out.Bytes(), want)

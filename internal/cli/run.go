@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// Set by the linker: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
+// Set by the linker: -ldflags "-X github.com/stellaops/stella/internal/cli.version=1.2.3 …cli.commit=abc".
 var (
 	version = "dev"
 	commit  = ""
