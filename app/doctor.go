@@ -23,17 +23,17 @@ const (
 
 // Check is one line of `stella auth doctor`.
 type Check struct {
-	Name   string      `json:"name"`
-	Status CheckStatus `json:"status"`
-	Detail string      `json:"detail"`
-	Fix    string      `json:"fix,omitempty"`
-	Moved  []string    `json:"moved,omitempty"` // files moved aside
+	Name   string
+	Status CheckStatus
+	Detail string
+	Fix    string
+	Moved  []string // files moved aside
 	err    error
 }
 
 // DoctorOutput is every check, in order.
 type DoctorOutput struct {
-	Checks []Check `json:"checks"`
+	Checks []Check
 }
 
 // maxSkew is the clock difference beyond which tokens start to look

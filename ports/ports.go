@@ -69,10 +69,10 @@ type SessionFile struct {
 
 // StoreInfo says which backend holds sessions, where, and why it was chosen.
 type StoreInfo struct {
-	Kind     domain.StorageKind `json:"kind"`
-	Label    string             `json:"label"`              // "encrypted file", "memory", "keychain"
-	Location string             `json:"location,omitempty"` // a directory or a keychain service name
-	Reason   string             `json:"reason,omitempty"`   // why this backend was chosen
+	Kind     domain.StorageKind
+	Label    string // "encrypted file", "memory", "keychain"
+	Location string // a directory or a keychain service name
+	Reason   string // why this backend was chosen
 }
 
 // SessionLocker serialises work on one session across processes (refresh,

@@ -67,8 +67,7 @@ func (c *LoginCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	s, _ := rt.Settings()
-	return printLogin(rt, s, res)
+	return printLogin(rt, res)
 }
 
 // LogoutCmd is `stella auth logout`.
@@ -143,7 +142,7 @@ func (c *StatusCmd) Run(rt *Runtime) error {
 	}
 	s, _ := rt.Settings()
 	res, err := uc.Do(rt.ctx, app.StatusInput{All: c.All})
-	if perr := printStatus(rt, s, res, err); perr != nil {
+	if perr := printStatus(rt, s, res); perr != nil {
 		return perr
 	}
 	return err
@@ -195,18 +194,6 @@ Examples:
   curl -fsS -H @<(stella auth header --method GET --url https://task-runner.example.com/api/v1/me) https://task-runner.example.com/api/v1/me`
 }
 
-// tokenDoc is `stella auth token --json`. The token is in it on purpose:
-// printing it is the command's job, as without --json.
-type tokenDoc struct {
-	SchemaVersion int        `json:"schemaVersion"`
-	Token         string     `json:"token"`
-	Type          string     `json:"type"`
-	ExpiresAt     *time.Time `json:"expiresAt,omitempty"`
-	Expiry        string     `json:"expiry,omitempty"`
-	Scopes        []string   `json:"scopes"`
-	Binding       bindingDoc `json:"binding"`
-}
-
 // Run prints the token.
 func (c *TokenCmd) Run(rt *Runtime) error {
 	if c.MinTTL < 0 {
@@ -220,17 +207,7 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	if cred.Access.Type == domain.TokenTypeDPoP {
-		fmt.Fprintln(rt.Err(), "warning: this token is DPoP-bound; every request needs a DPoP proof (use `stella auth header` or `stella api`)")
-	}
-	if rt.globals.JSON {
-		return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: cred.Access.Value.Reveal(), Type: cred.Access.Type,
-			ExpiresAt: timePtr(cred.Access.Expiry), Expiry: app.ExpiryWords(rt.now(), cred.Access.Expiry),
-			Scopes: scopesOrEmpty(cred.Access.Scopes), Binding: binding(cred.Constraint)})
-	}
-	// The one place a token is printed, on purpose: stdout, nothing else.
-	_, err = fmt.Fprintln(rt.Out(), cred.Access.Value.Reveal())
-	return err
+	return printToken(rt, cred)
 }
 
 // HeaderCmd is `stella auth header`.

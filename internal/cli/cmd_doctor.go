@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
 )
@@ -57,27 +54,4 @@ func (c *DoctorCmd) Run(rt *Runtime) error {
 		return perr
 	}
 	return err
-}
-
-func printDoctor(rt *Runtime, res app.DoctorOutput, doctorErr error) error {
-	if rt.globals.JSON {
-		return rt.emit(doctorDoc{SchemaVersion: schemaVersion, OK: doctorErr == nil, Checks: res.Checks})
-	}
-	width := 0
-	for _, ch := range res.Checks {
-		width = max(width, len(ch.Name))
-	}
-	for _, ch := range res.Checks {
-		fmt.Fprintf(rt.Out(), "%-4s  %-*s  %s\n", strings.ToUpper(string(ch.Status)), width, ch.Name, ch.Detail)
-		if ch.Status == app.CheckFail && ch.Fix != "" {
-			fmt.Fprintf(rt.Out(), "      %-*s  fix: %s\n", width, "", ch.Fix)
-		}
-	}
-	return nil
-}
-
-type doctorDoc struct {
-	SchemaVersion int         `json:"schemaVersion"`
-	OK            bool        `json:"ok"`
-	Checks        []app.Check `json:"checks"`
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/stellaops/stella/app"
@@ -73,14 +72,10 @@ func (c *PackApproveCmd) Run(rt *Runtime) error {
 			*f.value = strings.TrimSpace(v)
 		}
 	}
-	res, err := uc.Do(rt.ctx, app.PackApproveInput{RunID: c.RunID, GateID: c.GateID, PlanHash: c.PlanHash, Comment: c.Comment})
+	in := app.PackApproveInput{RunID: c.RunID, GateID: c.GateID, PlanHash: c.PlanHash, Comment: c.Comment}
+	res, err := uc.Do(rt.ctx, in)
 	if err != nil {
 		return err
 	}
-	if rt.globals.JSON {
-		return rt.emit(map[string]any{"schemaVersion": schemaVersion, "run": c.RunID, "gate": c.GateID,
-			"planHash": c.PlanHash, "approval": res.Body})
-	}
-	_, err = fmt.Fprintf(rt.Out(), "Approved gate %s of run %s for plan %s.\n", c.GateID, c.RunID, c.PlanHash)
-	return err
+	return printPackApprove(rt, in, res)
 }

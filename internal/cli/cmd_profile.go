@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
-	"text/tabwriter"
 
 	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/domain"
@@ -36,47 +34,7 @@ func (c *ProfileListCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	if rt.globals.JSON {
-		doc := profileListDoc{SchemaVersion: schemaVersion, Profiles: []profileEntry{}}
-		for _, p := range profiles {
-			e := profileEntry{Name: p.Name, Path: p.Path, Authority: p.AuthorityURL,
-				ClientID: p.ClientID, Backend: p.BackendURL, Active: p.Name == s.Profile}
-			if p.Broken != nil {
-				e.Broken = domain.Printable(p.Broken.Error(), 500)
-			}
-			doc.Profiles = append(doc.Profiles, e)
-		}
-		return rt.emit(doc)
-	}
-	if len(profiles) == 0 {
-		fmt.Fprintf(rt.Err(), "No profiles in %s/profiles. Create one as described in the README (\"Profiles\").\n", s.ConfigDir)
-		return nil
-	}
-	tw := tabwriter.NewWriter(rt.Out(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  PROFILE\tAUTHORITY\tCLIENT\tBACKEND")
-	for _, p := range profiles {
-		mark := " "
-		if p.Name == s.Profile {
-			mark = "*"
-		}
-		if p.Broken != nil {
-			fmt.Fprintf(tw, "%s %s\tbroken: %s\n", mark, p.Name, domain.Printable(p.Broken.Error(), 300))
-			continue
-		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, p.Name, dash(p.AuthorityURL), dash(p.ClientID), dash(p.BackendURL))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if s.Profile != "" {
-		fmt.Fprintf(rt.Err(), "* the profile in use (%s); change it with `stella profile use NAME`.\n", profileVia(s))
-	}
-	for _, p := range profiles {
-		if p.Broken != nil {
-			fmt.Fprintf(rt.Err(), "hint: to fix profile %s: %s\n", p.Name, domain.HintFor(p.Broken))
-		}
-	}
-	return nil
+	return printProfileList(rt, s, profiles)
 }
 
 // ProfileShowCmd is `stella profile show`.
@@ -107,40 +65,6 @@ func (c *ProfileShowCmd) Run(rt *Runtime) error {
 	return printProfile(rt, s)
 }
 
-func printProfile(rt *Runtime, s domain.Settings) error {
-	if rt.globals.JSON {
-		return rt.emit(profileShowDoc{SchemaVersion: schemaVersion, Profile: s.Profile, ConfigDir: s.ConfigDir, Settings: s.Effective})
-	}
-	name := s.Profile
-	if name == "" {
-		name = "(none)"
-	}
-	fmt.Fprintf(rt.Out(), "Profile: %s\nConfig dir: %s\n\n", name, s.ConfigDir)
-	tw := tabwriter.NewWriter(rt.Out(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
-	for _, e := range s.Effective {
-		v := dash(e.Value)
-		if e.Source.Kind == domain.SourceDefault && e.Value != "" {
-			v += " (default)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, v, e.Source)
-	}
-	return tw.Flush()
-}
-
-// profileVia says how the profile in use was chosen.
-func profileVia(s domain.Settings) string {
-	switch s.ProfileSource {
-	case domain.SourceFlag:
-		return "--profile"
-	case domain.SourceEnv:
-		return "STELLA_PROFILE"
-	case domain.SourceConfig:
-		return "active, set by `stella profile use`"
-	}
-	return "default"
-}
-
 // ProfileUseCmd is `stella profile use`.
 type ProfileUseCmd struct {
 	Name string `arg:"" help:"Profile to make active." predictor:"profile"`
@@ -167,27 +91,5 @@ func (c *ProfileUseCmd) Run(rt *Runtime) error {
 	if _, err := rt.loadSettings(c.Name); err != nil {
 		fmt.Fprintf(rt.Err(), "warning: profile %s is active but does not resolve: %s\n", c.Name, domain.Printable(err.Error(), 300))
 	}
-	if rt.globals.JSON {
-		return rt.emit(profileUseDoc{SchemaVersion: schemaVersion, Active: c.Name, ConfigFile: path})
-	}
-	fmt.Fprintf(rt.Out(), "Active profile: %s (recorded in %s)\n", c.Name, path)
-	if v := rt.globals.Profile; v != "" && v != c.Name {
-		fmt.Fprintf(rt.Err(), "note: --profile %s still wins for this command line.\n", v)
-	} else if v, ok := os.LookupEnv("STELLA_PROFILE"); ok && v != "" && v != c.Name {
-		fmt.Fprintf(rt.Err(), "note: STELLA_PROFILE=%s is set and wins over the active profile; unset it to use %s.\n", domain.Printable(v, 64), c.Name)
-	}
-	return nil
-}
-
-type profileUseDoc struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	Active        string `json:"active"`
-	ConfigFile    string `json:"configFile"`
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return printProfileUse(rt, c.Name, path)
 }

@@ -37,28 +37,28 @@ func TestJSONDocumentsGolden(t *testing.T) {
 		"status": func(rt *Runtime) error {
 			cached := st
 			cached.KeyCache = ports.KeyCacheStatus{State: ports.KeyCacheUsed, Until: expiry.Add(-45 * time.Minute)}
-			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}, State: app.StateSignedIn}, nil)
+			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, Sessions: []app.SessionStatus{cached}, State: app.StateSignedIn})
 		},
 		"token": func(rt *Runtime) error {
-			return rt.emit(tokenDoc{SchemaVersion: schemaVersion, Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", Type: "DPoP", ExpiresAt: timePtr(expiry),
-				Expiry: "expires in 59 min", Scopes: st.Scopes, Binding: binding(st.Constraint)})
+			return printToken(rt, domain.Credential{Access: domain.Token{Value: domain.NewSecret("eyJhbGciOiJFUzI1NiJ9.e30.c2ln"), Type: "DPoP",
+				Expiry: expiry, Scopes: st.Scopes}, Constraint: st.Constraint})
 		},
 		"status-ready": func(rt *Runtime) error {
 			mem := ports.StoreInfo{Kind: domain.StorageMemory, Label: "memory", Reason: "TokenStorage: memory (env STELLA_TOKEN_STORAGE)"}
 			return printStatus(rt, domain.Settings{}, app.StatusOutput{Store: mem, State: app.StateReady, Sessions: []app.SessionStatus{},
-				Ready: &app.ReadyCredentials{ClientID: "stella-ci", Authority: "https://authority.example.com", SecretSource: "STELLA_CLIENT_SECRET_FILE"}}, nil)
+				Ready: &app.ReadyCredentials{ClientID: "stella-ci", Authority: "https://authority.example.com", SecretSource: "STELLA_CLIENT_SECRET_FILE"}})
 		},
 		"status-unreadable": func(rt *Runtime) error {
 			err := domain.E(domain.KindStorage, "cannot decrypt the session (wrong passphrase, or the file was modified)", "Fix STELLA_CACHE_PASSPHRASE, or run `stella auth login --force`.")
 			res := app.StatusOutput{Store: store, State: app.StateUnreadable, Sessions: []app.SessionStatus{{Key: key, Error: err}}}
-			if perr := printStatus(rt, domain.Settings{}, res, err); perr != nil {
+			if perr := printStatus(rt, domain.Settings{}, res); perr != nil {
 				return perr
 			}
 			return err
 		},
 		"status-none": func(rt *Runtime) error {
 			err := domain.E(domain.KindLoginRequired, "not signed in to https://authority.example.com as stella-cli", "Run `stella auth login`.")
-			if perr := printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, State: app.StateNone}, err); perr != nil {
+			if perr := printStatus(rt, domain.Settings{}, app.StatusOutput{Store: store, State: app.StateNone}); perr != nil {
 				return perr
 			}
 			return err
@@ -66,7 +66,7 @@ func TestJSONDocumentsGolden(t *testing.T) {
 		"login": func(rt *Runtime) error {
 			s := domain.Session{Key: key, Grant: st.Grant, Identity: st.Identity, Constraint: st.Constraint, Refresh: domain.NewSecret("r"),
 				Access: domain.Token{Type: "DPoP", Expiry: expiry, Scopes: st.Scopes}}
-			return printLogin(rt, domain.Settings{}, app.LoginOutput{Session: s, Store: store, Flow: app.FlowBrowser})
+			return printLogin(rt, app.LoginOutput{Session: s, Store: store, Flow: app.FlowBrowser})
 		},
 		"logout": func(rt *Runtime) error {
 			return printLogout(rt, app.LogoutOutput{Results: []app.LogoutResult{{Key: key, Revoked: []string{"refresh_token", "access_token"}}}})
@@ -94,6 +94,11 @@ func TestJSONDocumentsGolden(t *testing.T) {
 				return perr
 			}
 			return err
+		},
+		"pack-approve": func(rt *Runtime) error {
+			in := app.PackApproveInput{RunID: "run-1001", GateID: "g1", PlanHash: "sha256:5f0c6e7f0c3a2c1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c", Comment: "LGTM"}
+			return printPackApprove(rt, in, app.PackApproveOutput{Status: 200, Body: map[string]any{
+				"run": in.RunID, "gate": in.GateID, "planHash": in.PlanHash, "status": "approved", "approvedBy": "operator", "comment": in.Comment}})
 		},
 		"profile-show": func(rt *Runtime) error {
 			return printProfile(rt, domain.Settings{Profile: "packs-approver", ConfigDir: "/home/op/.stellaops", Effective: []domain.Setting{
@@ -134,8 +139,8 @@ func TestJSONDocumentsGolden(t *testing.T) {
 			}
 			// The golden file is also what docs/schema promises.
 			kind, _, _ := strings.Cut(name, "-")
-			if name == "profile-show" || name == "api-error" {
-				kind = map[string]string{"profile-show": "profile-show", "api-error": "error"}[name]
+			if k, ok := map[string]string{"profile-show": "profile-show", "pack-approve": "pack-approve", "api-error": "error"}[name]; ok {
+				kind = k
 			}
 			if err := schema.Check(kind, want); err != nil {
 				t.Fatalf("%s: %v", path, err)
