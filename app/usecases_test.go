@@ -84,14 +84,22 @@ func TestPasswordLoginWarnsAndNeverPrompts(t *testing.T) {
 	}
 }
 
-// --force signs in again and revokes the superseded refresh token only
-// after the new session is saved; without --force a valid session stays.
-func TestLoginForceRevokesAfterSave(t *testing.T) {
+// signedInByPassword is a fixture for password sign-in whose store holds
+// a valid session of its settings (refresh token rt-old, an hour left).
+func signedInByPassword(t *testing.T) (domain.Settings, *tmFixture) {
+	t.Helper()
 	s := testSettings()
 	s.Username, s.Password = "operator", domain.NewSecret("operator")
 	f := newTM(t, s)
 	now := f.clock.Now()
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	return s, f
+}
+
+// --force signs in again and revokes the superseded refresh token only
+// after the new session is saved; without --force a valid session stays.
+func TestLoginForceRevokesAfterSave(t *testing.T) {
+	s, f := signedInByPassword(t)
 
 	out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: FlowPassword})
 	if err != nil || !out.AlreadySignedIn || len(f.auth.revoked) != 0 {
@@ -435,11 +443,7 @@ func TestMissingScopeHint(t *testing.T) {
 // A valid session that lacks a scope the configuration now asks for is
 // not "already signed in": the next call would be a 403.
 func TestLoginSignsInAgainForMissingScope(t *testing.T) {
-	s := testSettings()
-	s.Username, s.Password = "operator", domain.NewSecret("operator")
-	f := newTM(t, s)
-	now := f.clock.Now()
-	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	s, f := signedInByPassword(t)
 	s.AddScopes = domain.Scopes{"packs.run"}
 	f.tm.settings = s
 	l := newLogin(f)

@@ -592,9 +592,23 @@ func interopRefresh(t *testing.T, o *op) {
 	time.Sleep(2500 * time.Millisecond)
 	before := o.stats()
 	// 16 processes at once: one refresh, no reuse, all succeed.
+	callMeAtOnce(t, s, 16)
+	if tok := s.ok("auth", "token").stdout; strings.Count(tok, ".") != 2 {
+		t.Fatalf("with an Audience the access token should be a JWT, got %d bytes", len(tok))
+	}
+	after := o.stats()
+	if n := after.Grants["refresh_token"] - before.Grants["refresh_token"]; n != 1 || after.Reuse != before.Reuse {
+		t.Fatalf("refresh grants %d, reuse detected %d; want 1 and 0", n, after.Reuse-before.Reuse)
+	}
+}
+
+// callMeAtOnce runs `stella api GET /api/v1/me` in n processes at once
+// and fails the test unless every one answers as the operator.
+func callMeAtOnce(t *testing.T, s *session, n int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan string, 16)
-	for range 16 {
+	errs := make(chan string, n)
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -608,13 +622,6 @@ func interopRefresh(t *testing.T, o *op) {
 	close(errs)
 	for e := range errs {
 		t.Fatalf("a parallel call failed: %s", e)
-	}
-	if tok := s.ok("auth", "token").stdout; strings.Count(tok, ".") != 2 {
-		t.Fatalf("with an Audience the access token should be a JWT, got %d bytes", len(tok))
-	}
-	after := o.stats()
-	if n := after.Grants["refresh_token"] - before.Grants["refresh_token"]; n != 1 || after.Reuse != before.Reuse {
-		t.Fatalf("refresh grants %d, reuse detected %d; want 1 and 0", n, after.Reuse-before.Reuse)
 	}
 }
 
@@ -671,23 +678,7 @@ func interopHard(t *testing.T, o *op) {
 	}
 	time.Sleep(4500 * time.Millisecond)
 	before, refusedBefore := o.stats(), o.refusedForNonce()
-	var wg sync.WaitGroup
-	errs := make(chan string, 16)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := s.run("api", "GET", "/api/v1/me")
-			if r.code != 0 || !strings.Contains(r.stdout, `"sub":"operator"`) {
-				errs <- fmt.Sprintf("exit %d: %s %s", r.code, r.stdout, r.stderr)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatalf("a parallel call failed: %s", e)
-	}
+	callMeAtOnce(t, s, 16)
 	after := o.stats()
 	refused := o.refusedForNonce() - refusedBefore
 	t.Logf("16 processes on an expired 4 s token: %d refresh grant(s), %d reuse(s), %d token request(s) refused for the nonce, %d backend nonce challenge(s)",

@@ -61,9 +61,7 @@ func (c *LoginCmd) Run(rt *Runtime) error {
 		return domain.E(domain.KindUsage, fmt.Sprintf("--callback-port %d is not a port", c.CallbackPort), "Use a number from 1 to 65535.")
 	}
 	res, err := uc.Do(rt.ctx, app.LoginInput{Flow: flow, Force: c.Force, NoBrowser: c.NoBrowser, CallbackPort: c.CallbackPort})
-	for _, w := range res.Warnings {
-		fmt.Fprintf(rt.Err(), "warning: %s\n", w)
-	}
+	warn(rt, res.Warnings)
 	if err != nil {
 		return err
 	}
@@ -104,9 +102,7 @@ func (c *LogoutCmd) Run(rt *Runtime) error {
 	}
 	res, err := uc.Do(rt.ctx, app.LogoutInput{Force: c.Force, All: c.All})
 	for _, r := range res.Results {
-		for _, w := range r.Warnings {
-			fmt.Fprintf(rt.Err(), "warning: %s\n", w)
-		}
+		warn(rt, r.Warnings)
 	}
 	if err != nil {
 		return err

@@ -58,6 +58,14 @@ func document(doc any, e *errorBody) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// warn prints a use case's warnings on stderr: before its result, and
+// also when it failed.
+func warn(rt *Runtime, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(rt.Err(), "warning: %s\n", w)
+	}
+}
+
 type errorBody struct {
 	Kind     string `json:"kind"`
 	ExitCode int    `json:"exitCode"`
