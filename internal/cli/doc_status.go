@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // statusDoc is `stella auth status --json`.
@@ -97,4 +99,58 @@ func activeMark(s domain.Settings, profile string) string {
 // "access_token") in words: "refresh token and access token".
 func tokenWords(tokens []string) string {
 	return strings.ReplaceAll(strings.Join(tokens, " and "), "_", " ")
+}
+
+// sharedCacheDoc is the shared fleet cache (TokenStorage: redis) in
+// `auth status --json`.
+type sharedCacheDoc struct {
+	Location        string `json:"location"` // the URL without its password
+	Mode            string `json:"mode"`     // standalone, sentinel, cluster
+	Reachable       bool   `json:"reachable"`
+	Problem         string `json:"problem,omitempty"`
+	Entry           bool   `json:"entry"` // this client's entry exists
+	EntryError      string `json:"entryError,omitempty"`
+	LockHolder      string `json:"lockHolder,omitempty"`
+	Bypassed        string `json:"bypassed,omitempty"`
+	EntryAgeSeconds int64  `json:"entryAgeSeconds,omitempty"`
+	EntryTTLSeconds int64  `json:"entryTtlSeconds,omitempty"`
+}
+
+func sharedDoc(st *ports.SharedCacheState) *sharedCacheDoc {
+	if st == nil {
+		return nil
+	}
+	return &sharedCacheDoc{Location: st.Location, Mode: st.Mode, Reachable: st.Reachable, Problem: st.Problem, Entry: st.Entry,
+		EntryError: st.EntryError, LockHolder: st.LockHolder, Bypassed: st.Bypassed,
+		EntryAgeSeconds: int64(st.EntryAge.Seconds()), EntryTTLSeconds: int64(st.EntryTTL.Seconds())}
+}
+
+// writeShared prints the shared cache after the session: where it is,
+// whether it answers, this client's entry and who holds its lock.
+func writeShared(w io.Writer, st *ports.SharedCacheState) {
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nShared cache: %s (%s)\n", st.Location, st.Mode)
+	if !st.Reachable {
+		fmt.Fprintf(w, "  Reachable:  no — %s\n", st.Problem)
+	} else {
+		fmt.Fprintln(w, "  Reachable:  yes")
+	}
+	switch {
+	case st.EntryError != "":
+		fmt.Fprintf(w, "  Entry:      present but does not open (%s); the next job replaces it\n", st.EntryError)
+	case st.Entry:
+		fmt.Fprintf(w, "  Entry:      token issued %s ago, shared for %s more\n", app.Words(st.EntryAge), app.Words(st.EntryTTL))
+	case st.Reachable:
+		fmt.Fprintln(w, "  Entry:      none (the next job asks the Authority and shares its token)")
+	}
+	if st.LockHolder != "" {
+		fmt.Fprintf(w, "  Lock:       held by %s (getting a new token)\n", st.LockHolder)
+	} else if st.Reachable {
+		fmt.Fprintln(w, "  Lock:       free")
+	}
+	if st.Bypassed != "" {
+		fmt.Fprintf(w, "  This run:   went without it (%s)\n", st.Bypassed)
+	}
 }

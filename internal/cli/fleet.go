@@ -11,7 +11,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/stellaops/stella/adapters/fleetcache"
-	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
@@ -68,50 +67,6 @@ func personalShared(s domain.Settings) error {
 	return domain.E(domain.KindUsage,
 		fmt.Sprintf("TokenStorage: redis shares client-credential sessions only, and %s has no client secret configured; a person's session is never shared", s.ClientID),
 		"For CI set STELLA_CLIENT_SECRET_FILE; to sign in as a person, choose another TokenStorage (--token-storage keychain or file).")
-}
-
-// sharedCacheDoc is the shared fleet cache in `auth status --json`.
-type sharedCacheDoc struct {
-	ports.SharedCacheState
-	EntryAgeSeconds int64 `json:"entryAgeSeconds,omitempty"`
-	EntryTTLSeconds int64 `json:"entryTtlSeconds,omitempty"`
-}
-
-func sharedDoc(st *ports.SharedCacheState) *sharedCacheDoc {
-	if st == nil {
-		return nil
-	}
-	return &sharedCacheDoc{SharedCacheState: *st, EntryAgeSeconds: int64(st.EntryAge.Seconds()), EntryTTLSeconds: int64(st.EntryTTL.Seconds())}
-}
-
-// writeShared prints the shared cache after the session: where it is,
-// whether it answers, this client's entry and who holds its lock.
-func writeShared(w io.Writer, st *ports.SharedCacheState) {
-	if st == nil {
-		return
-	}
-	fmt.Fprintf(w, "\nShared cache: %s (%s)\n", st.Location, st.Mode)
-	if !st.Reachable {
-		fmt.Fprintf(w, "  Reachable:  no — %s\n", st.Problem)
-	} else {
-		fmt.Fprintln(w, "  Reachable:  yes")
-	}
-	switch {
-	case st.EntryError != "":
-		fmt.Fprintf(w, "  Entry:      present but does not open (%s); the next job replaces it\n", st.EntryError)
-	case st.Entry:
-		fmt.Fprintf(w, "  Entry:      token issued %s ago, shared for %s more\n", app.Words(st.EntryAge), app.Words(st.EntryTTL))
-	case st.Reachable:
-		fmt.Fprintln(w, "  Entry:      none (the next job asks the Authority and shares its token)")
-	}
-	if st.LockHolder != "" {
-		fmt.Fprintf(w, "  Lock:       held by %s (getting a new token)\n", st.LockHolder)
-	} else if st.Reachable {
-		fmt.Fprintln(w, "  Lock:       free")
-	}
-	if st.Bypassed != "" {
-		fmt.Fprintf(w, "  This run:   went without it (%s)\n", st.Bypassed)
-	}
 }
 
 var _ ports.SharedCacheInspector = (*inspector)(nil)
