@@ -1,7 +1,7 @@
 // Package schema holds the JSON Schemas of stella's --json documents
 // (docs/json.md) and checks documents against them. The schemas are the
 // contract scripts rely on; the tests validate the golden files
-// (cmd/stella/testdata/golden) and every --json output of the binary in the
+// (internal/cli/testdata/golden) and every --json output of the binary in the
 // scenarios (testscripts) with them, so the documentation, the schemas and
 // the binary cannot drift apart.
 package schema
