@@ -87,6 +87,63 @@ func printStatus(rt *Runtime, s domain.Settings, res app.StatusOutput) error {
 	return nil
 }
 
+// writeSession is one session in words, for `auth status`.
+func writeSession(w io.Writer, st app.SessionStatus, store ports.StoreInfo, now time.Time, mark string) {
+	fmt.Fprintf(w, "Profile:     %s%s\n", st.Key.Profile, mark)
+	fmt.Fprintf(w, "Authority:   %s\n", st.Key.Issuer)
+	fmt.Fprintf(w, "Client:      %s\n", st.Key.ClientID)
+	if st.Error != nil {
+		fmt.Fprintf(w, "Error:       %s\n", domain.Printable(st.Error.Error(), 300))
+		return
+	}
+	fmt.Fprintf(w, "Signed in:   %s\n", who(st.Identity))
+	if st.Identity.Tenant != "" {
+		fmt.Fprintf(w, "Tenant:      %s\n", st.Identity.Tenant)
+	}
+	fmt.Fprintf(w, "Scopes:      %s\n", dash(st.Scopes.String()))
+	fmt.Fprintf(w, "Token:       %s, %s\n", st.TokenType, expiryLine(st))
+	fmt.Fprintf(w, "Refresh:     %s\n", yesNo(st.HasRefresh, "refresh token held", "no refresh token"))
+	fmt.Fprintf(w, "Binding:     %s\n", st.Constraint)
+	fmt.Fprintf(w, "Storage:     %s\n", storeLine(store))
+	if line := keyCacheLine(st.KeyCache, now); line != "" {
+		fmt.Fprintf(w, "Key cache:   %s\n", line)
+	}
+}
+
+func expiryLine(st app.SessionStatus) string {
+	line := st.ExpiryWords
+	if !st.Expiry.IsZero() {
+		line += " (" + st.Expiry.Local().Format("2006-01-02 15:04:05 MST") + ")"
+	}
+	if st.Expired {
+		if st.Usable {
+			line += " — refresh token available"
+		} else {
+			line += " — sign in again"
+		}
+	}
+	return line
+}
+
+// keyCacheLine is the key cache in words, for `auth status`.
+func keyCacheLine(st ports.KeyCacheStatus, now time.Time) string {
+	until := ""
+	if !st.Until.IsZero() {
+		until = " until " + st.Until.Local().Format("15:04:05") + " (" + strings.TrimPrefix(app.ExpiryWords(now, st.Until), "expires ") + ")"
+	}
+	switch st.State {
+	case ports.KeyCacheUsed:
+		return "in use: the key came from the kernel keyring, kept" + until
+	case ports.KeyCacheSaved:
+		return "key kept in the kernel keyring" + until
+	case ports.KeyCacheOff:
+		return "off (KeyCacheTTL is 0)"
+	}
+	// Unavailable (the kernel refuses keyrings): said at -v only, so
+	// status reads exactly as without a key cache.
+	return ""
+}
+
 // activeMark labels the profile `stella profile use` made active.
 func activeMark(s domain.Settings, profile string) string {
 	if s.ProfileSource == domain.SourceConfig && s.Profile == profile {
