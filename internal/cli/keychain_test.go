@@ -9,8 +9,8 @@ import (
 
 	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/keychain"
-	"github.com/stellaops/stella/adapters/storetest"
 	"github.com/stellaops/stella/ports"
+	"github.com/stellaops/stella/ports/storetest"
 )
 
 // TestKeychainContract runs the store contract (16 KB and 64 KB sessions
