@@ -12,6 +12,8 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
+var _ ports.SessionInspector = (*Store)(nil)
+
 // Inspect opens every session file in the directory, for `auth doctor`. A
 // file that is not a stella session, or that this store's key does not
 // open (tampered, truncated, another format version, a wrong passphrase),

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/fx"
@@ -17,20 +15,26 @@ import (
 	"github.com/stellaops/stella/adapters/keychain"
 	"github.com/stellaops/stella/adapters/lock"
 	"github.com/stellaops/stella/adapters/memstore"
+	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
 )
 
 // storeModule picks where sessions live (SPEC §5). An explicit choice is
 // taken as is; `auto` is decided on first use (so `stella version` never
-// probes anything) by auto below.
+// probes anything) by app.StorageChoice, behind an app.DeferredStore.
+// Every kind provides the choice: `auth doctor` probes the keychain with it.
 //
 // early, when not nil, is the store earlyStore opened.
 func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
+	return fx.Options(storeOf(s, early), fx.Provide(newStorageChoice)), nil
+}
+
+func storeOf(s domain.Settings, early *filestore.Store) fx.Option {
 	reason := chosenReason(s)
 	switch s.TokenStorage {
 	case domain.StorageRedis:
-		return fleetModule(s, reason), nil
+		return fleetModule(s, reason)
 	case domain.StorageMemory:
 		return fx.Provide(
 			func(log *slog.Logger) ports.SessionStore {
@@ -38,7 +42,7 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 				return memstore.NewWithReason(reason)
 			},
 			func() ports.SessionLocker { return lock.NewInProcess() },
-		), nil
+		)
 	case domain.StorageFile:
 		return fx.Provide(
 			func(p ports.Prompter, k storeKeys, log *slog.Logger) ports.SessionStore {
@@ -49,7 +53,7 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 				return fileStore(s, p, reason, k)
 			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
-		), nil
+		)
 	case domain.StorageKeychain:
 		return fx.Provide(
 			func(k storeKeys, log *slog.Logger) ports.SessionStore {
@@ -60,43 +64,64 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 				return keychainStore(s, reason, k)
 			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
-		), nil
+		)
+	}
+	if early != nil {
+		// auto, decided ahead from a kept verdict (earlyStore): a store
+		// that keeps sessions on disk, so the file lock.
+		return fx.Provide(
+			func(log *slog.Logger) ports.SessionStore {
+				log.Debug("storage decision", "storage", early.Info().Kind, "reason", early.Info().Reason)
+				return early
+			},
+			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
+		)
 	}
 	return fx.Provide(
-		func(p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys, log *slog.Logger) *auto {
-			a := &auto{s: s, prompter: p, console: c, clock: clk, keys: k, log: log}
-			if early != nil {
-				a.chosen = early
-				log.Debug("storage decision", "storage", early.Info().Kind, "reason", early.Info().Reason)
-			}
-			return a
+		app.NewDeferredStore,
+		func(d *app.DeferredStore) ports.SessionStore { return d },
+		func(d *app.DeferredStore) ports.SessionLocker {
+			return d.Locker(lock.New(s.TokenCacheDir), lock.NewInProcess())
 		},
-		func(a *auto) ports.SessionStore { return a },
-		// The lock follows the decision: a file lock beside a stored
-		// session, an in-process one for memory, which must leave nothing
-		// on disk.
-		func(a *auto) ports.SessionLocker {
-			return &autoLocker{a: a, file: lock.New(s.TokenCacheDir), mem: lock.NewInProcess()}
-		},
-	), nil
+	)
 }
 
-// autoLocker is the SessionLocker of TokenStorage: auto.
-type autoLocker struct {
-	a    *auto
-	file ports.SessionLocker
-	mem  ports.SessionLocker
+// newStorageChoice is TokenStorage: auto's choice over this machine's
+// keychain, the stores below and config.yaml.
+func newStorageChoice(s domain.Settings, p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys) *app.StorageChoice {
+	return app.NewStorageChoice(s, keychainProbe(s), storeMaker{s: s, prompter: p, keys: k}, configConsent{dir: s.ConfigDir}, p, c, clk)
 }
 
-func (l *autoLocker) Lock(ctx context.Context, key domain.SessionKey) (func(), error) {
-	st, err := l.a.resolve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := st.(*memstore.Store); ok {
-		return l.mem.Lock(ctx, key)
-	}
-	return l.file.Lock(ctx, key)
+// keychainProbe probes stella's keychain service, keeping verdicts in the
+// token cache directory.
+func keychainProbe(s domain.Settings) *keychain.Verdicts {
+	return keychain.NewVerdicts(keychain.New(keychain.Service, keychain.DefaultTimeout), s.TokenCacheDir)
+}
+
+// storeMaker is the stores app.StorageChoice picks among.
+type storeMaker struct {
+	s        domain.Settings
+	prompter ports.Prompter
+	keys     storeKeys
+}
+
+func (m storeMaker) KeychainStore(reason string) ports.SessionStore {
+	return keychainStore(m.s, reason, m.keys)
+}
+
+func (m storeMaker) FileStore(reason string) ports.SessionStore {
+	return fileStore(m.s, m.prompter, reason, m.keys)
+}
+
+func (m storeMaker) MemoryStore(reason string) ports.SessionStore {
+	return memstore.NewWithReason(reason)
+}
+
+// configConsent records a person's storage consent in config.yaml.
+type configConsent struct{ dir string }
+
+func (c configConsent) RecordStorage(kind domain.StorageKind) (string, error) {
+	return config.Remember(c.dir, "TokenStorage", string(kind))
 }
 
 // earlyStore opens the session store before the rest of the command is
@@ -121,16 +146,18 @@ func earlyStore(ctx context.Context, s domain.Settings, now time.Time, log *slog
 		}
 		st = fileStore(s, nil, chosenReason(s), k)
 	case domain.StorageAuto:
-		v, ok := keychain.Remembered(s.TokenCacheDir, now)
+		v, ok := keychainProbe(s).Remembered(now)
+		if !ok {
+			return nil
+		}
+		kind, reason, ok := app.SettledStorage(s, v)
 		switch {
 		case !ok:
 			return nil
-		case v.OK:
-			st = keychainStore(s, keychainAnswered(v), k)
-		case !s.CachePassphrase.IsZero():
-			st = fileStore(s, nil, passphraseInstead(v), k)
+		case kind == domain.StorageKeychain:
+			st = keychainStore(s, reason, k)
 		default:
-			return nil
+			st = fileStore(s, nil, reason, k)
 		}
 	default:
 		return nil
@@ -139,23 +166,9 @@ func earlyStore(ctx context.Context, s domain.Settings, now time.Time, log *slog
 	return st
 }
 
-// passphraseInstead is why auto took the file store without asking.
-func passphraseInstead(v keychain.Verdict) string {
-	return "auto: the OS keychain is not usable: " + strings.TrimSuffix(v.Detail, ".") + "; a cache passphrase is configured, so the encrypted file"
-}
-
 // chosenReason says where an explicit TokenStorage came from.
 func chosenReason(s domain.Settings) string {
 	return "TokenStorage: " + string(s.TokenStorage) + " (" + settingSource(s, "Authority.TokenStorage") + ")"
-}
-
-// keychainAnswered is why auto took the keychain.
-func keychainAnswered(v keychain.Verdict) string {
-	when := "just now"
-	if v.Cached {
-		when = "at " + v.At.Local().Format("15:04")
-	}
-	return "auto: the OS keychain answered (checked " + when + ")"
 }
 
 // storeKeys is what a file store needs besides its settings: the kernel
@@ -254,8 +267,13 @@ func passphraseFile(s domain.Settings) string {
 // random data key kept in the OS keychain: a whole session does not fit
 // every platform's keychain item (see adapters/keychain).
 func keychainStore(s domain.Settings, reason string, k storeKeys) *filestore.Store {
-	return filestore.New(filestore.Config{Dir: s.TokenCacheDir, DataKeys: keychain.New(keychain.Service, keychain.DefaultTimeout),
-		Reason: reason, KeyCache: k.keyCache(), Log: k.log})
+	return sealedByKeychain(s.TokenCacheDir, keychain.New(keychain.Service, keychain.DefaultTimeout), reason, k)
+}
+
+// sealedByKeychain is the keychain store of dir on keys (stella's service,
+// or a test's).
+func sealedByKeychain(dir string, keys *keychain.Keys, reason string, k storeKeys) *filestore.Store {
+	return filestore.New(filestore.Config{Dir: dir, DataKeys: keys, Reason: reason, KeyCache: k.keyCache(), Log: k.log})
 }
 
 // passphrase takes the cache passphrase from the settings, or asks for it
@@ -289,205 +307,15 @@ func settingSource(s domain.Settings, key string) string {
 	return "default"
 }
 
-// auto is TokenStorage: auto. On first use it probes the keychain (bounded,
-// verdict cached per desktop session) and uses it when it answers.
-// Otherwise the encrypted file store needs the user's consent: a cache
-// passphrase already configured, or a yes at a prompt, which is then
-// written to config.yaml. Credentials that sign in again without a person
-// (a client secret, the legacy password grant) need nothing kept, so they
-// run in memory. Anything else is exit 18 explaining both ways out. Never
-// plaintext.
-type auto struct {
-	s        domain.Settings
-	prompter ports.Prompter
-	console  ports.Console
-	clock    ports.Clock
-	keys     storeKeys
-	log      *slog.Logger
-
-	mu     sync.Mutex
-	chosen ports.SessionStore
-	err    error
-}
-
-var (
-	_ ports.SessionStore = (*auto)(nil)
-	_ ports.Quarantiner  = (*auto)(nil)
-)
-
-var _ ports.SpaceReserver = (*auto)(nil)
-
-// Reserve reserves space in the chosen store, when it can.
-func (a *auto) Reserve(ctx context.Context, key domain.SessionKey) (func(), error) {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return func() {}, err
-	}
-	if r, ok := st.(ports.SpaceReserver); ok {
-		return r.Reserve(ctx, key)
-	}
-	return func() {}, nil
-}
-
-// Resolve decides (once) and returns the store auto stands for.
-func (a *auto) Resolve(ctx context.Context) (ports.SessionStore, error) { return a.resolve(ctx) }
-
-func (a *auto) resolve(ctx context.Context) (ports.SessionStore, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.chosen == nil && a.err == nil {
-		a.chosen, a.err = a.choose(ctx)
-		if a.err == nil {
-			i := a.chosen.Info()
-			a.log.Debug("storage decision", "storage", i.Kind, "reason", i.Reason)
-		} else {
-			a.log.Debug("storage decision failed", "storage", domain.StorageAuto, "error", a.err)
-		}
-	}
-	return a.chosen, a.err
-}
-
-func (a *auto) choose(ctx context.Context) (ports.SessionStore, error) {
-	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
-	var v keychain.Verdict
-	if a.unattended() {
-		// Credentials that sign in again by themselves end in memory
-		// when the keychain fails, and memory leaves nothing on disk:
-		// the verdict is kept only when the keychain is what they use.
-		var ok bool
-		if v, ok = keychain.Remembered(a.s.TokenCacheDir, a.clock.Now()); !ok {
-			v = kc.FreshProbe(ctx, a.clock.Now())
-			if v.OK && ctx.Err() == nil {
-				keychain.Remember(a.s.TokenCacheDir, v)
-			}
-		}
-	} else {
-		v = kc.CachedProbe(ctx, a.s.TokenCacheDir, a.clock.Now(), false)
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if v.OK {
-		return keychainStore(a.s, keychainAnswered(v), a.keys), nil
-	}
-	why := strings.TrimSuffix(v.Detail, ".")
-	switch {
-	case !a.s.CachePassphrase.IsZero():
-		return fileStore(a.s, a.prompter, passphraseInstead(v), a.keys), nil
-	case a.unattended():
-		return memstore.NewWithReason("auto: the OS keychain is not usable: " + why + "; these credentials sign in again without a person, so nothing is kept"), nil
-	case a.prompter.Interactive():
-		return a.askConsent(ctx, why)
-	}
-	return nil, domain.E(domain.KindStorage,
-		"the OS keychain is not usable: "+why+"; the encrypted file store needs your consent",
-		"Either start and unlock a keyring (Secret Service), or set STELLA_TOKEN_STORAGE=file (TokenStorage: file) with STELLA_CACHE_PASSPHRASE; `stella auth doctor` checks both.")
-}
-
-// unattended reports whether the credentials sign in again without a
-// person (a client secret, the legacy password grant) and no passphrase
-// asks for the file store: then a keychain that fails means memory.
-func (a *auto) unattended() bool {
-	return a.s.CachePassphrase.IsZero() && (a.s.HasClientSecret() || !a.s.Password.IsZero())
-}
-
-func (a *auto) askConsent(ctx context.Context, why string) (ports.SessionStore, error) {
-	a.console.Say("The OS keychain is not usable here: " + why + ".")
-	answer, err := a.prompter.Line(ctx, fmt.Sprintf("Keep sessions in passphrase-encrypted files in %s instead? [y/N] ", a.s.TokenCacheDir))
-	if err != nil {
-		return nil, err
-	}
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return nil, domain.E(domain.KindStorage, "no credential store: the keychain is not usable and the file store was declined",
-			"Start and unlock a keyring, or answer yes (or set TokenStorage: file) to use the encrypted file store.")
-	}
-	path, err := config.Remember(a.s.ConfigDir, "TokenStorage", string(domain.StorageFile))
-	if err != nil {
-		return nil, err
-	}
-	a.console.Say("Remembered in " + path + " (TokenStorage: file).")
-	return fileStore(a.s, a.prompter, "auto: the OS keychain is not usable; you chose the encrypted file (remembered in "+path+")", a.keys), nil
-}
-
-func (a *auto) Load(ctx context.Context, key domain.SessionKey) (domain.Session, error) {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return domain.Session{}, err
-	}
-	return st.Load(ctx, key)
-}
-
-func (a *auto) Save(ctx context.Context, sess domain.Session) error {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return err
-	}
-	return st.Save(ctx, sess)
-}
-
-func (a *auto) Delete(ctx context.Context, key domain.SessionKey) error {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return err
-	}
-	return st.Delete(ctx, key)
-}
-
-func (a *auto) List(ctx context.Context) ([]domain.SessionKey, error) {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return st.List(ctx)
-}
-
-func (a *auto) Quarantine(ctx context.Context, key domain.SessionKey) (string, error) {
-	st, err := a.resolve(ctx)
-	if err != nil {
-		return "", err
-	}
-	if q, ok := st.(ports.Quarantiner); ok {
-		return q.Quarantine(ctx, key)
-	}
-	return "", nil
-}
-
-var _ ports.KeyCacheReporter = (*auto)(nil)
-
-// KeyCacheStatus is the chosen store's; nothing before the choice.
-func (a *auto) KeyCacheStatus(key domain.SessionKey) ports.KeyCacheStatus {
-	a.mu.Lock()
-	chosen := a.chosen
-	a.mu.Unlock()
-	if r, ok := chosen.(ports.KeyCacheReporter); ok {
-		return r.KeyCacheStatus(key)
-	}
-	return ports.KeyCacheStatus{}
-}
-
-// Info describes the chosen backend; before the first use it says the
-// choice is still open rather than probing.
-func (a *auto) Info() ports.StoreInfo {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.chosen != nil {
-		return a.chosen.Info()
-	}
-	reason := "auto: not decided yet"
-	if a.err != nil {
-		reason = "auto: " + a.err.Error()
-	}
-	return ports.StoreInfo{Kind: domain.StorageAuto, Label: "none", Reason: reason}
-}
-
 // inspector is `auth doctor`'s view of the storage the composition root
-// chose: a fresh keychain probe (which also refreshes the cached verdict),
-// the cache directory's permissions, and every stored session.
+// chose: a fresh keychain probe (app.StorageChoice, which also refreshes
+// the kept verdict), the cache directory's permissions, and every stored
+// session.
 type inspector struct {
-	s     domain.Settings
-	store ports.SessionStore
-	clock ports.Clock
-	keys  storeKeys
+	s      domain.Settings
+	store  ports.SessionStore
+	choice *app.StorageChoice
+	keys   storeKeys
 }
 
 var (
@@ -495,8 +323,8 @@ var (
 	_ ports.KeyCacheInspector = (*inspector)(nil)
 )
 
-func newInspector(s domain.Settings, store ports.SessionStore, clock ports.Clock, k storeKeys) ports.StorageInspector {
-	return &inspector{s: s, store: store, clock: clock, keys: k}
+func newInspector(s domain.Settings, store ports.SessionStore, choice *app.StorageChoice, k storeKeys) ports.StorageInspector {
+	return &inspector{s: s, store: store, choice: choice, keys: k}
 }
 
 // KeyCache reports on the kernel key cache and, with forget, drops every
@@ -510,47 +338,16 @@ func (i *inspector) KeyCache(_ context.Context, forget bool) (ports.KeyCacheRepo
 	return rep, err
 }
 
-func (i *inspector) Keychain(ctx context.Context) (bool, error) {
-	kc := keychain.New(keychain.Service, keychain.DefaultTimeout)
-	var v keychain.Verdict
-	if i.leavesNothing() {
-		// Memory storage leaves nothing on disk, the doctor's probe included.
-		v = kc.FreshProbe(ctx, i.clock.Now())
-		if v.OK && i.s.TokenStorage == domain.StorageAuto && ctx.Err() == nil {
-			keychain.Remember(i.s.TokenCacheDir, v) // auto will use the keychain: as its own probe does
-		}
-	} else {
-		v = kc.CachedProbe(ctx, i.s.TokenCacheDir, i.clock.Now(), true)
-	}
-	used := i.s.TokenStorage == domain.StorageKeychain || (i.s.TokenStorage == domain.StorageAuto && v.OK)
-	if !v.OK {
-		return used, domain.E(domain.KindStorage, v.Detail,
-			"Start and unlock a keyring (Secret Service), or choose --token-storage file.")
-	}
-	return used, nil
-}
-
-// leavesNothing reports whether the storage in force keeps nothing on disk:
-// memory, or auto with credentials that end in memory without a keychain.
-func (i *inspector) leavesNothing() bool {
-	a := auto{s: i.s}
-	return i.s.TokenStorage == domain.StorageMemory || (i.s.TokenStorage == domain.StorageAuto && a.unattended())
-}
+func (i *inspector) Keychain(ctx context.Context) (bool, error) { return i.choice.Keychain(ctx) }
 
 func (i *inspector) CacheDir() (string, error) {
 	return i.s.TokenCacheDir, filestore.CheckDir(i.s.TokenCacheDir)
 }
 
+// Sessions opens every stored session; memory keeps none.
 func (i *inspector) Sessions(ctx context.Context) ([]ports.SessionFile, error) {
-	st := i.store
-	if a, ok := st.(*auto); ok {
-		var err error
-		if st, err = a.Resolve(ctx); err != nil {
-			return nil, err
-		}
+	if in, ok := i.store.(ports.SessionInspector); ok {
+		return in.Inspect(ctx)
 	}
-	if fs, ok := st.(*filestore.Store); ok {
-		return fs.Inspect(ctx)
-	}
-	return nil, nil // memory: nothing is stored
+	return nil, nil
 }
