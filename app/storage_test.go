@@ -432,7 +432,7 @@ func TestDeferredStore(t *testing.T) {
 				s.ClientSecret = domain.NewSecret("cs")
 			}
 			r := newStorageRig(s, &fakeKeychain{answer: tc.answer}, &consentPrompter{}, nil)
-			file, mem := &countingLocker{}, &countingLocker{}
+			file, mem := &choiceLocker{}, &choiceLocker{}
 			unlock, err := NewDeferredStore(r.choice, discardLog()).Locker(file, mem).Lock(ctx, storetest.Key)
 			if err != nil {
 				t.Fatal(err)
@@ -454,13 +454,13 @@ func TestDeferredStoreContract(t *testing.T) {
 	})
 }
 
-// countingLocker counts the locks taken.
-type countingLocker struct {
+// choiceLocker counts the locks taken.
+type choiceLocker struct {
 	mu sync.Mutex
 	n  int
 }
 
-func (l *countingLocker) Lock(context.Context, domain.SessionKey) (func(), error) {
+func (l *choiceLocker) Lock(context.Context, domain.SessionKey) (func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.n++

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -197,16 +196,14 @@ func (k storeKeys) keyCache() filestore.KeyCache {
 // fileStore is the passphrase-sealed store; p asks for the passphrase
 // when none is configured (nil where one is).
 func fileStore(s domain.Settings, p ports.Prompter, reason string, k storeKeys) *filestore.Store {
-	cfg := filestore.Config{Dir: s.TokenCacheDir, Passphrase: passphrase(s, p), KDF: filestore.DefaultKDF,
+	pp := app.NewPassphrases(s, p)
+	cfg := filestore.Config{Dir: s.TokenCacheDir, Passphrase: pp.Current, KDF: filestore.DefaultKDF,
 		PassphraseAtHand: !s.CachePassphrase.IsZero(), Reason: reason, KeyCache: k.keyCache(), Log: k.log}
 	if s.CachePassphrase.IsZero() {
 		// Typed by a person: a new one twice, a wrong one again.
 		cfg.PassphraseFrom = "the prompt (typed)"
 		if p != nil && p.Interactive() {
-			cfg.NewPassphrase = newPassphrase(p)
-			cfg.Retry = func(ctx context.Context, attempt int) (domain.Secret, error) {
-				return p.Secret(ctx, fmt.Sprintf("Wrong passphrase; try again (%d of %d): ", attempt, maxTries))
-			}
+			cfg.NewPassphrase, cfg.Retry = pp.New, pp.Again
 		}
 	} else {
 		cfg.PassphraseFrom = settingSource(s, "CachePassphrase")
@@ -215,40 +212,6 @@ func fileStore(s domain.Settings, p ports.Prompter, reason string, k storeKeys) 
 		}
 	}
 	return filestore.New(cfg)
-}
-
-// maxTries is how often a person may type a passphrase (filestore allows
-// the same number for a wrong one).
-const maxTries = 3
-
-// newPassphrase asks for a new passphrase twice: nothing can check a typo
-// in one nobody has used yet, and a typo would lock the session away.
-func newPassphrase(p ports.Prompter) func(ctx context.Context) (domain.Secret, error) {
-	return func(ctx context.Context) (domain.Secret, error) {
-		prompt := "New passphrase for the stella token cache: "
-		for try := 1; ; try++ {
-			a, err := p.Secret(ctx, prompt)
-			if err != nil {
-				return domain.Secret{}, err
-			}
-			if a.IsZero() {
-				prompt = "The passphrase may not be empty. New passphrase: "
-			} else {
-				b, err := p.Secret(ctx, "Type it again: ")
-				if err != nil {
-					return domain.Secret{}, err
-				}
-				if a.Equal(b) {
-					return a, nil
-				}
-				prompt = "The two did not match. New passphrase: "
-			}
-			if try == maxTries {
-				return domain.Secret{}, domain.E(domain.KindStorage, "no passphrase was confirmed (typed twice alike) in three tries",
-					"Run the command again and type the same passphrase twice; nothing was saved.")
-			}
-		}
-	}
 }
 
 // passphraseFile is the file the configured passphrase was read from.
@@ -274,28 +237,6 @@ func keychainStore(s domain.Settings, reason string, k storeKeys) *filestore.Sto
 // or a test's).
 func sealedByKeychain(dir string, keys *keychain.Keys, reason string, k storeKeys) *filestore.Store {
 	return filestore.New(filestore.Config{Dir: dir, DataKeys: keys, Reason: reason, KeyCache: k.keyCache(), Log: k.log})
-}
-
-// passphrase takes the cache passphrase from the settings, or asks for it
-// once on an interactive terminal.
-func passphrase(s domain.Settings, p ports.Prompter) func(ctx context.Context) (domain.Secret, error) {
-	return func(ctx context.Context) (domain.Secret, error) {
-		if !s.CachePassphrase.IsZero() {
-			return s.CachePassphrase, nil
-		}
-		if !p.Interactive() {
-			return domain.Secret{}, domain.E(domain.KindStorage, "the encrypted token cache needs a passphrase",
-				"Set STELLA_CACHE_PASSPHRASE or STELLA_CACHE_PASSPHRASE_FILE, or run interactively to be asked.")
-		}
-		prompt := "Passphrase for the stella token cache: "
-		for try := 1; ; try++ {
-			pp, err := p.Secret(ctx, prompt)
-			if err != nil || !pp.IsZero() || try == maxTries {
-				return pp, err // empty after three tries: the store says so
-			}
-			prompt = "The passphrase may not be empty. Passphrase: "
-		}
-	}
 }
 
 func settingSource(s domain.Settings, key string) string {
