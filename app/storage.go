@@ -18,9 +18,6 @@ import (
 // person (a client secret, the legacy password grant) need nothing kept,
 // so they run in memory. Anything else is a KindStorage error explaining
 // both ways out. Never plaintext.
-//
-// An explicit TokenStorage — typed, or recorded by an earlier consent —
-// never reaches the choice: the composition root takes it as is.
 type StorageChoice struct {
 	settings domain.Settings
 	keychain ports.KeychainProbe
@@ -37,8 +34,18 @@ func NewStorageChoice(s domain.Settings, kc ports.KeychainProbe, stores ports.St
 	return &StorageChoice{settings: s, keychain: kc, stores: stores, consent: consent, prompter: p, console: c, clock: clk}
 }
 
-// Do decides, and returns the store decided on.
+// Do decides, and returns the store decided on. A TokenStorage the
+// settings name — typed, or recorded by an earlier consent — is taken as
+// is (Named), without a probe or a question.
 func (u *StorageChoice) Do(ctx context.Context) (ports.SessionStore, error) {
+	if st, ok := u.Named(); ok {
+		return st, nil
+	}
+	if u.settings.TokenStorage == domain.StorageRedis {
+		// Built with its lock by the composition root; a probe here would
+		// choose another store behind the fleet's back.
+		return nil, domain.E(domain.KindUnexpected, "TokenStorage: redis is not a store the storage choice makes", "")
+	}
 	v := u.probe(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -59,6 +66,38 @@ func (u *StorageChoice) Do(ctx context.Context) (ports.SessionStore, error) {
 	return nil, domain.E(domain.KindStorage,
 		"the OS keychain is not usable: "+why+"; the encrypted file store needs your consent",
 		"Either start and unlock a keyring (Secret Service), or set STELLA_TOKEN_STORAGE=file (TokenStorage: file) with STELLA_CACHE_PASSPHRASE; `stella auth doctor` checks both.")
+}
+
+// Named is the store the settings name (keychain, file, memory), made
+// without I/O; ok is false for auto, and for redis, whose fleet cache is
+// also the cross-host lock and is built with it by the composition root.
+func (u *StorageChoice) Named() (st ports.SessionStore, ok bool) {
+	reason := ChosenReason(u.settings)
+	switch u.settings.TokenStorage {
+	case domain.StorageKeychain:
+		return u.stores.KeychainStore(reason), true
+	case domain.StorageFile:
+		return u.stores.FileStore(reason), true
+	case domain.StorageMemory:
+		return u.stores.MemoryStore(reason), true
+	}
+	return nil, false
+}
+
+// ChosenReason says where an explicit TokenStorage came from, for Info.
+func ChosenReason(s domain.Settings) string {
+	return "TokenStorage: " + string(s.TokenStorage) + " (" + SettingSource(s, "Authority.TokenStorage") + ")"
+}
+
+// SettingSource says where the setting key's value came from ("env
+// STELLA_TOKEN_STORAGE", "config /path:12"), or "default".
+func SettingSource(s domain.Settings, key string) string {
+	for _, e := range s.Effective {
+		if e.Key == key {
+			return e.Source.String()
+		}
+	}
+	return "default"
 }
 
 // SettledStorage is the choice a keychain verdict settles without asking

@@ -148,6 +148,14 @@ func autoSettings() domain.Settings {
 	return s
 }
 
+// named sets TokenStorage to kind, from source.
+func named(kind domain.StorageKind, source domain.SourceKind, detail string) func(*domain.Settings) {
+	return func(s *domain.Settings) {
+		s.TokenStorage = kind
+		s.Effective = append(s.Effective, domain.Setting{Key: "Authority.TokenStorage", Value: string(kind), Source: domain.Source{Kind: source, Detail: detail}})
+	}
+}
+
 func TestStorageChoice(t *testing.T) {
 	earlier := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 	passphrase := func(s *domain.Settings) { s.CachePassphrase = domain.NewSecret("pp") }
@@ -172,6 +180,15 @@ func TestStorageChoice(t *testing.T) {
 		asked   bool   // the consent question was asked
 		said    []string
 	}{
+		{name: "config already says file (an earlier consent): no probe, no question", settings: named(domain.StorageFile, domain.SourceConfig, consentFile+":3"),
+			answer: answered, prompter: consentPrompter{interactive: true, answer: "no"},
+			kind: domain.StorageFile, reason: "TokenStorage: file (config " + consentFile + ":3)"},
+		{name: "the environment says keychain: taken even when it fails", settings: named(domain.StorageKeychain, domain.SourceEnv, "STELLA_TOKEN_STORAGE"), answer: noBus,
+			kind: domain.StorageKeychain, reason: "TokenStorage: keychain (env STELLA_TOKEN_STORAGE)"},
+		{name: "memory, named", settings: named(domain.StorageMemory, domain.SourceFlag, "--token-storage"), answer: answered,
+			kind: domain.StorageMemory, reason: "TokenStorage: memory (flag --token-storage)"},
+		{name: "redis: not the choice's to make", settings: named(domain.StorageRedis, domain.SourceEnv, "STELLA_TOKEN_STORAGE"), answer: answered,
+			errKind: domain.KindUnexpected, errText: "TokenStorage: redis"},
 		{name: "keychain answers", answer: answered,
 			kind: domain.StorageKeychain, reason: "auto: the OS keychain answered (checked just now)", probes: 1, kept: []bool{true}},
 		{name: "keychain answered earlier: no probe", remembered: &ports.KeychainVerdict{OK: true, At: earlier, Cached: true}, answer: noBus,

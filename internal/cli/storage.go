@@ -19,10 +19,12 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// storeModule picks where sessions live (SPEC §5). An explicit choice is
-// taken as is; `auto` is decided on first use (so `stella version` never
-// probes anything) by app.StorageChoice, behind an app.DeferredStore.
-// Every kind provides the choice: `auth doctor` probes the keychain with it.
+// storeModule picks where sessions live (SPEC §5): app.StorageChoice
+// makes the store a TokenStorage names, and decides `auto` on first use
+// (so `stella version` never probes anything) behind an
+// app.DeferredStore; this only supplies the constructors and the lock
+// that goes with each store. `auth doctor` probes the keychain with the
+// choice too.
 //
 // early, when not nil, is the store earlyStore opened.
 func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
@@ -30,37 +32,28 @@ func storeModule(s domain.Settings, early *filestore.Store) (fx.Option, error) {
 }
 
 func storeOf(s domain.Settings, early *filestore.Store) fx.Option {
-	reason := chosenReason(s)
+	reason := app.ChosenReason(s)
 	switch s.TokenStorage {
 	case domain.StorageRedis:
 		return fleetModule(s, reason)
 	case domain.StorageMemory:
 		return fx.Provide(
-			func(log *slog.Logger) ports.SessionStore {
+			func(choice *app.StorageChoice, log *slog.Logger) ports.SessionStore {
 				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason)
-				return memstore.NewWithReason(reason)
+				st, _ := choice.Named()
+				return st
 			},
 			func() ports.SessionLocker { return lock.NewInProcess() },
 		)
-	case domain.StorageFile:
+	case domain.StorageFile, domain.StorageKeychain:
 		return fx.Provide(
-			func(p ports.Prompter, k storeKeys, log *slog.Logger) ports.SessionStore {
+			func(choice *app.StorageChoice, log *slog.Logger) ports.SessionStore {
 				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason, "dir", s.TokenCacheDir)
 				if early != nil {
 					return early
 				}
-				return fileStore(s, p, reason, k)
-			},
-			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
-		)
-	case domain.StorageKeychain:
-		return fx.Provide(
-			func(k storeKeys, log *slog.Logger) ports.SessionStore {
-				log.Debug("storage decision", "storage", s.TokenStorage, "reason", reason, "dir", s.TokenCacheDir)
-				if early != nil {
-					return early
-				}
-				return keychainStore(s, reason, k)
+				st, _ := choice.Named()
+				return st
 			},
 			func() ports.SessionLocker { return lock.New(s.TokenCacheDir) },
 		)
@@ -85,7 +78,7 @@ func storeOf(s domain.Settings, early *filestore.Store) fx.Option {
 	)
 }
 
-// newStorageChoice is TokenStorage: auto's choice over this machine's
+// newStorageChoice is the storage choice over this machine's
 // keychain, the stores below and config.yaml.
 func newStorageChoice(s domain.Settings, p ports.Prompter, c ports.Console, clk ports.Clock, k storeKeys) *app.StorageChoice {
 	return app.NewStorageChoice(s, keychainProbe(s), storeMaker{s: s, prompter: p, keys: k}, configConsent{dir: s.ConfigDir}, p, c, clk)
@@ -138,12 +131,12 @@ func earlyStore(ctx context.Context, s domain.Settings, now time.Time, log *slog
 	k := newStoreKeys(s, log)
 	switch s.TokenStorage {
 	case domain.StorageKeychain:
-		st = keychainStore(s, chosenReason(s), k)
+		st = keychainStore(s, app.ChosenReason(s), k)
 	case domain.StorageFile:
 		if s.CachePassphrase.IsZero() {
 			return nil // asked for at a prompt, when needed
 		}
-		st = fileStore(s, nil, chosenReason(s), k)
+		st = fileStore(s, nil, app.ChosenReason(s), k)
 	case domain.StorageAuto:
 		v, ok := keychainProbe(s).Remembered(now)
 		if !ok {
@@ -163,11 +156,6 @@ func earlyStore(ctx context.Context, s domain.Settings, now time.Time, log *slog
 	}
 	st.Prefetch(ctx, s.SessionKey())
 	return st
-}
-
-// chosenReason says where an explicit TokenStorage came from.
-func chosenReason(s domain.Settings) string {
-	return "TokenStorage: " + string(s.TokenStorage) + " (" + settingSource(s, "Authority.TokenStorage") + ")"
 }
 
 // storeKeys is what a file store needs besides its settings: the kernel
@@ -206,7 +194,7 @@ func fileStore(s domain.Settings, p ports.Prompter, reason string, k storeKeys) 
 			cfg.NewPassphrase, cfg.Retry = pp.New, pp.Again
 		}
 	} else {
-		cfg.PassphraseFrom = settingSource(s, "CachePassphrase")
+		cfg.PassphraseFrom = app.SettingSource(s, "CachePassphrase")
 		if f := passphraseFile(s); f != "" {
 			cfg.PassphraseFrom += " (" + f + ")"
 		}
@@ -237,15 +225,6 @@ func keychainStore(s domain.Settings, reason string, k storeKeys) *filestore.Sto
 // or a test's).
 func sealedByKeychain(dir string, keys *keychain.Keys, reason string, k storeKeys) *filestore.Store {
 	return filestore.New(filestore.Config{Dir: dir, DataKeys: keys, Reason: reason, KeyCache: k.keyCache(), Log: k.log})
-}
-
-func settingSource(s domain.Settings, key string) string {
-	for _, e := range s.Effective {
-		if e.Key == key {
-			return e.Source.String()
-		}
-	}
-	return "default"
 }
 
 // inspector is `auth doctor`'s view of the storage the composition root
