@@ -9,9 +9,10 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// StorageChoice decides where sessions live under TokenStorage: auto
-// (SPEC §5). It probes the OS keychain (bounded, the verdict kept per
-// desktop session) and uses it when it answers. Otherwise the encrypted
+// StorageChoice decides where sessions live (SPEC §5). A TokenStorage the
+// settings name is taken as is. Under auto it probes the OS keychain
+// (bounded, the verdict kept per desktop session) and uses it when it
+// answers. Otherwise the encrypted
 // file store needs the user's consent: a cache passphrase already
 // configured, or a yes at a prompt, which is then recorded (config.yaml)
 // so the question is asked once. Credentials that sign in again without a
