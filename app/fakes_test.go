@@ -32,7 +32,9 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 // fakeStore is an in-memory store that can be told to fail saves and
-// records the order of operations.
+// records the order of operations. It passes the store contract
+// (TestFakeStoreContract): a use case tested against it meets no store
+// kinder than the real ones.
 type fakeStore struct {
 	mu       sync.Mutex
 	sessions map[domain.SessionKey]domain.Session
@@ -53,6 +55,9 @@ func (s *fakeStore) Load(_ context.Context, k domain.SessionKey) (domain.Session
 }
 
 func (s *fakeStore) Save(_ context.Context, v domain.Session) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failSave != nil {

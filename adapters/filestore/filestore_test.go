@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/adapters/filestore"
-	"github.com/stellaops/stella/adapters/storetest"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
+	"github.com/stellaops/stella/ports/storetest"
 )
 
 // fastKDF keeps the suite quick; the format records the parameters, so

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/adapters/filestore"
-	"github.com/stellaops/stella/adapters/storetest"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
+	"github.com/stellaops/stella/ports/storetest"
 )
 
 // mapCache stands in for the kernel keyring (adapters/keycache runs

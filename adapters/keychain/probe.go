@@ -32,24 +32,11 @@ const (
 	probeFile = "keychain-probe.json"
 )
 
-// CachedProbe probes the keychain at most once per desktop session (the
-// D-Bus session bus address names it on Linux) and period, keeping the
-// verdict in dir, so a hung D-Bus costs one timeout, not one per command.
-// fresh forces a new probe (auth doctor).
-func (k *Keys) CachedProbe(ctx context.Context, dir string, now time.Time, fresh bool) Verdict {
-	if v, ok := Remembered(dir, now); ok && !fresh {
-		return v
-	}
-	v := k.FreshProbe(ctx, now)
-	if ctx.Err() != nil {
-		return v // interrupted: not a verdict worth keeping
-	}
-	Remember(dir, v)
-	return v
-}
-
-// FreshProbe asks the keychain now and keeps nothing: for callers that
-// must leave no file behind unless the keychain is what they will use.
+// FreshProbe asks the keychain now and keeps nothing; Remember keeps the
+// verdict for the commands that follow (at most one probe per desktop
+// session and period, so a hung D-Bus costs one timeout, not one per
+// command). The storage choice (app) decides when a verdict is kept:
+// memory storage leaves no file behind.
 func (k *Keys) FreshProbe(ctx context.Context, now time.Time) Verdict {
 	v := Verdict{OK: true, Bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), At: now.UTC()}
 	if err := k.Probe(ctx); err != nil {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/stellaops/stella/adapters/memstore"
-	"github.com/stellaops/stella/adapters/storetest"
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports/storetest"
 )
 
 // BenchmarkMemstoreLoad is the baseline for the file store's load.

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/stellaops/stella/adapters/memstore"
-	"github.com/stellaops/stella/adapters/storetest"
 	"github.com/stellaops/stella/ports"
+	"github.com/stellaops/stella/ports/storetest"
 )
 
 func TestContract(t *testing.T) {

@@ -169,11 +169,6 @@ func TestEarlyStore(t *testing.T) {
 			if err := app.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if a, ok := store.(*auto); ok {
-				if store, err = a.Resolve(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
 			if store != ports.SessionStore(early) {
 				t.Fatalf("the command uses %T, not the store opened ahead", store)
 			}

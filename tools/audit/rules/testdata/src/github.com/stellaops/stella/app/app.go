@@ -11,11 +11,13 @@ import (
 
 	"github.com/stellaops/stella/adapters/auth" // want `audit\(layer-app\).*app imports github.com/stellaops/stella/adapters/auth`
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports/storetest" // want `audit\(layer-app\).*app imports github.com/stellaops/stella/ports/storetest`
 )
 
 const Name = "app"
 
 var _ = fx.Module
+var _ = storetest.Run
 var _ = keyring.Get
 var _ dbus.ObjectPath
 
@@ -35,7 +37,7 @@ type revealer interface{ Reveal() string }
 type wrapped struct{ domain.Secret }
 
 func reveals(s domain.Secret, r revealer) {
-	_ = s.Reveal() // want `audit\(reveal\): Secret.Reveal reveals a secret outside domain, adapters/auth, adapters/transport, adapters/dpop, adapters/filestore, adapters/keychain, adapters/fleetcache, internal/cli, adapters/storetest; pass the domain.Secret along`
+	_ = s.Reveal() // want `audit\(reveal\): Secret.Reveal reveals a secret outside domain, adapters/auth, adapters/transport, adapters/dpop, adapters/filestore, adapters/keychain, adapters/fleetcache, internal/cli, ports/storetest; pass the domain.Secret along`
 	_ = unrelated{}.Reveal()
 	_ = r.Reveal()
 	_ = Token{}

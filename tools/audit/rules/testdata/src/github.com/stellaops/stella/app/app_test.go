@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports/storetest" // the contract suite, for the fakes: allowed in tests
 )
 
 // Tests may reveal, build clients, hold raw-looking fields and exit.
 type Fixture struct{ Password string }
 
 func TestX(t *testing.T) {
+	storetest.Run()
 	_ = domain.NewSecret("s").Reveal()
 	_ = &http.Client{}
 	_, _ = http.Get("http://127.0.0.1/")

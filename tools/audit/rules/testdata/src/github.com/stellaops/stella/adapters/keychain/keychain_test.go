@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/stellaops/stella/adapters/storetest" // contract suites are shared with tests: allowed
+	"github.com/stellaops/stella/ports/storetest" // contract suites are shared with tests: allowed
 )
 
 func TestX(t *testing.T) {
