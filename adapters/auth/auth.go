@@ -37,7 +37,7 @@ type Authority struct {
 	clock    ports.Clock
 	log      *slog.Logger
 	prover   ports.Prover
-	nonces   ports.NonceMemory
+	creds    ports.CredentialHeaders
 	cert     ports.ClientCertificate
 
 	mu       sync.Mutex
@@ -47,9 +47,9 @@ type Authority struct {
 }
 
 // New returns the adapter; it does no I/O (discovery happens on first use).
-func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, nonces ports.NonceMemory,
+func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, creds ports.CredentialHeaders,
 	cert ports.ClientCertificate) *Authority {
-	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, nonces: nonces, cert: cert}
+	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, creds: creds, cert: cert}
 }
 
 var _ ports.Authority = (*Authority)(nil)
@@ -74,15 +74,16 @@ type metadata struct {
 	serverDate, fetchedAt time.Time // the response's Date header, and when it arrived
 }
 
-// clientFor is the client for one request: in DPoP mode every request it
-// sends carries a proof made with key (and, for userinfo, the token's hash).
-func (a *Authority) clientFor(key, access domain.Secret) *http.Client {
+// clientFor is the client for requests that present cred: a token request
+// in DPoP mode (a key, no token) carries a proof; userinfo carries the
+// token in its scheme, with a proof when it is DPoP-bound.
+func (a *Authority) clientFor(cred domain.Credential) *http.Client {
 	base := a.httpClient()
-	if key.IsZero() {
+	if cred.Access.Value.IsZero() && cred.DPoPKey.IsZero() {
 		return base
 	}
 	c := *base
-	c.Transport = a.prover.Wrap(limitBody{a.base}, a.nonces, key, access)
+	c.Transport = a.creds.Transport(limitBody{a.base}, cred)
 	return &c
 }
 

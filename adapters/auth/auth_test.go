@@ -93,8 +93,34 @@ func (f *fakeAuthority) adapter(secret string, logs *bytes.Buffer) *Authority {
 		logs = &bytes.Buffer{}
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return New(s, http.DefaultTransport, fixedClock{now}, log, nil, nil, nil)
+	return New(s, http.DefaultTransport, fixedClock{now}, log, nil, schemeHeaders{}, nil)
 }
+
+// schemeHeaders stands in for the DPoP adapter's credential headers (which
+// adapters' tests cannot import): Authorization in the token's scheme.
+type schemeHeaders struct{}
+
+func (schemeHeaders) Headers(cred domain.Credential, _, _ string) ([]ports.CredentialHeader, error) {
+	if cred.Access.Value.IsZero() {
+		return nil, nil
+	}
+	return []ports.CredentialHeader{{Name: "Authorization", Value: domain.NewSecret(cred.Access.Type + " " + cred.Access.Value.Reveal())}}, nil
+}
+
+func (h schemeHeaders) Transport(base http.RoundTripper, cred domain.Credential) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		hs, _ := h.Headers(cred, req.Method, req.URL.String())
+		out := req.Clone(req.Context())
+		for _, c := range hs {
+			out.Header.Set(c.Name, c.Value.Reveal())
+		}
+		return base.RoundTrip(out)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestClientCredentialsAuthentication(t *testing.T) {
 	for _, tc := range []struct {

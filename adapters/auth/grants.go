@@ -60,7 +60,7 @@ func (a *Authority) ctx(ctx context.Context, req ports.TokenRequest) (context.Co
 				"Set AuthMode: bearer for this Authority, or ask its operators to allow ES256.")
 		}
 	}
-	return context.WithValue(ctx, oauth2.HTTPClient, a.clientFor(req.DPoPKey, domain.Secret{})), nil
+	return context.WithValue(ctx, oauth2.HTTPClient, a.clientFor(domain.Credential{DPoPKey: req.DPoPKey})), nil
 }
 
 // ClientCredentials performs the client_credentials grant (RFC 6749 §4.4).

@@ -93,13 +93,10 @@ func (a *Authority) UserInfo(ctx context.Context, cred domain.Credential) (map[s
 	if err != nil {
 		return nil, domain.Wrap(domain.KindProtocol, err, "bad userinfo endpoint", "")
 	}
-	client := a.httpClient()
-	if cred.Access.Type == domain.TokenTypeDPoP {
-		client = a.clientFor(cred.DPoPKey, cred.Access.Value)
-	}
-	req.Header.Set("Authorization", cred.Access.Type+" "+cred.Access.Value.Reveal())
+	// The token goes in its own scheme, with a DPoP proof when it is
+	// DPoP-bound.
 	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
+	resp, err := a.clientFor(cred).Do(req)
 	if err != nil {
 		return nil, a.netErr(err)
 	}

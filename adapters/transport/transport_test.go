@@ -54,8 +54,31 @@ func settingsFor(url string) domain.Settings {
 func newBackend(url string, tokens ports.TokenSource) *Backend {
 	s := settingsFor(url)
 	base := NewBase(s, domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"}, osFiles{}, quiet())
-	return NewBackend(s, NewAuthenticated(base, tokens, nil, nil, quiet()), domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"})
+	return NewBackend(s, NewAuthenticated(base, tokens, schemeHeaders{}, nil, quiet()), domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"})
 }
+
+// schemeHeaders stands in for the DPoP adapter's credential headers (which
+// adapters' tests cannot import): Authorization in the token's scheme.
+type schemeHeaders struct{}
+
+func (schemeHeaders) Headers(cred domain.Credential, _, _ string) ([]ports.CredentialHeader, error) {
+	return []ports.CredentialHeader{{Name: "Authorization", Value: domain.NewSecret(cred.Access.Type + " " + cred.Access.Value.Reveal())}}, nil
+}
+
+func (h schemeHeaders) Transport(base http.RoundTripper, cred domain.Credential) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		hs, _ := h.Headers(cred, req.Method, req.URL.String())
+		out := req.Clone(req.Context())
+		for _, c := range hs {
+			out.Header.Set(c.Name, c.Value.Reveal())
+		}
+		return base.RoundTrip(out)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestAttachesTokenAndUserAgent(t *testing.T) {
 	var auth, ua string

@@ -36,6 +36,6 @@ func (rt *Runtime) tokenManager() (*app.TokenManager, error) {
 	base := transport.NewBase(s, rt.build, config.Files{}, log)
 	prover := dpop.New(clk)
 	nonces := dpop.NewClockedNonces(clk) // one memory: kept with the session by the TokenManager
-	authority := auth.New(s, base, clk, log, prover, nonces, base)
+	authority := auth.New(s, base, clk, log, prover, dpop.NewCredentials(prover, nonces), base)
 	return app.NewTokenManager(s, early, lock.New(s.TokenCacheDir), authority, prover, nonces, base, clk, log), nil
 }
