@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,12 +219,4 @@ func (p *fakeProver) NewKey() (domain.Secret, string, error) {
 
 func (p *fakeProver) Thumbprint(k domain.Secret) (string, error) {
 	return "jkt-" + strings.TrimPrefix(k.Reveal(), "key-"), nil
-}
-
-func (p *fakeProver) Proof(domain.Secret, string, string, string, domain.Secret) (domain.Secret, error) {
-	return domain.NewSecret("proof"), nil
-}
-
-func (p *fakeProver) Wrap(base http.RoundTripper, _ ports.NonceMemory, _, _ domain.Secret) http.RoundTripper {
-	return base
 }

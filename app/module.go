@@ -23,6 +23,7 @@ func Module() fx.Option {
 			NewAPI,
 			NewPackApprove,
 			NewStream,
+			NewHeader,
 			NewDoctor,
 		),
 	)

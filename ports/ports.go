@@ -206,19 +206,13 @@ type RedirectListener interface {
 	Listen(ctx context.Context, port int, expectedState string) (Redirect, error)
 }
 
-// Prover makes DPoP keys and proofs (RFC 9449).
+// Prover makes DPoP session keys (RFC 9449); the proofs are made where
+// the headers are built (CredentialHeaders).
 type Prover interface {
 	// NewKey makes a session key: the private JWK (a secret) and its
 	// RFC 7638 thumbprint.
 	NewKey() (key domain.Secret, jkt string, err error)
 	Thumbprint(key domain.Secret) (string, error)
-	// Proof signs a proof for one request; access is the access token the
-	// request carries (zero for token requests), nonce the server's.
-	Proof(key domain.Secret, method, url, nonce string, access domain.Secret) (domain.Secret, error)
-	// Wrap returns a transport that signs every request it sends with key
-	// (and access's hash), remembers nonces, and answers one nonce
-	// challenge per request.
-	Wrap(base http.RoundTripper, nonces NonceMemory, key, access domain.Secret) http.RoundTripper
 }
 
 // NonceMemory keeps the latest DPoP-Nonce of each server for this process.

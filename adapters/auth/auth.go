@@ -4,19 +4,22 @@
 // grant, refresh, revocation (RFC 7009), userinfo and ID-token
 // verification. Raw token types never leave this package: callers get
 // domain.Grant, whose secrets cannot print themselves.
+//
+// One file per job, as kubelogin's pkg/oidc/client: discovery.go (once per
+// process), request.go (what every token request shares), one file per
+// grant (clientcredentials, password, refresh, authcode, devicecode),
+// response.go (checking a token response), idtoken.go, errors.go (kinds
+// and advice), revoke.go and userinfo.go.
 package auth
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,69 +40,75 @@ type Authority struct {
 	clock    ports.Clock
 	log      *slog.Logger
 	prover   ports.Prover
-	nonces   ports.NonceMemory
+	creds    ports.CredentialHeaders
 	cert     ports.ClientCertificate
 
-	mu       sync.Mutex
-	meta     *metadata
+	// discovered is the process's memory of discovery documents, shared
+	// with every other Authority client of the same issuer.
+	discovered *discoveries
+	// httpClient is built on first use, once, whichever goroutine asks.
+	httpClient func() *http.Client
+
+	mu       sync.Mutex // guards provider
 	provider *oidc.Provider
-	client   *http.Client
 }
 
 // New returns the adapter; it does no I/O (discovery happens on first use).
-func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, nonces ports.NonceMemory,
+func New(s domain.Settings, base ports.HTTPBase, clock ports.Clock, log *slog.Logger, prover ports.Prover, creds ports.CredentialHeaders,
 	cert ports.ClientCertificate) *Authority {
-	return &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, nonces: nonces, cert: cert}
-}
-
-var _ ports.Authority = (*Authority)(nil)
-
-// metadata is the part of the discovery document stella reads.
-type metadata struct {
-	Issuer                  string   `json:"issuer"`
-	AuthorizationEndpoint   string   `json:"authorization_endpoint"`
-	TokenEndpoint           string   `json:"token_endpoint"`
-	JWKSURI                 string   `json:"jwks_uri"`
-	UserinfoEndpoint        string   `json:"userinfo_endpoint"`
-	RevocationEndpoint      string   `json:"revocation_endpoint"`
-	DeviceEndpoint          string   `json:"device_authorization_endpoint"`
-	TokenAuthMethods        []string `json:"token_endpoint_auth_methods_supported"`
-	IDTokenAlgs             []string `json:"id_token_signing_alg_values_supported"`
-	DPoPAlgs                []string `json:"dpop_signing_alg_values_supported"`
-	CodeChallengeMethods    []string `json:"code_challenge_methods_supported"`
-	AuthorizationIssParamOK bool     `json:"authorization_response_iss_parameter_supported"`
-	// MTLSAliases are the endpoints to use with a client certificate (RFC 8705 §5).
-	MTLSAliases map[string]string `json:"mtls_endpoint_aliases"`
-
-	serverDate, fetchedAt time.Time // the response's Date header, and when it arrived
-}
-
-// clientFor is the client for one request: in DPoP mode every request it
-// sends carries a proof made with key (and, for userinfo, the token's hash).
-func (a *Authority) clientFor(key, access domain.Secret) *http.Client {
-	base := a.httpClient()
-	if key.IsZero() {
-		return base
-	}
-	c := *base
-	c.Transport = a.prover.Wrap(limitBody{a.base}, a.nonces, key, access)
-	return &c
-}
-
-// httpClient is the client for every Authority request: bounded bodies,
-// the request timeout, and no redirects — a token request that is
-// redirected elsewhere must fail, not follow.
-func (a *Authority) httpClient() *http.Client {
-	if a.client == nil {
-		a.client = &http.Client{
+	a := &Authority{settings: s, base: base, clock: clock, log: log, prover: prover, creds: creds, cert: cert, discovered: processDiscoveries}
+	// The client for every Authority request: bounded bodies, the request
+	// timeout, and no redirects — a token request that is redirected
+	// elsewhere must fail, not follow.
+	a.httpClient = sync.OnceValue(func() *http.Client {
+		return &http.Client{
 			Transport: limitBody{a.base},
 			Timeout:   a.settings.RequestTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
 		}
+	})
+	return a
+}
+
+var (
+	_ ports.Authority            = (*Authority)(nil)
+	_ ports.InteractiveAuthority = (*Authority)(nil)
+)
+
+// clientFor is the client for requests that present cred: a token request
+// in DPoP mode (a key, no token) carries a proof; userinfo carries the
+// token in its scheme, with a proof when it is DPoP-bound.
+func (a *Authority) clientFor(cred domain.Credential) *http.Client {
+	base := a.httpClient()
+	if cred.Access.Value.IsZero() && cred.DPoPKey.IsZero() {
+		return base
 	}
-	return a.client
+	c := *base
+	c.Transport = a.creds.Transport(limitBody{a.base}, cred)
+	return &c
+}
+
+// getJSON sends one GET that asks for JSON through client and reads the
+// answer, which limitBody has already bounded. bad words a request that
+// cannot even be built.
+func (a *Authority) getJSON(ctx context.Context, client *http.Client, u string, bad func(error) error) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, bad(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, a.netErr(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, a.netErr(err)
+	}
+	return resp, body, nil
 }
 
 func (a *Authority) host() string {
@@ -107,145 +116,6 @@ func (a *Authority) host() string {
 		return u.Host
 	}
 	return a.settings.AuthorityURL
-}
-
-// Discover fetches and checks the Authority's metadata, once per process.
-func (a *Authority) Discover(ctx context.Context) (ports.Discovery, error) {
-	m, err := a.discover(ctx)
-	if err != nil {
-		return ports.Discovery{}, err
-	}
-	var eps []string
-	for _, ep := range []struct{ name, url string }{{"authorization", m.AuthorizationEndpoint}, {"token", m.TokenEndpoint},
-		{"device_authorization", m.DeviceEndpoint}, {"revocation", m.RevocationEndpoint}, {"userinfo", m.UserinfoEndpoint}, {"jwks", m.JWKSURI}} {
-		if ep.url != "" {
-			eps = append(eps, ep.name)
-		}
-	}
-	return ports.Discovery{Issuer: m.Issuer, TokenEndpoint: m.TokenEndpoint, RevocationEndpoint: m.RevocationEndpoint,
-		UserinfoEndpoint: m.UserinfoEndpoint, DPoPAlgs: m.DPoPAlgs, ServerDate: m.serverDate, FetchedAt: m.fetchedAt, Endpoints: eps}, nil
-}
-
-func (a *Authority) discover(ctx context.Context) (*metadata, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.meta != nil {
-		return a.meta, nil
-	}
-	if err := a.settings.RequireAuthority(); err != nil {
-		return nil, err
-	}
-	issuer := a.settings.AuthorityURL
-	if _, err := domain.ValidateServerURL("Authority URL", issuer); err != nil {
-		return nil, err
-	}
-	base := strings.TrimSuffix(issuer, "/")
-	var m *metadata
-	var err error
-	for _, wk := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
-		m, err = a.fetchMetadata(ctx, base+wk)
-		if !errors.Is(err, errNotFound) {
-			break
-		}
-	}
-	if errors.Is(err, errNotFound) {
-		return nil, domain.E(domain.KindProtocol, "the Authority at "+a.host()+" publishes no discovery document",
-			"Check the Authority URL: it must be the issuer, whose /.well-known/openid-configuration describes it.")
-	}
-	if err != nil {
-		return nil, err
-	}
-	// OIDC Discovery §4.3 / RFC 8414 §3.3: the issuer must be exactly the
-	// URL we were configured with, or a server could impersonate another.
-	// One exception, for a copy-paste: a URL that differs from the issuer
-	// only by one trailing slash names the same server; everything after
-	// discovery (ID tokens, RFC 9207 iss) is checked against the issuer's
-	// own spelling, so nothing else is relaxed.
-	if m.Issuer != issuer && (m.Issuer == issuer+"/" || m.Issuer+"/" == issuer) {
-		a.log.Warn(fmt.Sprintf("the Authority URL %s differs from the issuer %s only by a trailing slash; using the issuer's spelling (set the URL to it to silence this)",
-			issuer, domain.Printable(m.Issuer, 200)))
-	} else if m.Issuer != issuer {
-		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("Authority issuer mismatch: configured %q, the server says %q", issuer, domain.Printable(m.Issuer, 200)),
-			"Set the Authority URL to exactly the issuer the Authority publishes (mind a trailing slash).")
-	}
-	if m.TokenEndpoint == "" {
-		return nil, domain.E(domain.KindProtocol, "the Authority's discovery document has no token_endpoint", "Check the Authority's configuration.")
-	}
-	for name, ep := range map[string]string{"token_endpoint": m.TokenEndpoint, "jwks_uri": m.JWKSURI, "userinfo_endpoint": m.UserinfoEndpoint,
-		"revocation_endpoint": m.RevocationEndpoint, "authorization_endpoint": m.AuthorizationEndpoint, "device_authorization_endpoint": m.DeviceEndpoint} {
-		if ep == "" {
-			continue
-		}
-		if _, err := domain.ValidateServerURL(name, ep); err != nil {
-			return nil, domain.Wrap(domain.KindProtocol, err, "the Authority advertises an unsafe "+name,
-				"Endpoints must be https (or loopback); check the Authority's configuration.")
-		}
-	}
-	if a.settings.AuthMode == domain.AuthModeMTLS {
-		for name, ep := range map[string]*string{"token_endpoint": &m.TokenEndpoint, "revocation_endpoint": &m.RevocationEndpoint,
-			"userinfo_endpoint": &m.UserinfoEndpoint} {
-			if alias := m.MTLSAliases[name]; alias != "" {
-				if _, err := domain.ValidateServerURL(name+" alias", alias); err != nil {
-					return nil, domain.Wrap(domain.KindProtocol, err, "the Authority advertises an unsafe mTLS "+name, "")
-				}
-				*ep = alias
-			}
-		}
-	}
-	a.meta = m
-	a.log.Debug("discovered the Authority", "issuer", m.Issuer, "token_endpoint", m.TokenEndpoint,
-		"auth_methods", strings.Join(m.TokenAuthMethods, ","), "revocation", m.RevocationEndpoint != "")
-	return m, nil
-}
-
-var errNotFound = errors.New("not found")
-
-func (a *Authority) fetchMetadata(ctx context.Context, u string) (*metadata, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, domain.Wrap(domain.KindUsage, err, "bad Authority URL", "Check the Authority URL.")
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.httpClient().Do(req)
-	if err != nil {
-		return nil, a.netErr(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, a.netErr(err)
-	}
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, errNotFound
-	case resp.StatusCode >= 500:
-		return nil, domain.E(domain.KindServer, fmt.Sprintf("the Authority at %s failed to serve its discovery document (%s)", a.host(), resp.Status),
-			"Try again later.")
-	case resp.StatusCode != http.StatusOK:
-		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("the Authority at %s answered %s for its discovery document", a.host(), resp.Status),
-			"Check the Authority URL.")
-	}
-	var m metadata
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, domain.Wrap(domain.KindProtocol, err, "the Authority's discovery document is not valid JSON", "Check the Authority URL.")
-	}
-	m.fetchedAt = a.now()
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		m.serverDate = d
-	}
-	return &m, nil
-}
-
-// oidcProvider is go-oidc's view of the Authority, for ID-token checks.
-func (a *Authority) oidcProvider(ctx context.Context, m *metadata) *oidc.Provider {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.provider == nil {
-		cfg := oidc.ProviderConfig{IssuerURL: m.Issuer, AuthURL: m.AuthorizationEndpoint, TokenURL: m.TokenEndpoint,
-			DeviceAuthURL: m.DeviceEndpoint, UserInfoURL: m.UserinfoEndpoint, JWKSURL: m.JWKSURI, Algorithms: m.IDTokenAlgs}
-		a.provider = cfg.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), a.httpClient()))
-	}
-	return a.provider
 }
 
 // netErr classifies a transport failure, naming the Authority.

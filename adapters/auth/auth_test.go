@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,8 +94,41 @@ func (f *fakeAuthority) adapter(secret string, logs *bytes.Buffer) *Authority {
 		logs = &bytes.Buffer{}
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return New(s, http.DefaultTransport, fixedClock{now}, log, nil, nil, nil)
+	return fresh(New(s, http.DefaultTransport, fixedClock{now}, log, nil, schemeHeaders{}, nil))
 }
+
+// fresh gives a test's adapter its own discovery memory: a later test's
+// server may get a closed one's port, and must not be taken for it.
+func fresh(a *Authority) *Authority {
+	a.discovered = newDiscoveries()
+	return a
+}
+
+// schemeHeaders stands in for the DPoP adapter's credential headers (which
+// adapters' tests cannot import): Authorization in the token's scheme.
+type schemeHeaders struct{}
+
+func (schemeHeaders) Headers(cred domain.Credential, _, _ string) ([]ports.CredentialHeader, error) {
+	if cred.Access.Value.IsZero() {
+		return nil, nil
+	}
+	return []ports.CredentialHeader{{Name: "Authorization", Value: domain.NewSecret(cred.Access.Type + " " + cred.Access.Value.Reveal())}}, nil
+}
+
+func (h schemeHeaders) Transport(base http.RoundTripper, cred domain.Credential) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		hs, _ := h.Headers(cred, req.Method, req.URL.String())
+		out := req.Clone(req.Context())
+		for _, c := range hs {
+			out.Header.Set(c.Name, c.Value.Reveal())
+		}
+		return base.RoundTrip(out)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestClientCredentialsAuthentication(t *testing.T) {
 	for _, tc := range []struct {
@@ -244,7 +278,7 @@ func TestDiscoveryChecks(t *testing.T) {
 	// Both fail at once (refused; a certificate that does not verify): the
 	// timeout only bounds a handshake on a loaded machine under -race,
 	// where one second was not always enough.
-	a := New(domain.Settings{AuthorityURL: url, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
+	a := fresh(New(domain.Settings{AuthorityURL: url, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil))
 	if _, err := a.Discover(context.Background()); domain.ExitCodeFor(err) != 13 || !strings.Contains(err.Error(), "the Authority at 127.0.0.1") {
 		t.Fatalf("unreachable: %v", err)
 	}
@@ -252,9 +286,56 @@ func TestDiscoveryChecks(t *testing.T) {
 	// An untrusted certificate is a security failure, not a network one.
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
 	defer tlsSrv.Close()
-	a = New(domain.Settings{AuthorityURL: tlsSrv.URL, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil)
+	a = fresh(New(domain.Settings{AuthorityURL: tlsSrv.URL, ClientID: "c", RequestTimeout: 10 * time.Second}, http.DefaultTransport, fixedClock{now}, slog.Default(), nil, nil, nil))
 	if _, err := a.Discover(context.Background()); domain.ExitCodeFor(err) != 15 || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("untrusted TLS: %v", err)
+	}
+}
+
+// Every Authority client of one issuer in a process shares one discovery
+// (logout --all builds one per session); a failed discovery is not kept,
+// and the same issuer reached in another AuthMode is discovered apart.
+func TestDiscoveryOncePerProcess(t *testing.T) {
+	var fetches atomic.Int32
+	var down atomic.Bool
+	down.Store(true)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "token_endpoint": srv.URL + "/token"})
+	}))
+	defer srv.Close()
+	memory := newDiscoveries()
+	client := func(mode domain.AuthMode) *Authority {
+		a := New(domain.Settings{AuthorityURL: srv.URL, ClientID: "c", AuthMode: mode, RequestTimeout: 5 * time.Second},
+			http.DefaultTransport, fixedClock{now}, slog.New(slog.DiscardHandler), nil, nil, nil)
+		a.discovered = memory
+		return a
+	}
+	if _, err := client(domain.AuthModeBearer).Discover(context.Background()); domain.KindOf(err) != domain.KindServer {
+		t.Fatalf("first discovery: %v", err)
+	}
+	down.Store(false)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := client(domain.AuthModeBearer).Discover(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if fetches.Load() != 2 {
+		t.Fatalf("%d fetches after a failure and 8 clients, want 2", fetches.Load())
+	}
+	if _, err := client(domain.AuthModeMTLS).Discover(context.Background()); err != nil || fetches.Load() != 3 {
+		t.Fatalf("mTLS client: %v, %d fetches", err, fetches.Load())
 	}
 }
 

@@ -133,9 +133,7 @@ func FuzzDiscovery(f *testing.F) {
 	a := New(s, http.DefaultTransport, fixedClock{now}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil)
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		box.set(status, "application/json", body)
-		a.mu.Lock()
-		a.meta = nil // discover afresh, on the same connections
-		a.mu.Unlock()
+		a.discovered = newDiscoveries() // discover afresh, on the same connections
 		d, err := a.Discover(context.Background())
 		checkKind(t, err)
 		if err != nil {

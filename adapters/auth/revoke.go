@@ -2,15 +2,11 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/stellaops/stella/domain"
 )
@@ -46,79 +42,4 @@ func (a *Authority) Revoke(ctx context.Context, token domain.Secret, hint string
 		return true, nil
 	}
 	return false, a.endpointErr("revocation", resp.StatusCode, body)
-}
-
-// authenticate adds client authentication as at the token endpoint.
-func (a *Authority) authenticate(req *http.Request, m *metadata, form url.Values) {
-	if !a.settings.HasClientSecret() {
-		form.Set("client_id", a.settings.ClientID)
-		return
-	}
-	if a.authStyle(m) == oauth2.AuthStyleInParams {
-		form.Set("client_id", a.settings.ClientID)
-		form.Set("client_secret", a.settings.ClientSecret.Reveal())
-		return
-	}
-	// RFC 6749 §2.3.1: form-urlencode id and secret before Basic encoding.
-	req.SetBasicAuth(url.QueryEscape(a.settings.ClientID), url.QueryEscape(a.settings.ClientSecret.Reveal()))
-}
-
-// endpointErr maps a failed answer of a non-token endpoint.
-func (a *Authority) endpointErr(what string, status int, body []byte) error {
-	oe, ok := domain.ParseOAuthError(body)
-	detail := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	if ok {
-		detail += ": " + oe.String()
-	}
-	switch {
-	case status >= 500:
-		return domain.E(domain.KindServer, fmt.Sprintf("the Authority's %s endpoint failed (%s)", what, detail), "Try again later.")
-	case status == http.StatusUnauthorized || (ok && oe.Code == "invalid_client"):
-		return domain.E(domain.KindUnauthorized, fmt.Sprintf("the Authority's %s endpoint rejected the client (%s)", what, detail),
-			"Check the client id and secret.")
-	}
-	return domain.E(domain.KindProtocol, fmt.Sprintf("the Authority's %s endpoint refused the request (%s)", what, detail), "")
-}
-
-// UserInfo asks the userinfo endpoint who the token belongs to.
-func (a *Authority) UserInfo(ctx context.Context, cred domain.Credential) (map[string]any, error) {
-	m, err := a.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if m.UserinfoEndpoint == "" {
-		return nil, domain.E(domain.KindServer, "the Authority has no userinfo endpoint", "")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.UserinfoEndpoint, nil)
-	if err != nil {
-		return nil, domain.Wrap(domain.KindProtocol, err, "bad userinfo endpoint", "")
-	}
-	client := a.httpClient()
-	if cred.Access.Type == domain.TokenTypeDPoP {
-		client = a.clientFor(cred.DPoPKey, cred.Access.Value)
-	}
-	req.Header.Set("Authorization", cred.Access.Type+" "+cred.Access.Value.Reveal())
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, a.netErr(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, a.netErr(err)
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, domain.E(domain.KindUnauthorized, "the userinfo endpoint rejected the token", "")
-	case resp.StatusCode == http.StatusForbidden:
-		return nil, domain.E(domain.KindForbidden, "the token lacks the openid scope that userinfo requires", "")
-	case resp.StatusCode != http.StatusOK:
-		return nil, a.endpointErr("userinfo", resp.StatusCode, body)
-	}
-	var info map[string]any
-	if err := json.Unmarshal(body, &info); err != nil || info == nil {
-		return nil, domain.E(domain.KindProtocol, "the userinfo answer is not a JSON object", "")
-	}
-	return info, nil
 }

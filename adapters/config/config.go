@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // Defaults. DPoP is the default binding (SPEC §3.9): a stolen token is
@@ -405,12 +406,12 @@ func (l *loader) readSecretFile(path, from string) (string, error) {
 			"Point the setting at a readable file that holds only the secret.")
 	}
 	b, st, err := readRegular(path, maxSecretFile)
-	var nr notRegular
+	var nr ports.NotRegularFile
 	switch {
 	case errors.As(err, &nr):
 		return "", domain.E(domain.KindUsage, fmt.Sprintf("secret file %s (from %s) %s", path, from, nr.Error()),
 			"Point the setting at a regular file that holds only the secret (not a pipe, device or directory).")
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, ports.ErrFileTooLarge):
 		return "", bad(nil, "is larger than 64 KiB")
 	case err != nil:
 		return "", bad(nil, "cannot be read: "+errText(err))

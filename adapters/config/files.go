@@ -1,26 +1,34 @@
 package config
 
 import (
-	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/stellaops/stella/ports"
 )
 
-// errTooLarge says readRegular found more than the limit.
-var errTooLarge = errors.New("too large")
+// Files is readRegular as a port, for the adapters that read a file a
+// setting names (the transport's CA bundle, client certificate and key):
+// one copy of the rule, the config adapter's, which handles every other
+// file a setting names.
+type Files struct{}
 
-// notRegular is a file that is not a regular file, with what it is.
-type notRegular struct{ what string }
+var _ ports.RegularFiles = Files{}
 
-func (e notRegular) Error() string { return "is " + e.what + ", not a regular file" }
+// Read reads a regular file of at most limit bytes (readRegular).
+func (Files) Read(path string, limit int64) ([]byte, error) {
+	b, _, err := readRegular(path, limit)
+	return b, err
+}
 
 // readRegular reads a regular file of at most limit bytes. It opens without
 // blocking (a FIFO with no writer would otherwise hang the open, beyond the
 // reach of Ctrl-C), refuses anything that is not a regular file (a FIFO, a
 // device such as /dev/zero, a socket, a directory), and reads through a hard
 // bound whatever size the file reports: a device reports 0 and never ends.
+// Refusals are ports.ErrFileTooLarge and ports.NotRegularFile.
 func readRegular(path string, limit int64) ([]byte, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -32,14 +40,14 @@ func readRegular(path string, limit int64) ([]byte, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, st, notRegular{kindOfFile(st.Mode())}
+		return nil, st, ports.NotRegularFile{What: kindOfFile(st.Mode())}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, st, err
 	}
 	if int64(len(b)) > limit {
-		return nil, st, errTooLarge
+		return nil, st, ports.ErrFileTooLarge
 	}
 	return b, st, nil
 }

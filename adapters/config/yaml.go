@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // maxFileSize bounds a configuration file; real ones are a few hundred bytes.
@@ -52,13 +53,13 @@ func usageErr(path string, line int, msg, hint string) error {
 // (nil, nil) when optional.
 func readLayer(path string, optional bool) (*fileLayer, error) {
 	b, _, err := readRegular(path, maxFileSize)
-	var nr notRegular
+	var nr ports.NotRegularFile
 	switch {
 	case err != nil && optional && os.IsNotExist(err):
 		return nil, nil
 	case errors.As(err, &nr):
 		return nil, domain.E(domain.KindUsage, path+" "+nr.Error(), "A stella configuration file is a regular YAML file; check the path.")
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, ports.ErrFileTooLarge):
 		return nil, domain.E(domain.KindUsage, path+" is larger than 1 MiB", "A stella configuration file is a few lines of YAML; check the path.")
 	case err != nil:
 		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file exists and is readable.")

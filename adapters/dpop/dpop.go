@@ -1,5 +1,6 @@
 // Package dpop makes DPoP proofs (RFC 9449) with go-jose: a P-256 key per
-// session, its RFC 7638 thumbprint, and one signed proof per request.
+// session, its RFC 7638 thumbprint, one signed proof per request, and the
+// headers that present a credential (Authorization and DPoP) on a request.
 package dpop
 
 import (

@@ -161,7 +161,7 @@ func TestNonceChallenges(t *testing.T) {
 			p := New(clock{now})
 			key, _, _ := p.NewKey()
 			nonces := NewNonces()
-			rt := p.Wrap(http.DefaultTransport, nonces, key, domain.Secret{})
+			rt := NewCredentials(p, nonces).Transport(http.DefaultTransport, domain.Credential{DPoPKey: key})
 			req, _ := http.NewRequest("POST", srv.URL+"/token", strings.NewReader("grant_type=x"))
 			resp, err := rt.RoundTrip(req)
 			if err != nil {
@@ -189,6 +189,115 @@ func TestNonceChallenges(t *testing.T) {
 				t.Fatalf("proactive nonce %v", first)
 			}
 		})
+	}
+}
+
+// claimsOf verifies a proof with its own embedded key and returns its claims.
+func claimsOf(t *testing.T, proof string) map[string]any {
+	t.Helper()
+	j, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := j.Verify(j.Signatures[0].Protected.JSONWebKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	_ = json.Unmarshal(pl, &c)
+	return c
+}
+
+// The headers of each kind of credential: Bearer alone; DPoP with a proof
+// for exactly that method and URL, its token's hash and the nonce known for
+// the server; a token request's proof alone; an unknown type refused.
+func TestHeaders(t *testing.T) {
+	p := New(clock{now})
+	key, _, _ := p.NewKey()
+	nonces := NewNonces()
+	nonces.Put("https://backend.example.com/other", "n-backend")
+	c := NewCredentials(p, nonces)
+	ath := sha256.Sum256([]byte("at-1"))
+	for _, tc := range []struct {
+		name      string
+		cred      domain.Credential
+		wantNames []string
+		wantAuth  string
+		wantATH   any
+		refused   bool // with KindProtocol
+	}{
+		{"bearer", domain.Credential{Access: domain.Token{Value: domain.NewSecret("at-1"), Type: domain.TokenTypeBearer}},
+			[]string{"Authorization"}, "Bearer at-1", nil, false},
+		{"dpop", domain.Credential{Access: domain.Token{Value: domain.NewSecret("at-1"), Type: domain.TokenTypeDPoP}, DPoPKey: key},
+			[]string{"Authorization", "DPoP"}, "DPoP at-1", base64.RawURLEncoding.EncodeToString(ath[:]), false},
+		{"token request", domain.Credential{DPoPKey: key}, []string{"DPoP"}, "", nil, false},
+		{"bearer-mode token request", domain.Credential{}, nil, "", nil, false},
+		{"unknown type", domain.Credential{Access: domain.Token{Value: domain.NewSecret("at-1"), Type: "MAC"}}, nil, "", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs, err := c.Headers(tc.cred, "post", "https://Backend.example.com/api/v1/jobs?page=2")
+			if tc.refused {
+				if domain.KindOf(err) != domain.KindProtocol || !strings.Contains(fmt.Sprint(err), `"MAC" is not supported`) {
+					t.Fatalf("err %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			values := map[string]string{}
+			for _, h := range hs {
+				names = append(names, h.Name)
+				values[h.Name] = h.Value.Reveal()
+				if fmt.Sprint(h.Value) != "[redacted]" {
+					t.Fatal("a header value printed itself")
+				}
+			}
+			if fmt.Sprint(names) != fmt.Sprint(tc.wantNames) || values["Authorization"] != tc.wantAuth {
+				t.Fatalf("headers %v, Authorization %q", names, values["Authorization"])
+			}
+			if proof, ok := values["DPoP"]; ok {
+				cl := claimsOf(t, proof)
+				if cl["htm"] != "POST" || cl["htu"] != "https://backend.example.com/api/v1/jobs" || cl["nonce"] != "n-backend" || cl["ath"] != tc.wantATH {
+					t.Fatalf("claims %v", cl)
+				}
+			}
+		})
+	}
+}
+
+// A resource request through the transport carries the DPoP scheme and a
+// proof with ath on the first try and on the retry a backend's nonce
+// challenge earns; the caller's request is left as it was.
+func TestTransportResourceRetry(t *testing.T) {
+	var calls atomic.Int32
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		seen = append(seen, r.Header.Get("Authorization")+"|"+fmt.Sprint(claimsOf(t, r.Header.Get("DPoP"))["nonce"]))
+		w.Header().Set("DPoP-Nonce", fmt.Sprintf("rs-%d", n))
+		if n == 1 {
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	p := New(clock{now})
+	key, _, _ := p.NewKey()
+	nonces := NewNonces()
+	cred := domain.Credential{Access: domain.Token{Value: domain.NewSecret("at-1"), Type: domain.TokenTypeDPoP}, DPoPKey: key}
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+	resp, err := NewCredentials(p, nonces).Transport(http.DefaultTransport, cred).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || fmt.Sprint(seen) != "[DPoP at-1|<nil> DPoP at-1|rs-1]" || len(req.Header) != 0 {
+		t.Fatalf("status %d, sent %v, caller's headers %v", resp.StatusCode, seen, req.Header)
+	}
+	if nonces.Get(srv.URL+"/api/v1/me") != "rs-2" {
+		t.Fatalf("kept nonce %q", nonces.Get(srv.URL+"/api/v1/me"))
 	}
 }
 

@@ -6,57 +6,68 @@ import (
 	"net/http"
 
 	"github.com/stellaops/stella/domain"
-	"github.com/stellaops/stella/ports"
 )
 
 // maxPeek bounds how much of an error answer is read to spot a nonce
 // challenge; the bytes are handed on to the caller untouched.
 const maxPeek = 64 << 10
 
-// Wrap returns a transport that adds a DPoP proof to every request made
-// with key (and, for resource requests, the access token's hash), sends the
-// server's latest nonce proactively, and answers one use_dpop_nonce
-// challenge per request with exactly one retry — never a loop.
-func (p *Prover) Wrap(base http.RoundTripper, nonces ports.NonceMemory, key, access domain.Secret) http.RoundTripper {
-	return &proofTransport{p: p, base: base, nonces: nonces, key: key, access: access}
+// Transport returns a transport that sends every request with cred's
+// headers (Headers), made afresh for each request and its URL; with a
+// DPoP proof it also sends the server's latest nonce proactively, keeps
+// the nonce each answer carries, and answers one use_dpop_nonce challenge
+// per request with exactly one retry — never a loop.
+func (c *Credentials) Transport(base http.RoundTripper, cred domain.Credential) http.RoundTripper {
+	proves := !cred.DPoPKey.IsZero() && (cred.Access.Value.IsZero() || cred.Access.Type == domain.TokenTypeDPoP)
+	return &credentialTransport{c: c, base: base, cred: cred, proves: proves}
 }
 
-type proofTransport struct {
-	p      *Prover
+type credentialTransport struct {
+	c      *Credentials
 	base   http.RoundTripper
-	nonces ports.NonceMemory
-	key    domain.Secret
-	access domain.Secret
+	cred   domain.Credential
+	proves bool // the headers carry a DPoP proof, so nonces matter
 }
 
-func (t *proofTransport) send(req *http.Request, body io.ReadCloser, nonce string) (*http.Response, error) {
-	proof, err := t.p.Proof(t.key, req.Method, req.URL.String(), nonce, t.access)
+// send sends req once; a retry carries a fresh copy of the body.
+func (t *credentialTransport) send(req *http.Request, retry bool, body io.ReadCloser, nonce string) (*http.Response, error) {
+	target := req.URL.String()
+	hs, err := t.c.headers(t.cred, req.Method, target, nonce)
 	if err != nil {
 		if body != nil {
 			_ = body.Close()
 		}
 		return nil, err
 	}
-	out := req.Clone(req.Context())
-	out.Body = body
-	out.Header.Set("DPoP", proof.Reveal())
+	out := req
+	if len(hs) > 0 || retry {
+		out = req.Clone(req.Context())
+		out.Body = body
+		for _, h := range hs {
+			out.Header.Set(h.Name, h.Value.Reveal())
+		}
+	}
 	resp, err := t.base.RoundTrip(out)
-	if err == nil {
-		t.nonces.Put(req.URL.String(), resp.Header.Get("DPoP-Nonce"))
+	if err == nil && t.proves {
+		t.c.keepNonce(target, resp.Header.Get("DPoP-Nonce"))
 	}
 	return resp, err
 }
 
-// RoundTrip sends req with a proof.
-func (t *proofTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.send(req, req.Body, t.nonces.Get(req.URL.String()))
-	if err != nil || !isNonceChallenge(resp) {
+// RoundTrip sends req with its credential; req is not modified.
+func (t *credentialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	nonce := ""
+	if t.proves {
+		nonce = t.c.nonce(req.URL.String())
+	}
+	resp, err := t.send(req, false, req.Body, nonce)
+	if err != nil || !t.proves || !isNonceChallenge(resp) {
 		return resp, err
 	}
 	if req.Body != nil && req.GetBody == nil {
 		return resp, nil
 	}
-	nonce := resp.Header.Get("DPoP-Nonce")
+	nonce = resp.Header.Get("DPoP-Nonce")
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxPeek))
 	_ = resp.Body.Close()
 	var body io.ReadCloser
@@ -65,7 +76,7 @@ func (t *proofTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return t.send(req, body, nonce)
+	return t.send(req, true, body, nonce)
 }
 
 // isNonceChallenge recognises both forms of RFC 9449's nonce request: an

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,33 +16,27 @@ import (
 type Authenticated struct {
 	base   ports.HTTPBase
 	tokens ports.TokenSource
-	prover ports.Prover
-	nonces ports.NonceMemory
+	creds  ports.CredentialHeaders
+	nonces ports.NonceMemory // to notice a backend's new nonce; nil: none kept
 	log    *slog.Logger
 }
 
 // NewAuthenticated wraps the base transport; it does no I/O.
-func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, prover ports.Prover, nonces ports.NonceMemory, log *slog.Logger) *Authenticated {
-	return &Authenticated{base: base, tokens: tokens, prover: prover, nonces: nonces, log: log}
+func NewAuthenticated(base ports.HTTPBase, tokens ports.TokenSource, creds ports.CredentialHeaders, nonces ports.NonceMemory, log *slog.Logger) *Authenticated {
+	return &Authenticated{base: base, tokens: tokens, creds: creds, nonces: nonces, log: log}
 }
 
 // RoundTrip sends req with credentials; req is not modified.
 func (a *Authenticated) RoundTrip(req *http.Request) (*http.Response, error) {
-	return a.roundTrip(req, false)
-}
-
-// roundTrip sends req; owned says the caller made req for this call alone,
-// so its headers may be set in place instead of on a copy.
-func (a *Authenticated) roundTrip(req *http.Request, owned bool) (*http.Response, error) {
-	return a.roundTripWith(req, owned, nil)
+	return a.roundTripWith(req, nil)
 }
 
 // roundTripWith uses fixed instead of the session's token when it is set;
 // a fixed token is not renewed on a 401.
-func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *domain.Credential) (*http.Response, error) {
+func (a *Authenticated) roundTripWith(req *http.Request, fixed *domain.Credential) (*http.Response, error) {
 	ctx := req.Context()
 	if fixed != nil {
-		return a.send(req, *fixed, owned)
+		return a.send(req, *fixed)
 	}
 	cred, err := a.tokens.Credential(ctx)
 	if err != nil {
@@ -54,7 +47,7 @@ func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *doma
 	if a.nonces != nil {
 		before = a.nonces.Get(req.URL.String())
 	}
-	resp, err := a.send(req, cred, owned)
+	resp, err := a.send(req, cred)
 	if err == nil && resp.StatusCode != http.StatusUnauthorized {
 		a.keepNonces(ctx, req, before)
 	}
@@ -76,7 +69,7 @@ func (a *Authenticated) roundTripWith(req *http.Request, owned bool, fixed *doma
 			return nil, err
 		}
 	}
-	resp, err = a.send(retry, cred, true)
+	resp, err = a.send(retry, cred)
 	if err == nil {
 		a.keepNonces(ctx, req, before)
 	}
@@ -94,26 +87,10 @@ func (a *Authenticated) keepNonces(ctx context.Context, req *http.Request, befor
 	}
 }
 
-func (a *Authenticated) send(req *http.Request, cred domain.Credential, owned bool) (*http.Response, error) {
-	out := req
-	if !owned {
-		out = req.Clone(req.Context())
-		out.Body = req.Body
-	}
-	switch cred.Access.Type {
-	case domain.TokenTypeBearer:
-		out.Header.Set("Authorization", "Bearer "+cred.Access.Value.Reveal())
-	case domain.TokenTypeDPoP:
-		// RFC 9449 §7.1: the DPoP scheme, and a proof per request that
-		// carries the token's hash; nonce challenges are answered inside.
-		out.Header.Set("Authorization", "DPoP "+cred.Access.Value.Reveal())
-		return a.prover.Wrap(a.base, a.nonces, cred.DPoPKey, cred.Access.Value).RoundTrip(out)
-	default:
-		closeBody(req)
-		return nil, domain.E(domain.KindProtocol, fmt.Sprintf("token type %q is not supported by this build", cred.Access.Type),
-			"Sign in again with AuthMode: bearer.")
-	}
-	return a.base.RoundTrip(out)
+// send presents cred on req (the credential headers' transport: the
+// Authorization scheme, a DPoP proof per request and its nonce challenge).
+func (a *Authenticated) send(req *http.Request, cred domain.Credential) (*http.Response, error) {
+	return a.creds.Transport(a.base, cred).RoundTrip(req)
 }
 
 // drain reads a little of a discarded body so the connection can be reused.

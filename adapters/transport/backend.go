@@ -81,7 +81,7 @@ func (b *Backend) Do(ctx context.Context, r ports.BackendRequest) (ports.Backend
 	// redirect is followed (a token must not travel to where a redirect
 	// points; the 3xx is returned as curl without -L would), and the one
 	// deadline covers the whole exchange, body included.
-	resp, err := b.auth.roundTripWith(req, true, r.Credential)
+	resp, err := b.auth.roundTripWith(req, r.Credential)
 	if err != nil {
 		cancel()
 		return ports.BackendResponse{}, domain.ClassifyNetError(unwrapURLError(err), "the backend", target.Host)

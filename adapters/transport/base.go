@@ -30,6 +30,7 @@ const maxCABundle = 4 << 20
 type Base struct {
 	settings domain.Settings
 	build    domain.BuildInfo
+	files    ports.RegularFiles
 	log      *slog.Logger
 
 	once sync.Once
@@ -37,9 +38,10 @@ type Base struct {
 	err  error
 }
 
-// NewBase returns the base transport; it does no I/O.
-func NewBase(s domain.Settings, b domain.BuildInfo, log *slog.Logger) *Base {
-	return &Base{settings: s, build: b, log: log}
+// NewBase returns the base transport; it does no I/O. files reads the CA
+// bundle, client certificate and key (the config adapter's bounded read).
+func NewBase(s domain.Settings, b domain.BuildInfo, files ports.RegularFiles, log *slog.Logger) *Base {
+	return &Base{settings: s, build: b, files: files, log: log}
 }
 
 var _ ports.HTTPBase = (*Base)(nil)
@@ -80,7 +82,7 @@ func (b *Base) newTransport() (http.RoundTripper, error) {
 		tlsConf.Certificates = []tls.Certificate{pair}
 	}
 	if f := b.settings.CABundleFile; f != "" {
-		pool, err := loadCABundle(f, b.settings.From("Authority.CaBundleFile"))
+		pool, err := loadCABundle(b.files, f, b.settings.From("Authority.CaBundleFile"))
 		if err != nil {
 			return nil, err
 		}
@@ -116,17 +118,17 @@ func (b *Base) keyPair() (tls.Certificate, error) {
 	}
 	var pems [2][]byte
 	for i, p := range []string{s.ClientCertFile, s.ClientKeyFile} {
-		b, _, err := readRegular(p, maxCABundle)
-		var nr notRegular
+		pem, err := b.files.Read(p, maxCABundle)
+		var nr ports.NotRegularFile
 		switch {
 		case errors.As(err, &nr):
 			return tls.Certificate{}, cannot(errors.New(p + " " + nr.Error()))
-		case errors.Is(err, errTooLarge):
+		case errors.Is(err, ports.ErrFileTooLarge):
 			return tls.Certificate{}, cannot(errors.New(p + " is larger than 4 MiB"))
 		case err != nil:
 			return tls.Certificate{}, cannot(err)
 		}
-		pems[i] = b
+		pems[i] = pem
 	}
 	pair, err := tls.X509KeyPair(pems[0], pems[1])
 	if err != nil {
@@ -149,17 +151,17 @@ var _ ports.ClientCertificate = (*Base)(nil)
 
 // loadCABundle adds the bundle's certificates to the system roots: extra
 // CAs extend trust for a private Authority, they do not replace it.
-func loadCABundle(path, from string) (*x509.CertPool, error) {
+func loadCABundle(files ports.RegularFiles, path, from string) (*x509.CertPool, error) {
 	bad := func(err error, why string) error {
 		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s%s %s", path, from, why),
 			"Point CaBundleFile / STELLA_CA_BUNDLE at a readable PEM file of CA certificates.")
 	}
-	pem, _, err := readRegular(path, maxCABundle)
-	var nr notRegular
+	pem, err := files.Read(path, maxCABundle)
+	var nr ports.NotRegularFile
 	switch {
 	case errors.As(err, &nr):
 		return nil, bad(nil, nr.Error())
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, ports.ErrFileTooLarge):
 		return nil, bad(nil, "is larger than 4 MiB")
 	case err != nil:
 		return nil, bad(err, "cannot be read")

@@ -19,8 +19,8 @@ func Module() fx.Option {
 			func(s domain.Settings, a *Authenticated, b domain.BuildInfo) ports.Backend {
 				return NewBackend(s, a, b)
 			},
-			func(s domain.Settings, base ports.HTTPBase, p ports.Prover, b domain.BuildInfo) ports.Streamer {
-				return NewStreams(s, base, p, b)
+			func(s domain.Settings, base ports.HTTPBase, c ports.CredentialHeaders, b domain.BuildInfo) ports.Streamer {
+				return NewStreams(s, base, c, b)
 			},
 		),
 	)

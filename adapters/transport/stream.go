@@ -22,13 +22,13 @@ const maxMessage = 1 << 20
 type Streams struct {
 	settings  domain.Settings
 	base      ports.HTTPBase
-	prover    ports.Prover
+	creds     ports.CredentialHeaders
 	userAgent string
 }
 
 // NewStreams returns the streamer; it does no I/O.
-func NewStreams(s domain.Settings, base ports.HTTPBase, prover ports.Prover, build domain.BuildInfo) *Streams {
-	return &Streams{settings: s, base: base, prover: prover, userAgent: build.UserAgent()}
+func NewStreams(s domain.Settings, base ports.HTTPBase, creds ports.CredentialHeaders, build domain.BuildInfo) *Streams {
+	return &Streams{settings: s, base: base, creds: creds, userAgent: build.UserAgent()}
 }
 
 var _ ports.Streamer = (*Streams)(nil)
@@ -50,22 +50,21 @@ func (s *Streams) Open(ctx context.Context, path string, auth ports.StreamAuth) 
 		return nil, domain.Wrap(domain.KindUsage, err, "bad stream path", "")
 	}
 	u.Path, u.RawQuery = strings.TrimSuffix(base.Path, "/")+rel.Path, rel.RawQuery
+	cred := auth.Credential
+	if !auth.Token.IsZero() {
+		cred = domain.Credential{Access: domain.Token{Value: auth.Token, Type: domain.TokenTypeBearer}}
+	}
+	// The handshake is an HTTP GET of the http(s) form of the URL: that
+	// is what a DPoP proof is made for.
+	target := *base
+	target.Path, target.RawQuery = u.Path, u.RawQuery
+	creds, err := s.creds.Headers(cred, http.MethodGet, target.String())
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{"User-Agent": {s.userAgent}}
-	switch cred := auth.Credential; {
-	case !auth.Token.IsZero():
-		h.Set("Authorization", "Bearer "+auth.Token.Reveal())
-	case cred.Access.Type == domain.TokenTypeDPoP:
-		// The handshake is an HTTP GET of the http(s) form of the URL.
-		target := *base
-		target.Path, target.RawQuery = u.Path, u.RawQuery
-		proof, err := s.prover.Proof(cred.DPoPKey, http.MethodGet, target.String(), "", cred.Access.Value)
-		if err != nil {
-			return nil, err
-		}
-		h.Set("Authorization", "DPoP "+cred.Access.Value.Reveal())
-		h.Set("DPoP", proof.Reveal())
-	default:
-		h.Set("Authorization", cred.Access.Type+" "+cred.Access.Value.Reveal())
+	for _, c := range creds {
+		h.Set(c.Name, c.Value.Reveal())
 	}
 	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
 		HTTPClient: &http.Client{Transport: s.base, Timeout: s.settings.RequestTimeout,

@@ -2,11 +2,11 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -53,9 +53,32 @@ func settingsFor(url string) domain.Settings {
 
 func newBackend(url string, tokens ports.TokenSource) *Backend {
 	s := settingsFor(url)
-	base := NewBase(s, domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"}, quiet())
-	return NewBackend(s, NewAuthenticated(base, tokens, nil, nil, quiet()), domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"})
+	base := NewBase(s, domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"}, osFiles{}, quiet())
+	return NewBackend(s, NewAuthenticated(base, tokens, schemeHeaders{}, nil, quiet()), domain.BuildInfo{Version: "test", GOOS: "linux", GOARCH: "amd64"})
 }
+
+// schemeHeaders stands in for the DPoP adapter's credential headers (which
+// adapters' tests cannot import): Authorization in the token's scheme.
+type schemeHeaders struct{}
+
+func (schemeHeaders) Headers(cred domain.Credential, _, _ string) ([]ports.CredentialHeader, error) {
+	return []ports.CredentialHeader{{Name: "Authorization", Value: domain.NewSecret(cred.Access.Type + " " + cred.Access.Value.Reveal())}}, nil
+}
+
+func (h schemeHeaders) Transport(base http.RoundTripper, cred domain.Credential) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		hs, _ := h.Headers(cred, req.Method, req.URL.String())
+		out := req.Clone(req.Context())
+		for _, c := range hs {
+			out.Header.Set(c.Name, c.Value.Reveal())
+		}
+		return base.RoundTrip(out)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestAttachesTokenAndUserAgent(t *testing.T) {
 	var auth, ua string
@@ -163,15 +186,46 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestCABundleErrors(t *testing.T) {
-	s := settingsFor("https://127.0.0.1:1")
-	s.CABundleFile = t.TempDir() + "/missing.pem"
-	base := NewBase(s, domain.BuildInfo{}, quiet())
-	req, _ := http.NewRequest("GET", "https://127.0.0.1:1/", nil)
-	_, err := base.RoundTrip(req)
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Kind != domain.KindUsage {
-		t.Fatalf("err %v", err)
+// osFiles reads files plainly; the bounded read is the config adapter's
+// (config.Files), which adapters' tests cannot import.
+type osFiles struct{}
+
+func (osFiles) Read(path string, _ int64) ([]byte, error) { return os.ReadFile(path) }
+
+// refusing answers every read with one refusal.
+type refusing struct{ err error }
+
+func (r refusing) Read(string, int64) ([]byte, error) { return nil, r.err }
+
+// The reader says why a file was refused; the transport words it, naming
+// the file and the setting's source (SPEC: errors keep their provenance).
+func TestLocalFileErrors(t *testing.T) {
+	from := []domain.Setting{{Key: "Authority.CaBundleFile", Source: domain.Source{Kind: domain.SourceEnv, Detail: "STELLA_CA_BUNDLE"}}}
+	for _, tc := range []struct {
+		name  string
+		mtls  bool
+		files ports.RegularFiles
+		want  string
+	}{
+		{"missing bundle", false, osFiles{}, "CA bundle /nowhere/ca.pem (from env STELLA_CA_BUNDLE) cannot be read: open /nowhere/ca.pem: no such file or directory"},
+		{"bundle is a FIFO", false, refusing{ports.NotRegularFile{What: "a named pipe (FIFO)"}}, "CA bundle /nowhere/ca.pem (from env STELLA_CA_BUNDLE) is a named pipe (FIFO), not a regular file"},
+		{"bundle too large", false, refusing{ports.ErrFileTooLarge}, "CA bundle /nowhere/ca.pem (from env STELLA_CA_BUNDLE) is larger than 4 MiB"},
+		{"certificate is a device", true, refusing{ports.NotRegularFile{What: "a character device"}}, "cannot load the client certificate /c.pem and key /k.pem: /c.pem is a character device, not a regular file"},
+		{"certificate too large", true, refusing{ports.ErrFileTooLarge}, "cannot load the client certificate /c.pem and key /k.pem: /c.pem is larger than 4 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := settingsFor("https://127.0.0.1:1")
+			if tc.mtls {
+				s.AuthMode, s.ClientCertFile, s.ClientKeyFile = domain.AuthModeMTLS, "/c.pem", "/k.pem"
+			} else {
+				s.CABundleFile, s.Effective = "/nowhere/ca.pem", from
+			}
+			req, _ := http.NewRequest("GET", "https://127.0.0.1:1/", nil)
+			_, err := NewBase(s, domain.BuildInfo{}, tc.files, quiet()).RoundTrip(req)
+			if domain.KindOf(err) != domain.KindUsage || err.Error() != tc.want {
+				t.Fatalf("err %q (kind %v), want %q", err, domain.KindOf(err), tc.want)
+			}
+		})
 	}
 }
 

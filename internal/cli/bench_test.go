@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/adapters/clock"
+	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/transport"
 	"github.com/stellaops/stella/domain"
@@ -44,8 +45,9 @@ func BenchmarkBackendCall(b *testing.B) {
 	}
 	token := domain.NewSecret("eyJhbGciOiJSUzI1NiJ9." + "eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJl")
 	backend := func(cred domain.Credential) ports.Backend {
-		base := transport.NewBase(s, domain.BuildInfo{Version: "bench", GOOS: "linux", GOARCH: "amd64"}, log)
-		return transport.NewBackend(s, transport.NewAuthenticated(base, fixedTokens{cred}, prover, dpop.NewNonces(), log), domain.BuildInfo{})
+		nonces := dpop.NewNonces()
+		base := transport.NewBase(s, domain.BuildInfo{Version: "bench", GOOS: "linux", GOARCH: "amd64"}, config.Files{}, log)
+		return transport.NewBackend(s, transport.NewAuthenticated(base, fixedTokens{cred}, dpop.NewCredentials(prover, nonces), nonces, log), domain.BuildInfo{})
 	}
 	plain := &http.Client{}
 	get := func() {

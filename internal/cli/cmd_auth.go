@@ -2,13 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
-	"github.com/stellaops/stella/ports"
 )
 
 // LoginCmd is `stella auth login`.
@@ -225,37 +222,18 @@ Example:
 
 // Run prints the headers.
 func (c *HeaderCmd) Run(rt *Runtime) error {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return domain.Wrap(domain.KindUsage, err, "--url is not a URL", "Give the full URL of the request, such as https://task-runner.example.com/api/v1/jobs.")
-	}
-	if _, err := domain.ValidateServerURL("--url", u.Scheme+"://"+u.Host+u.EscapedPath()); err != nil {
+	var uc *app.Header
+	if err := rt.Populate(&uc); err != nil {
 		return err
 	}
-	var tm *app.TokenManager
-	var prover ports.Prover
-	if err := rt.Populate(&tm, &prover); err != nil {
-		return err
-	}
-	cred, err := tm.Credential(rt.ctx)
+	res, err := uc.Do(rt.ctx, app.HeaderInput{Method: c.Method, URL: c.URL})
 	if err != nil {
 		return err
 	}
-	var headers []headerEntry
-	switch cred.Access.Type {
-	case domain.TokenTypeBearer:
-		headers = []headerEntry{{"Authorization", "Bearer " + cred.Access.Value.Reveal()}}
-	case domain.TokenTypeDPoP:
-		// A proof for exactly this method and URL, with the token's hash; the
-		// server's nonce is not known here, so a server that demands one will
-		// answer use_dpop_nonce and the caller must retry with stella api.
-		proof, err := prover.Proof(cred.DPoPKey, strings.ToUpper(c.Method), c.URL, "", cred.Access.Value)
-		if err != nil {
-			return err
-		}
-		headers = []headerEntry{{"Authorization", "DPoP " + cred.Access.Value.Reveal()}, {"DPoP", proof.Reveal()}}
-	default:
-		return domain.E(domain.KindProtocol, "the session's token type "+domain.Printable(cred.Access.Type, 40)+" is not supported", "Sign in again with `stella auth login --force`.")
+	headers := make([]headerEntry, len(res.Headers))
+	for i, h := range res.Headers {
+		// Printing them is the command's job, as `auth token` prints the token.
+		headers[i] = headerEntry{h.Name, h.Value.Reveal()}
 	}
 	if rt.globals.JSON {
 		return rt.emit(headerDoc{SchemaVersion: schemaVersion, Headers: headers})

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/stellaops/stella/adapters/auth"
 	"github.com/stellaops/stella/adapters/clock"
+	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/lock"
 	"github.com/stellaops/stella/adapters/transport"
@@ -32,9 +33,9 @@ func (rt *Runtime) tokenManager() (*app.TokenManager, error) {
 	}
 	log := rt.Logger()
 	clk := clock.System{}
-	base := transport.NewBase(s, rt.build, log)
+	base := transport.NewBase(s, rt.build, config.Files{}, log)
 	prover := dpop.New(clk)
 	nonces := dpop.NewClockedNonces(clk) // one memory: kept with the session by the TokenManager
-	authority := auth.New(s, base, clk, log, prover, nonces, base)
+	authority := auth.New(s, base, clk, log, prover, dpop.NewCredentials(prover, nonces), base)
 	return app.NewTokenManager(s, early, lock.New(s.TokenCacheDir), authority, prover, nonces, base, clk, log), nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/stellaops/stella/adapters/auth"
 	"github.com/stellaops/stella/adapters/browser"
 	"github.com/stellaops/stella/adapters/clock"
+	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/filestore"
 	"github.com/stellaops/stella/adapters/loopback"
@@ -40,6 +41,7 @@ func modules(s domain.Settings, early *filestore.Store) ([]fx.Option, error) {
 		fx.Provide(
 			func(t term.IO, s domain.Settings) ports.Prompter { return term.NewPrompter(t, s) },
 			func(t term.IO) ports.Console { return term.NewConsole(t) },
+			func() ports.RegularFiles { return config.Files{} },
 			newInspector,
 			newStoreKeys,
 		),

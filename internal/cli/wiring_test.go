@@ -32,7 +32,7 @@ func TestEveryCommandGraphValidates(t *testing.T) {
 		"auth status":  func() any { return new(*app.Status) },
 		"auth whoami":  func() any { return new(*app.Whoami) },
 		"auth token":   func() any { return new(*app.TokenManager) },
-		"auth header":  func() any { return new(*app.TokenManager) },
+		"auth header":  func() any { return new(*app.Header) },
 		"api":          func() any { return new(*app.API) },
 		"pack approve": func() any { return new(*app.PackApprove) },
 	}
