@@ -252,7 +252,9 @@ func (u *Doctor) sessions(ctx context.Context) Check {
 		if f.Err == nil {
 			continue
 		}
-		first = cmp(first, f.Err)
+		if first == nil {
+			first = f.Err // the first unreadable file decides the fix
+		}
 		line := errorMessage(f.Err)
 		if !strings.Contains(line, f.Path) {
 			line = f.Path + ": " + line
@@ -302,14 +304,6 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// cmp keeps the first non-nil error.
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // sharedCache checks the fleet cache of TokenStorage: redis, when the

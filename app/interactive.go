@@ -16,8 +16,10 @@ import (
 // defaultDeviceInterval is RFC 8628 §3.5's default when the server names none.
 const defaultDeviceInterval = 5 * time.Second
 
-// People is what an interactive sign-in needs besides the Authority.
-type People struct {
+// Interactive holds the ports a person's sign-in (browser or device) uses
+// besides the token endpoint: the interactive Authority, the loopback
+// listener, the browser, randomness, a sleeper and the console.
+type Interactive struct {
 	Authority ports.InteractiveAuthority
 	Listener  ports.RedirectListener
 	Browser   ports.Browser
@@ -29,7 +31,7 @@ type People struct {
 // browserFlow is the Authorization Code flow with PKCE on a loopback
 // redirect (RFC 8252, RFC 7636, OIDC Core §3.1).
 func (u *Login) browserFlow(ctx context.Context, in LoginInput, req ports.TokenRequest, b binding) (domain.Grant, error) {
-	p := u.people
+	p := u.interactive
 	verifier, err := p.Random.Token(32) // 43 characters: RFC 7636 §4.1's minimum
 	if err != nil {
 		return domain.Grant{}, err
@@ -87,7 +89,7 @@ func (u *Login) browserFlow(ctx context.Context, in LoginInput, req ports.TokenR
 
 // deviceFlow is the Device Authorization Grant (RFC 8628).
 func (u *Login) deviceFlow(ctx context.Context, req ports.TokenRequest) (domain.Grant, error) {
-	p := u.people
+	p := u.interactive
 	da, err := p.Authority.StartDevice(ctx, req)
 	if err != nil {
 		return domain.Grant{}, err

@@ -44,20 +44,20 @@ type LoginOutput struct {
 
 // Login signs in with the chosen flow and stores the session.
 type Login struct {
-	settings  domain.Settings
-	store     ports.SessionStore
-	locker    ports.SessionLocker
-	authority ports.Authority
-	tokens    *TokenManager
-	people    People
-	clock     ports.Clock
-	log       *slog.Logger
+	settings    domain.Settings
+	store       ports.SessionStore
+	locker      ports.SessionLocker
+	authority   ports.Authority
+	tokens      *TokenManager
+	interactive Interactive
+	clock       ports.Clock
+	log         *slog.Logger
 }
 
 // NewLogin builds the use case; it does no I/O.
 func NewLogin(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker, authority ports.Authority,
-	tokens *TokenManager, people People, clock ports.Clock, log *slog.Logger) *Login {
-	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, people: people, clock: clock, log: log}
+	tokens *TokenManager, interactive Interactive, clock ports.Clock, log *slog.Logger) *Login {
+	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, interactive: interactive, clock: clock, log: log}
 }
 
 // Do signs in.
@@ -85,7 +85,7 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	out.Flow = flow
 	defer func() { out.Store = u.store.Info() }()
 	if why != "" {
-		u.people.Console.Say(why)
+		u.interactive.Console.Say(why)
 	}
 	if flow == FlowPassword {
 		out.Warnings = append(out.Warnings,
@@ -124,7 +124,7 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 			out.Session, out.AlreadySignedIn = *existing, true
 			return out, nil
 		}
-		u.people.Console.Say(fmt.Sprintf("The session lacks %s, which the configuration asks for; signing in again.",
+		u.interactive.Console.Say(fmt.Sprintf("The session lacks %s, which the configuration asks for; signing in again.",
 			domain.Printable(lacks.String(), 300)))
 		in.Force = true
 	}
@@ -230,7 +230,7 @@ func (u *Login) chooseFlow(f Flow) (Flow, string, error) {
 	if u.settings.HasClientSecret() {
 		return FlowClientCredentials, "", nil
 	}
-	ok, why := u.people.Browser.CanOpen()
+	ok, why := u.interactive.Browser.CanOpen()
 	switch {
 	case ok:
 		return FlowBrowser, "", nil

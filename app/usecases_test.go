@@ -15,7 +15,7 @@ import (
 )
 
 func newLogin(f *tmFixture) *Login {
-	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, People{Browser: noBrowser{}, Console: quietConsole{}}, f.clock, discardLog())
+	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, Interactive{Browser: noBrowser{}, Console: quietConsole{}}, f.clock, discardLog())
 }
 
 type noBrowser struct{}
@@ -382,7 +382,7 @@ func TestDeviceFlowPolling(t *testing.T) {
 			dev := &scriptedDevice{answers: tc.answers}
 			sleeper := &fakeSleeper{clock: f.clock}
 			l := NewLogin(s, f.store, &fakeLocker{}, f.auth, f.tm,
-				People{Authority: dev, Browser: noBrowser{}, Console: quietConsole{}, Sleeper: sleeper}, f.clock, discardLog())
+				Interactive{Authority: dev, Browser: noBrowser{}, Console: quietConsole{}, Sleeper: sleeper}, f.clock, discardLog())
 			_, err := l.Do(context.Background(), LoginInput{Flow: FlowDevice})
 			if domain.KindOf(err) != tc.kind && !(tc.kind == 0 && err == nil) {
 				t.Fatalf("err %v", err)
