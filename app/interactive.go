@@ -122,7 +122,7 @@ func (u *Login) deviceFlow(ctx context.Context, req ports.TokenRequest) (domain.
 		left := deadline.Sub(u.clock.Now())
 		if left <= 0 {
 			return domain.Grant{}, domain.E(domain.KindTimeout, "the device sign-in was not approved in time",
-				"Run `"+LoginCommand(u.settings)+" --headless` again and approve it within "+Words(lifetime)+".")
+				"Run `"+u.settings.LoginCommand()+" --headless` again and approve it within "+Words(lifetime)+".")
 		}
 		p.Console.Progress(fmt.Sprintf("Waiting for approval… %s left", Words(left.Truncate(time.Minute)+time.Minute)))
 		if err := p.Sleeper.Sleep(ctx, min(interval, left)); err != nil {

@@ -89,7 +89,7 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	}
 	if flow == FlowPassword {
 		out.Warnings = append(out.Warnings,
-			"the password grant is deprecated (OAuth 2.1 removes it); use `stella auth login` (browser or device) or client credentials where the Authority allows")
+			"the password grant is deprecated (OAuth 2.1 removes it); use `"+u.settings.LoginCommand()+"` (browser or device) or client credentials where the Authority allows")
 	}
 
 	// What the store holds now, whatever its mode: a different session after

@@ -187,7 +187,7 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 	if s.Constraint.Mode != "" && s.Constraint.Mode != m.settings.AuthMode {
 		return nil, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the stored session is %s-bound but AuthMode is %s", s.Constraint.Mode, m.settings.AuthMode),
-			"Switching mode needs a new sign-in: run `"+LoginCommand(m.settings)+" --force`.")
+			"Switching mode needs a new sign-in: run `"+m.settings.LoginCommand()+" --force`.")
 	}
 	return &s, nil
 }
@@ -299,7 +299,7 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 		// different one is another identity, never silently adopted.
 		if !g.IDToken.IsZero() && stored.Identity.Subject != "" && g.Identity.Subject != stored.Identity.Subject {
 			return domain.Session{}, domain.E(domain.KindProtocol, "the refreshed ID token names another subject than the session's",
-				"Nothing was stored. Sign in again with `"+LoginCommand(m.settings)+" --force`.")
+				"Nothing was stored. Sign in again with `"+m.settings.LoginCommand()+" --force`.")
 		}
 		return stored.WithGrant(g), nil
 	case m.settings.HasClientSecret() && (stored == nil || stored.Grant == domain.GrantClientCredentials):
@@ -317,7 +317,7 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 	default:
 		return domain.Session{}, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the session expired %s and holds no refresh token", ago(now, stored.Access.Expiry)),
-			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+			"Sign in again: `"+m.settings.LoginCommand()+"`.")
 	}
 }
 
@@ -332,7 +332,7 @@ func (m *TokenManager) renewFailed(ctx context.Context, stored domain.Session, e
 			m.log.Debug("could not delete the dead session", "error", derr)
 		}
 		return domain.Wrap(domain.KindLoginRequired, err, "the session has expired or was revoked at the Authority",
-			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+			"Sign in again: `"+m.settings.LoginCommand()+"`.")
 	case domain.KindUnreachable, domain.KindServer:
 		if !stored.Access.Expired(now) {
 			m.log.Warn("could not renew the token; using the cached one until it expires",
@@ -371,19 +371,10 @@ func newSession(s domain.Settings, grant string, g domain.Grant, now time.Time, 
 	}
 }
 
-// LoginCommand is the exact command that signs this configuration in again.
-func LoginCommand(s domain.Settings) string {
-	cmd := "stella auth login"
-	if s.Profile != "" {
-		cmd += " --profile " + domain.ShellQuote(s.Profile)
-	}
-	return cmd
-}
-
 func notSignedIn(s domain.Settings) error {
 	return domain.E(domain.KindLoginRequired,
 		fmt.Sprintf("not signed in to %s as %s", s.AuthorityURL, s.ClientID),
-		"Run `"+LoginCommand(s)+"`, or for CI set STELLA_CLIENT_SECRET_FILE so stella can sign in by itself.")
+		"Run `"+s.LoginCommand()+"`, or for CI set STELLA_CLIENT_SECRET_FILE so stella can sign in by itself.")
 }
 
 // ago renders a past or future instant relative to now, in words.
@@ -418,7 +409,7 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 	}
 	if s == nil || s.Refresh.IsZero() {
 		return domain.Credential{}, domain.E(domain.KindLoginRequired, "approving needs a signed-in session with a refresh token, or the approver client's secret",
-			"Sign in with `"+LoginCommand(m.settings)+"` (asking for packs.approve), or use the packs-approver profile.")
+			"Sign in with `"+m.settings.LoginCommand()+"` (asking for packs.approve), or use the packs-approver profile.")
 	}
 	req.DPoPKey = s.DPoPKey
 	release, err := m.reserve(ctx, s.Key)

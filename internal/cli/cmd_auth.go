@@ -282,7 +282,7 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 		}
 		headers = []headerEntry{{"Authorization", "DPoP " + cred.Access.Value.Reveal()}, {"DPoP", proof.Reveal()}}
 	default:
-		return domain.E(domain.KindProtocol, "the session's token type "+domain.Printable(cred.Access.Type, 40)+" is not supported", "Sign in again with `stella auth login --force`.")
+		return domain.ESignIn(domain.KindProtocol, "the session's token type "+domain.Printable(cred.Access.Type, 40)+" is not supported", domain.SignInHint{Before: "Sign in again with ", Flags: " --force", After: "."})
 	}
 	if rt.globals.JSON {
 		return rt.emit(headerDoc{SchemaVersion: schemaVersion, Headers: headers})
