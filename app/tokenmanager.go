@@ -13,10 +13,6 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// lockWait bounds how long a process waits for another one that is
-// refreshing or signing in the same session.
-const lockWait = 30 * time.Second
-
 // TokenManager is the one way to get a token. It loads the session, renews
 // it when due — single-flight within the process (a mutex) and across
 // processes (the store's lock, re-checking after taking it) — saves the
@@ -26,9 +22,8 @@ type TokenManager struct {
 	store     ports.SessionStore
 	locker    ports.SessionLocker
 	authority ports.Authority
-	prover    ports.Prover
+	binder    binder
 	nonces    ports.NonceMemory // nil: nonces are not kept with the session
-	cert      ports.ClientCertificate
 	clock     ports.Clock
 	log       *slog.Logger
 
@@ -42,29 +37,8 @@ type TokenManager struct {
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
 	authority ports.Authority, prover ports.Prover, nonces ports.NonceMemory, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, nonces: nonces, cert: cert, clock: clock, log: log}
-}
-
-// binding is the proof key of a session: made once at sign-in and kept with
-// the session, so a cached DPoP-bound token works in the next process.
-type binding struct {
-	key domain.Secret
-	jkt string
-	x5t string // mTLS: the client certificate's thumbprint
-}
-
-// newBinding makes a key for a new session in DPoP mode, or names the
-// client certificate in mTLS mode; bearer needs nothing.
-func (m *TokenManager) newBinding() (binding, error) {
-	switch m.settings.AuthMode {
-	case domain.AuthModeDPoP:
-		key, jkt, err := m.prover.NewKey()
-		return binding{key: key, jkt: jkt}, err
-	case domain.AuthModeMTLS:
-		x5t, err := m.cert.Thumbprint()
-		return binding{x5t: x5t}, err
-	}
-	return binding{}, nil
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority,
+		binder: binder{mode: s.AuthMode, prover: prover, cert: cert}, nonces: nonces, clock: clock, log: log}
 }
 
 var _ ports.TokenSource = (*TokenManager)(nil)
@@ -197,17 +171,13 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 // returning it. m.mu is held by the caller.
 func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Session) bool) (domain.Session, error) {
 	key := m.settings.SessionKey()
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return domain.Session{}, ctx.Err()
-		}
-		return domain.Session{}, err
-	}
-	defer unlock()
+	return withSessionLock(ctx, m.locker, key, lockWait, func() (domain.Session, error) {
+		return m.renewHeld(ctx, key, stillDue)
+	})
+}
 
+// renewHeld is renewLocked once the lock is held.
+func (m *TokenManager) renewHeld(ctx context.Context, key domain.SessionKey, stillDue func(*domain.Session) bool) (domain.Session, error) {
 	stored, err := m.load(ctx)
 	if err != nil {
 		return domain.Session{}, err
@@ -279,18 +249,11 @@ func (m *TokenManager) RetryPendingRevocations(ctx context.Context) {
 func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
 	now := m.clock.Now()
 	req := ports.TokenRequest{Scopes: m.settings.WantedScopes(false), Audience: m.settings.Audience}
-	b, err := m.newBinding()
-	if err != nil {
-		return domain.Session{}, err
-	}
-	if stored != nil && !stored.DPoPKey.IsZero() {
-		b = binding{key: stored.DPoPKey, jkt: stored.Constraint.JKT}
-	}
-	req.DPoPKey = b.key
 	switch {
 	case stored != nil && !stored.Refresh.IsZero():
 		m.log.Debug("refreshing session", "session", stored.Key.ID(), "expires", stored.Access.Expiry)
 		req.Scopes = nil // a refresh keeps the granted scopes (RFC 6749 §6)
+		req.DPoPKey = m.binder.of(*stored).key
 		g, err := m.authority.Refresh(ctx, req, stored.Refresh)
 		if err != nil {
 			return domain.Session{}, m.renewFailed(ctx, *stored, err, now)
@@ -304,6 +267,11 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 		return stored.WithGrant(g), nil
 	case m.settings.HasClientSecret() && (stored == nil || stored.Grant == domain.GrantClientCredentials):
 		m.log.Debug("requesting a client-credentials token", "client", m.settings.ClientID, "scopes", req.Scopes.String())
+		b, err := m.binder.regrant(stored)
+		if err != nil {
+			return domain.Session{}, err
+		}
+		req.DPoPKey = b.key
 		g, err := m.authority.ClientCredentials(ctx, req)
 		if err != nil {
 			if stored != nil {
@@ -396,13 +364,13 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
-	if err != nil {
-		return domain.Credential{}, err
-	}
-	defer unlock()
+	return withSessionLock(ctx, m.locker, m.settings.SessionKey(), lockWait, func() (domain.Credential, error) {
+		return m.downScopedHeld(ctx, req)
+	})
+}
+
+// downScopedHeld is DownScoped once the lock is held.
+func (m *TokenManager) downScopedHeld(ctx context.Context, req ports.TokenRequest) (domain.Credential, error) {
 	s, err := m.load(ctx)
 	if err != nil {
 		return domain.Credential{}, err
@@ -411,7 +379,8 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 		return domain.Credential{}, domain.E(domain.KindLoginRequired, "approving needs a signed-in session with a refresh token, or the approver client's secret",
 			"Sign in with `"+m.settings.LoginCommand()+"` (asking for packs.approve), or use the packs-approver profile.")
 	}
-	req.DPoPKey = s.DPoPKey
+	bound := m.binder.of(*s) // a refresh proves with the session's key (RFC 9449 §5)
+	req.DPoPKey = bound.key
 	release, err := m.reserve(ctx, s.Key)
 	if err != nil {
 		return domain.Credential{}, err
@@ -433,7 +402,7 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 		}
 		m.current = &next
 	}
-	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: bound.key}, nil
 }
 
 // reserve claims the space the session's next save needs, when the store
@@ -490,24 +459,20 @@ func (m *TokenManager) KeepNonces(ctx context.Context) {
 	if domain.SameNonceValues(known, domain.FreshNonces(m.current.Nonces, m.clock.Now())) {
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, nonceSaveWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
-	if err != nil {
-		m.log.Debug("DPoP nonces not kept: the session is locked", "error", err)
-		return
-	}
-	defer unlock()
-	stored, err := m.load(ctx)
-	if err != nil || stored == nil {
-		m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
-		return
-	}
-	stored.Nonces = m.nonceSnapshot(stored.Nonces)
-	if err := m.store.Save(ctx, *stored); err != nil {
+	stored, err := withSessionLock(ctx, m.locker, m.settings.SessionKey(), nonceSaveWait, func() (*domain.Session, error) {
+		stored, err := m.load(ctx)
+		if err != nil || stored == nil {
+			m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
+			return nil, nil
+		}
+		stored.Nonces = m.nonceSnapshot(stored.Nonces)
+		return stored, m.store.Save(ctx, *stored)
+	})
+	switch {
+	case err != nil:
 		m.log.Debug("DPoP nonces not kept", "error", err)
-		return
+	case stored != nil:
+		m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
+		m.current = stored
 	}
-	m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
-	m.current = stored
 }
