@@ -36,6 +36,19 @@ func (b binder) fresh() (binding, error) {
 	return binding{}, nil
 }
 
+// ready checks, before a renewal asks anything, that this configuration
+// can bind tokens at all: in mTLS mode the client certificate must be
+// there, so a configuration without one is a usage error (2) whether or not
+// a session is stored. DPoP needs nothing here: a refresh proves with the
+// session's key, and a new grant makes its key when it is sent.
+func (b binder) ready() error {
+	if b.mode == domain.AuthModeMTLS {
+		_, err := b.cert.Thumbprint()
+		return err
+	}
+	return nil
+}
+
 // of is the session's own binding. A refresh of a DPoP-bound session is
 // proven with it: the Authority binds the refresh token to the session's
 // key and refuses a proof made with any other (RFC 9449 §5), so a renewal

@@ -248,6 +248,9 @@ func (m *TokenManager) RetryPendingRevocations(ctx context.Context) {
 // token, a client-credentials grant when a client secret is configured.
 func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
 	now := m.clock.Now()
+	if err := m.binder.ready(); err != nil {
+		return domain.Session{}, err
+	}
 	req := ports.TokenRequest{Scopes: m.settings.WantedScopes(false), Audience: m.settings.Audience}
 	switch {
 	case stored != nil && !stored.Refresh.IsZero():
