@@ -126,7 +126,7 @@ func backendError(s domain.Settings, held domain.Scopes, method, path string, st
 	switch {
 	case status == http.StatusUnauthorized:
 		return domain.E(domain.KindUnauthorized, what+" — the backend refused the token even after a refresh",
-			"Sign in again with `"+LoginCommand(s)+" --force`; if it persists, the token may be for another audience.")
+			"Sign in again with `"+s.LoginCommand()+" --force`; if it persists, the token may be for another audience.")
 	case status == http.StatusForbidden:
 		scope := p.RequiredScope
 		for _, c := range challenges {
@@ -173,7 +173,7 @@ func missingScopeHint(s domain.Settings, held, need domain.Scopes) string {
 	}
 	all := held.Union(need)
 	return fmt.Sprintf("Sign in again asking for it too: `%s --force --scope %s`; to keep it, add %s to AddScope in the profile or STELLA_ADD_SCOPE.",
-		LoginCommand(s), domain.ShellQuote(all.String()), domain.ShellQuote(need.String()))
+		s.LoginCommand(), domain.ShellQuote(all.String()), domain.ShellQuote(need.String()))
 }
 
 func requestID(h http.Header) string {

@@ -124,8 +124,8 @@ func (u *Doctor) Do(ctx context.Context, inputs ...DoctorInput) (DoctorOutput, e
 	return out, nil
 }
 
-func fail(name string, err error) Check {
-	return Check{Name: name, Status: CheckFail, Detail: errorMessage(err), Fix: domain.HintFor(err), err: err}
+func (u *Doctor) fail(name string, err error) Check {
+	return Check{Name: name, Status: CheckFail, Detail: errorMessage(err), Fix: u.settings.HintFor(err), err: err}
 }
 
 // errorMessage is an error's own message, without its hint.
@@ -140,10 +140,10 @@ func errorMessage(err error) string {
 func (u *Doctor) configuration() Check {
 	s := u.settings
 	if u.configErr != nil {
-		return fail("configuration", u.configErr)
+		return u.fail("configuration", u.configErr)
 	}
 	if err := s.RequireAuthority(); err != nil {
-		return fail("configuration", err)
+		return u.fail("configuration", err)
 	}
 	src := func(key string) string {
 		for _, e := range s.Effective {
@@ -168,12 +168,12 @@ func (u *Doctor) authorityChecks(ctx context.Context) []Check {
 	d, err := u.authority.Discover(ctx)
 	if err != nil {
 		if k := domain.KindOf(err); k == domain.KindUnreachable || k == domain.KindInterrupted {
-			return []Check{fail("authority", err),
+			return []Check{u.fail("authority", err),
 				{Name: "discovery", Status: CheckSkip, Detail: "the Authority did not answer"},
 				{Name: "clock", Status: CheckSkip, Detail: "the Authority did not answer"}}
 		}
 		return []Check{{Name: "authority", Status: CheckPass, Detail: u.settings.AuthorityURL + " answered"},
-			fail("discovery", err), {Name: "clock", Status: CheckSkip, Detail: "no valid discovery response"}}
+			u.fail("discovery", err), {Name: "clock", Status: CheckSkip, Detail: "no valid discovery response"}}
 	}
 	reach := Check{Name: "authority", Status: CheckPass,
 		Detail: fmt.Sprintf("%s answered in %s", u.settings.AuthorityURL, d.FetchedAt.Sub(start).Round(time.Millisecond))}
@@ -187,7 +187,7 @@ func (u *Doctor) authorityChecks(ctx context.Context) []Check {
 		case !slices.Contains(d.DPoPAlgs, "ES256"):
 			err := domain.E(domain.KindProtocol, "the Authority's DPoP algorithms ("+strings.Join(d.DPoPAlgs, ", ")+") do not include ES256",
 				"Ask the Authority's operators to accept ES256 proofs, or use AuthMode: bearer.")
-			disc = fail("discovery", err)
+			disc = u.fail("discovery", err)
 		default:
 			disc.Detail += "; DPoP " + strings.Join(d.DPoPAlgs, ", ")
 		}
@@ -207,7 +207,7 @@ func (u *Doctor) authorityChecks(ctx context.Context) []Check {
 			if skew < 0 {
 				dir = "behind"
 			}
-			clock = fail("clock", domain.E(domain.KindProtocol,
+			clock = u.fail("clock", domain.E(domain.KindProtocol,
 				fmt.Sprintf("this machine's clock is %s %s the Authority's", abs.Round(time.Second), dir),
 				"Synchronise the clock (NTP: timedatectl set-ntp true); tokens will otherwise look expired or not yet valid."))
 		}
@@ -223,7 +223,7 @@ func (u *Doctor) keychain(ctx context.Context) Check {
 	case err == nil:
 		return Check{Name: "keychain", Status: CheckPass, Detail: "the OS keychain answered (not used: TokenStorage is " + string(u.settings.TokenStorage) + ")"}
 	case used:
-		return fail("keychain", err)
+		return u.fail("keychain", err)
 	}
 	return Check{Name: "keychain", Status: CheckSkip,
 		Detail: "not usable (" + errorMessage(err) + "); not needed with TokenStorage " + string(u.settings.TokenStorage)}
@@ -232,7 +232,7 @@ func (u *Doctor) keychain(ctx context.Context) Check {
 func (u *Doctor) cacheDir() Check {
 	dir, err := u.storage.CacheDir()
 	if err != nil {
-		return fail("token cache", err)
+		return u.fail("token cache", err)
 	}
 	return Check{Name: "token cache", Status: CheckPass, Detail: dir + " is private to this user"}
 }
@@ -240,7 +240,7 @@ func (u *Doctor) cacheDir() Check {
 func (u *Doctor) sessions(ctx context.Context) Check {
 	files, err := u.storage.Sessions(ctx)
 	if err != nil {
-		return fail("sessions", err)
+		return u.fail("sessions", err)
 	}
 	if len(files) == 0 {
 		return Check{Name: "sessions", Status: CheckPass, Detail: "no stored sessions"}
@@ -252,7 +252,9 @@ func (u *Doctor) sessions(ctx context.Context) Check {
 		if f.Err == nil {
 			continue
 		}
-		first = cmp(first, f.Err)
+		if first == nil {
+			first = f.Err // the first unreadable file decides the fix
+		}
 		line := errorMessage(f.Err)
 		if !strings.Contains(line, f.Path) {
 			line = f.Path + ": " + line
@@ -266,11 +268,11 @@ func (u *Doctor) sessions(ctx context.Context) Check {
 	if len(bad) == 0 {
 		return Check{Name: "sessions", Status: CheckPass, Detail: fmt.Sprintf("%d stored session(s), all readable", len(files))}
 	}
-	c := fail("sessions", first)
+	c := u.fail("sessions", first)
 	c.Detail = fmt.Sprintf("%d of %d stored session(s) unreadable: %s", len(bad), len(files), strings.Join(bad, "; "))
 	c.Moved = moved
 	if len(moved) > 0 {
-		c.Fix = "Sign in again (`" + LoginCommand(u.settings) + "`); the moved files are kept in case the right passphrase or keychain can still open them."
+		c.Fix = "Sign in again (`" + u.settings.LoginCommand() + "`); the moved files are kept in case the right passphrase or keychain can still open them."
 	}
 	return c
 }
@@ -279,7 +281,7 @@ func (u *Doctor) keyCache(ctx context.Context, kc ports.KeyCacheInspector) Check
 	rep, err := kc.KeyCache(ctx, true)
 	switch {
 	case err != nil:
-		return fail("key cache", err)
+		return u.fail("key cache", err)
 	case rep.Unavailable != "":
 		return Check{Name: "key cache", Status: CheckSkip,
 			Detail: "not available: " + rep.Unavailable + "; no key is kept"}
@@ -304,14 +306,6 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// cmp keeps the first non-nil error.
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
 // sharedCache checks the fleet cache of TokenStorage: redis, when the
 // storage is one: it answers, and this client's entry (if any) opens.
 // Jobs work without it, so a failure is also said to be survivable.
@@ -327,10 +321,10 @@ func (u *Doctor) sharedCache(ctx context.Context) (Check, bool) {
 	where := st.Location + " (" + st.Mode + ")"
 	switch {
 	case !st.Reachable:
-		return fail("shared cache", domain.E(domain.KindUnreachable, where+" is not usable: "+st.Problem,
+		return u.fail("shared cache", domain.E(domain.KindUnreachable, where+" is not usable: "+st.Problem,
 			"Check TokenCacheUrl, the network path and the cache's password (STELLA_TOKEN_CACHE_PASSWORD_FILE); until then every job asks the Authority itself.")), true
 	case st.EntryError != "":
-		return fail("shared cache", domain.E(domain.KindStorage, where+": this client's entry does not open: "+st.EntryError,
+		return u.fail("shared cache", domain.E(domain.KindStorage, where+": this client's entry does not open: "+st.EntryError,
 			"The next job replaces it; `stella auth logout` removes it now. An entry that keeps breaking means someone writes to it.")), true
 	}
 	detail := where + " answered"

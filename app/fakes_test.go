@@ -89,12 +89,23 @@ func (s *fakeStore) Info() ports.StoreInfo {
 	return ports.StoreInfo{Kind: domain.StorageMemory, Label: "fake"}
 }
 
-// fakeLocker is an in-process lock.
-type fakeLocker struct{ mu sync.Mutex }
+// fakeLocker is an in-process lock that, like the real ones, stops waiting
+// when ctx ends. It then answers with its own error (the lock was not had
+// in time), as a locker may: a use case whose own ctx ended must report the
+// interruption, not the lock.
+type fakeLocker struct {
+	once sync.Once
+	slot chan struct{}
+}
 
 func (l *fakeLocker) Lock(ctx context.Context, _ domain.SessionKey) (func(), error) {
-	l.mu.Lock()
-	return l.mu.Unlock, nil
+	l.once.Do(func() { l.slot = make(chan struct{}, 1) })
+	select {
+	case l.slot <- struct{}{}:
+		return func() { <-l.slot }, nil
+	case <-ctx.Done():
+		return nil, domain.E(domain.KindStorage, "the session lock was not free in time", "")
+	}
 }
 
 // fakeAuthority issues numbered tokens and counts grants.

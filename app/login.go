@@ -42,22 +42,83 @@ type LoginOutput struct {
 	Warnings        []string
 }
 
+// Interactive holds the ports a person's sign-in (browser or device) uses
+// besides the token endpoint: the interactive Authority, the loopback
+// listener, the browser, randomness, a sleeper and the console.
+type Interactive struct {
+	Authority ports.InteractiveAuthority
+	Listener  ports.RedirectListener
+	Browser   ports.Browser
+	Random    ports.Random
+	Sleeper   ports.Sleeper
+	Console   ports.Console
+}
+
+// A signInFlow gets the grant of a new session in one way (SPEC §3.1).
+// Login picks the flow and does the rest: the lock, single flight, the
+// proof key, identity, saving, and revoking what the session replaces.
+type signInFlow interface {
+	grant(ctx context.Context, in signInInput) (domain.Grant, error)
+	grantType() string // recorded with the session (domain.Grant*)
+	// interactive: a person at this terminal takes part (browser, device),
+	// so the default scopes of a person apply (SPEC §2) and a session kept
+	// in memory only is worth a warning.
+	interactive() bool
+}
+
+// signInInput is what a flow is given: the token request (scopes,
+// audience, proof key) and the new session's binding.
+type signInInput struct {
+	LoginInput
+	req     ports.TokenRequest
+	binding binding
+}
+
 // Login signs in with the chosen flow and stores the session.
 type Login struct {
-	settings  domain.Settings
-	store     ports.SessionStore
-	locker    ports.SessionLocker
-	authority ports.Authority
-	tokens    *TokenManager
-	people    People
-	clock     ports.Clock
-	log       *slog.Logger
+	settings    domain.Settings
+	store       ports.SessionStore
+	locker      ports.SessionLocker
+	authority   ports.Authority
+	tokens      *TokenManager
+	interactive Interactive
+	clock       ports.Clock
+	log         *slog.Logger
 }
 
 // NewLogin builds the use case; it does no I/O.
 func NewLogin(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker, authority ports.Authority,
-	tokens *TokenManager, people People, clock ports.Clock, log *slog.Logger) *Login {
-	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, people: people, clock: clock, log: log}
+	tokens *TokenManager, interactive Interactive, clock ports.Clock, log *slog.Logger) *Login {
+	return &Login{settings: s, store: store, locker: locker, authority: authority, tokens: tokens, interactive: interactive, clock: clock, log: log}
+}
+
+// flow is the dispatcher: the type that signs in with f.
+func (u *Login) flow(f Flow) (signInFlow, error) {
+	p := u.interactive
+	switch f {
+	case FlowBrowser:
+		return browserSignIn{authority: p.Authority, listener: p.Listener, browser: p.Browser, random: p.Random, console: p.Console,
+			wait: u.settings.WaitTimeout}, nil
+	case FlowDevice:
+		return deviceSignIn{authority: p.Authority, sleeper: p.Sleeper, console: p.Console, clock: u.clock,
+			wait: u.settings.WaitTimeout, login: u.settings.LoginCommand()}, nil
+	case FlowClientCredentials:
+		return clientCredentialsSignIn{settings: u.settings, authority: u.authority}, nil
+	case FlowPassword:
+		return passwordSignIn{settings: u.settings, authority: u.authority}, nil
+	}
+	return nil, domain.E(domain.KindUnexpected, fmt.Sprintf("unknown sign-in flow %d", f), "")
+}
+
+// standing is the session as it stood before the sign-in.
+type standing struct {
+	// prior is what the store held, whatever its mode: a different session
+	// after the lock means another process signed in meanwhile.
+	prior    domain.Session
+	priorErr error
+	// existing is this configuration's session (nil: none), whose refresh
+	// token the new session supersedes.
+	existing *domain.Session
 }
 
 // Do signs in.
@@ -65,102 +126,131 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	if err := u.settings.RequireAuthority(); err != nil {
 		return LoginOutput{}, err
 	}
-	// A shared fleet cache holds the client's own token; a person's
-	// session in it would be handed to every runner (SPEC §5 redis).
-	if u.settings.TokenStorage == domain.StorageRedis {
-		if person := in.Flow != FlowAuto && in.Flow != FlowClientCredentials; person || !u.settings.HasClientSecret() {
-			what := "a person's sign-in"
-			if person {
-				what = "a " + in.Flow.String() + " sign-in"
-			}
-			return LoginOutput{}, domain.E(domain.KindUsage,
-				"TokenStorage: redis shares client-credential sessions only; "+what+" is a person's session and is never shared",
-				"Choose another storage for it (--token-storage keychain or file), or sign in as the client with a client secret (STELLA_CLIENT_SECRET_FILE).")
-		}
+	if err := u.sharedCacheAllows(in.Flow); err != nil {
+		return LoginOutput{}, err
 	}
-	flow, why, err := u.chooseFlow(in.Flow)
+	f, why, err := u.chooseFlow(in.Flow)
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	out.Flow = flow
+	flow, err := u.flow(f)
+	if err != nil {
+		return LoginOutput{}, err
+	}
+	out.Flow = f
 	defer func() { out.Store = u.store.Info() }()
 	if why != "" {
-		u.people.Console.Say(why)
+		u.interactive.Console.Say(why)
 	}
-	if flow == FlowPassword {
+	if f == FlowPassword {
 		out.Warnings = append(out.Warnings,
-			"the password grant is deprecated (OAuth 2.1 removes it); use `stella auth login` (browser or device) or client credentials where the Authority allows")
+			"the password grant is deprecated (OAuth 2.1 removes it); use `"+u.settings.LoginCommand()+"` (browser or device) or client credentials where the Authority allows")
 	}
 
-	// What the store holds now, whatever its mode: a different session after
-	// the lock means another process signed in meanwhile.
-	prior, priorErr := u.store.Load(ctx, u.settings.SessionKey())
+	st, err := u.standing(ctx, in.Force, &out)
+	if err != nil {
+		return LoginOutput{}, err
+	}
+	if u.stillSignedIn(st.existing, &in, &out) {
+		return out, nil
+	}
+	// The session lock makes a sign-in single-flight across processes too.
+	return withSessionLock(ctx, u.locker, u.settings.SessionKey(), max(lockWait, u.settings.WaitTimeout), func() (LoginOutput, error) {
+		return u.signIn(ctx, in, flow, st, out)
+	})
+}
+
+// sharedCacheAllows refuses a person's sign-in into a shared fleet cache,
+// which holds the client's own token: a person's session in it would be
+// handed to every runner (SPEC §5 redis).
+func (u *Login) sharedCacheAllows(f Flow) error {
+	if u.settings.TokenStorage != domain.StorageRedis {
+		return nil
+	}
+	person := f != FlowAuto && f != FlowClientCredentials
+	if !person && u.settings.HasClientSecret() {
+		return nil
+	}
+	what := "a person's sign-in"
+	if person {
+		what = "a " + f.String() + " sign-in"
+	}
+	return domain.E(domain.KindUsage,
+		"TokenStorage: redis shares client-credential sessions only; "+what+" is a person's session and is never shared",
+		"Choose another storage for it (--token-storage keychain or file), or sign in as the client with a client secret (STELLA_CLIENT_SECRET_FILE).")
+}
+
+// standing reads the session as it is now. With force, a session this
+// configuration cannot read is replaced, but the old file is kept aside:
+// the right passphrase may open it yet.
+func (u *Login) standing(ctx context.Context, force bool, out *LoginOutput) (standing, error) {
+	var st standing
+	st.prior, st.priorErr = u.store.Load(ctx, u.settings.SessionKey())
 	existing, err := u.tokens.Current(ctx)
-	if err != nil && in.Force && domain.KindOf(err) == domain.KindStorage {
-		// --force replaces a session this configuration cannot read, but
-		// keeps the old file aside: the right passphrase may open it yet.
+	if err != nil && force && domain.KindOf(err) == domain.KindStorage {
 		q, ok := u.store.(ports.Quarantiner)
 		if !ok {
-			return LoginOutput{}, err
+			return standing{}, err
 		}
 		movedTo, qerr := q.Quarantine(ctx, u.settings.SessionKey())
 		if qerr != nil {
-			return LoginOutput{}, errors.Join(err, qerr)
+			return standing{}, errors.Join(err, qerr)
 		}
 		if movedTo != "" {
 			out.Warnings = append(out.Warnings, "the stored session could not be read ("+err.Error()+"); it was moved aside to "+movedTo)
 		}
-		existing, err = nil, nil
-		prior, priorErr = domain.Session{}, domain.ErrNotFound
+		return standing{prior: domain.Session{}, priorErr: domain.ErrNotFound}, nil
 	}
 	if err != nil && domain.KindOf(err) != domain.KindLoginRequired {
-		return LoginOutput{}, err
+		return standing{}, err
 	}
-	if existing != nil && !in.Force && !existing.Access.Expired(u.clock.Now()) {
-		// A session without a scope the configuration now asks for would
-		// only earn a 403 on the next call: sign in again, and say why.
-		lacks := existing.Access.Scopes.Missing(u.settings.ConfiguredScopes())
-		if len(lacks) == 0 {
-			out.Session, out.AlreadySignedIn = *existing, true
-			return out, nil
-		}
-		u.people.Console.Say(fmt.Sprintf("The session lacks %s, which the configuration asks for; signing in again.",
-			domain.Printable(lacks.String(), 300)))
-		in.Force = true
-	}
+	st.existing = existing
+	return st, nil
+}
 
-	// The session lock makes a sign-in single-flight across processes too.
-	lctx, cancel := context.WithTimeout(ctx, max(lockWait, u.settings.WaitTimeout))
-	defer cancel()
-	unlock, err := u.locker.Lock(lctx, u.settings.SessionKey())
-	if err != nil {
-		if ctx.Err() != nil {
-			return LoginOutput{}, ctx.Err()
-		}
-		return LoginOutput{}, err
+// stillSignedIn reports whether the existing session stands (out says so),
+// unless in.Force. A session without a scope the configuration now asks
+// for would only earn a 403 on the next call: it is replaced (in.Force is
+// set), and the console says why.
+func (u *Login) stillSignedIn(existing *domain.Session, in *LoginInput, out *LoginOutput) bool {
+	if existing == nil || in.Force || existing.Access.Expired(u.clock.Now()) {
+		return false
 	}
-	defer unlock()
+	lacks := existing.Access.Scopes.Missing(u.settings.ConfiguredScopes())
+	if len(lacks) == 0 {
+		out.Session, out.AlreadySignedIn = *existing, true
+		return true
+	}
+	u.interactive.Console.Say(fmt.Sprintf("The session lacks %s, which the configuration asks for; signing in again.",
+		domain.Printable(lacks.String(), 300)))
+	in.Force = true
+	return false
+}
 
+// signIn runs the flow under the session lock, saves the new session and
+// retires the one it replaces.
+func (u *Login) signIn(ctx context.Context, in LoginInput, flow signInFlow, st standing, out LoginOutput) (LoginOutput, error) {
 	// Interactive sign-in is single-flight too: a process that waited for
 	// another one's sign-in uses its result instead of opening a second
 	// browser or device code.
 	if fresh, err := u.store.Load(ctx, u.settings.SessionKey()); err == nil && !fresh.Access.Expired(u.clock.Now()) &&
-		fresh.Constraint.Mode == u.settings.AuthMode && (priorErr != nil || !fresh.Access.Value.Equal(prior.Access.Value)) {
+		fresh.Constraint.Mode == u.settings.AuthMode && (st.priorErr != nil || !fresh.Access.Value.Equal(st.prior.Access.Value)) {
 		u.tokens.Adopt(fresh)
 		out.Session, out.AlreadySignedIn = fresh, true
 		return out, nil
 	}
 
 	// A new sign-in gets a new proof key (SPEC §3.9).
-	b, err := u.tokens.newBinding()
+	b, err := u.tokens.binder.fresh()
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	g, grant, err := u.grant(ctx, in, flow, b)
+	req := ports.TokenRequest{Scopes: u.settings.WantedScopes(flow.interactive()), Audience: u.settings.Audience, DPoPKey: b.key}
+	g, err := flow.grant(ctx, signInInput{LoginInput: in, req: req, binding: b})
 	if err != nil {
 		return LoginOutput{}, err
 	}
-	s := newSession(u.settings, grant, g, u.clock.Now(), b)
+	s := newSession(u.settings, flow.grantType(), g, u.clock.Now(), b)
 	u.completeIdentity(ctx, &s)
 	s.Nonces = u.tokens.nonceSnapshot(nil)
 	if err := u.store.Save(ctx, s); err != nil {
@@ -171,54 +261,33 @@ func (u *Login) Do(ctx context.Context, in LoginInput) (out LoginOutput, err err
 	u.tokens.RetryPendingRevocations(ctx)
 	// A person's sign-in kept only in memory is gone when this process
 	// exits: say so, or the next command's "not signed in" is a surprise.
-	if (flow == FlowBrowser || flow == FlowDevice) && u.store.Info().Kind == domain.StorageMemory {
+	if flow.interactive() && u.store.Info().Kind == domain.StorageMemory {
 		out.Warnings = append(out.Warnings, "the session is kept in memory only and ends with this process; "+
 			"the next stella command will ask you to sign in again (set TokenStorage to keychain or file to keep it)")
 	}
-
-	// The superseded refresh token is revoked only once the new session is
-	// safely saved, so a failed sign-in never leaves the user with nothing.
-	if existing != nil && !existing.Refresh.IsZero() && !existing.Refresh.Equal(s.Refresh) {
-		if _, err := u.authority.Revoke(ctx, existing.Refresh, "refresh_token"); err != nil {
-			// Never abandoned: kept sealed for a later command to revoke.
-			kept := pendingRevocations{store: u.store, clock: u.clock, log: u.log}.keep(ctx, *existing, []string{"refresh_token"})
-			msg := "could not revoke the previous session's refresh token: " + err.Error()
-			if kept == nil {
-				msg += "; it is kept as a pending revocation that later commands retry"
-			}
-			out.Warnings = append(out.Warnings, msg)
-		}
+	if w := u.retire(ctx, st.existing, s); w != "" {
+		out.Warnings = append(out.Warnings, w)
 	}
 	return out, nil
 }
 
-func (u *Login) grant(ctx context.Context, in LoginInput, flow Flow, b binding) (domain.Grant, string, error) {
-	req := ports.TokenRequest{Scopes: u.settings.WantedScopes(false), Audience: u.settings.Audience, DPoPKey: b.key}
-	switch flow {
-	case FlowBrowser:
-		req.Scopes = u.settings.WantedScopes(true)
-		g, err := u.browserFlow(ctx, in, req, b)
-		return g, domain.GrantAuthorizationCode, err
-	case FlowDevice:
-		req.Scopes = u.settings.WantedScopes(true)
-		g, err := u.deviceFlow(ctx, req)
-		return g, domain.GrantDeviceCode, err
-	case FlowClientCredentials:
-		if !u.settings.HasClientSecret() {
-			return domain.Grant{}, "", domain.E(domain.KindUsage, "client credentials need a client secret",
-				"Set STELLA_CLIENT_SECRET_FILE (or StellaOps.Authority.ClientSecretFile in the profile).")
-		}
-		g, err := u.authority.ClientCredentials(ctx, req)
-		return g, domain.GrantClientCredentials, err
-	case FlowPassword:
-		if u.settings.Username == "" || u.settings.Password.IsZero() {
-			return domain.Grant{}, "", domain.E(domain.KindUsage, "the password grant needs STELLA_USERNAME and STELLA_PASSWORD (or STELLA_PASSWORD_FILE)",
-				"Set both variables; stella never prompts for a password.")
-		}
-		g, err := u.authority.Password(ctx, req, u.settings.Username, u.settings.Password)
-		return g, domain.GrantPassword, err
+// retire revokes the refresh token the new session supersedes, and says
+// (a warning) when it could not. Only once the new session is safely
+// saved, so a failed sign-in never leaves the user with nothing.
+func (u *Login) retire(ctx context.Context, existing *domain.Session, s domain.Session) string {
+	if existing == nil || existing.Refresh.IsZero() || existing.Refresh.Equal(s.Refresh) {
+		return ""
 	}
-	return domain.Grant{}, "", domain.E(domain.KindUnexpected, fmt.Sprintf("unknown sign-in flow %d", flow), "")
+	if _, err := u.authority.Revoke(ctx, existing.Refresh, "refresh_token"); err != nil {
+		// Never abandoned: kept sealed for a later command to revoke.
+		kept := pendingRevocations{store: u.store, clock: u.clock, log: u.log}.keep(ctx, *existing, []string{"refresh_token"})
+		msg := "could not revoke the previous session's refresh token: " + err.Error()
+		if kept == nil {
+			msg += "; it is kept as a pending revocation that later commands retry"
+		}
+		return msg
+	}
+	return ""
 }
 
 // chooseFlow applies the ladder of SPEC §3.1 to a flow that was not named,
@@ -230,7 +299,7 @@ func (u *Login) chooseFlow(f Flow) (Flow, string, error) {
 	if u.settings.HasClientSecret() {
 		return FlowClientCredentials, "", nil
 	}
-	ok, why := u.people.Browser.CanOpen()
+	ok, why := u.interactive.Browser.CanOpen()
 	switch {
 	case ok:
 		return FlowBrowser, "", nil

@@ -12,8 +12,8 @@ func Module() fx.Option {
 	return fx.Module("app",
 		fx.Provide(
 			NewTokenManager,
-			func(a ports.InteractiveAuthority, l ports.RedirectListener, b ports.Browser, r ports.Random, s ports.Sleeper, c ports.Console) People {
-				return People{Authority: a, Listener: l, Browser: b, Random: r, Sleeper: s, Console: c}
+			func(a ports.InteractiveAuthority, l ports.RedirectListener, b ports.Browser, r ports.Random, s ports.Sleeper, c ports.Console) Interactive {
+				return Interactive{Authority: a, Listener: l, Browser: b, Random: r, Sleeper: s, Console: c}
 			},
 			func(m *TokenManager) ports.TokenSource { return m },
 			NewLogin,

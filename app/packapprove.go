@@ -89,7 +89,7 @@ func (u *PackApprove) Do(ctx context.Context, in PackApproveInput) (PackApproveO
 // refresh of the signed-in session.
 func (u *PackApprove) approvalToken(ctx context.Context, req ports.TokenRequest) (domain.Credential, error) {
 	if u.settings.HasClientSecret() {
-		b, err := u.tokens.newBinding()
+		b, err := u.tokens.binder.fresh() // a one-shot token of its own
 		if err != nil {
 			return domain.Credential{}, err
 		}

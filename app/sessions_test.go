@@ -68,12 +68,13 @@ func TestReserveBeforeRefresh(t *testing.T) {
 		name      string
 		remaining time.Duration
 		err       error
-		wantKind  domain.Kind
+		ok        bool        // no error
+		wantKind  domain.Kind // when not ok
 		refreshed int32
 	}{
-		{"space: the refresh goes out", -time.Minute, nil, 0, 1},
-		{"full disk, expired: 18, nothing sent", -time.Minute, full, domain.KindStorage, 0},
-		{"full disk, still valid: the cached token", 2 * time.Minute, full, 0, 0},
+		{"space: the refresh goes out", -time.Minute, nil, true, 0, 1},
+		{"full disk, expired: 18, nothing sent", -time.Minute, full, false, domain.KindStorage, 0},
+		{"full disk, still valid: the cached token", 2 * time.Minute, full, true, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newTM(t, testSettings())
@@ -82,7 +83,7 @@ func TestReserveBeforeRefresh(t *testing.T) {
 			rs := &reservingStore{fakeStore: f.store, err: tc.err}
 			f.tm.store = rs
 			cred, err := f.tm.CredentialFor(context.Background(), 5*time.Minute)
-			if domain.KindOf(err) != tc.wantKind && !(tc.wantKind == 0 && err == nil) || f.auth.refresh.Load() != tc.refreshed || rs.reserved != 1 {
+			if (tc.ok != (err == nil)) || (!tc.ok && domain.KindOf(err) != tc.wantKind) || f.auth.refresh.Load() != tc.refreshed || rs.reserved != 1 {
 				t.Fatalf("err %v, refreshes %d, reservations %d", err, f.auth.refresh.Load(), rs.reserved)
 			}
 			if tc.name == "full disk, still valid: the cached token" && cred.Access.Value.Reveal() != "at-old" {

@@ -166,5 +166,5 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 	}
 	out.State = StateExpired
 	return out, domain.E(domain.KindLoginRequired, "the session has expired and cannot be renewed",
-		"Sign in again: `"+LoginCommand(u.settings)+"`.")
+		"Sign in again: `"+u.settings.LoginCommand()+"`.")
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/stellaops/stella/ports"
 )
 
-// lockWait bounds how long a process waits for another one that is
-// refreshing or signing in the same session.
-const lockWait = 30 * time.Second
-
 // TokenManager is the one way to get a token. It loads the session, renews
 // it when due — single-flight within the process (a mutex) and across
 // processes (the store's lock, re-checking after taking it) — saves the
@@ -26,9 +22,8 @@ type TokenManager struct {
 	store     ports.SessionStore
 	locker    ports.SessionLocker
 	authority ports.Authority
-	prover    ports.Prover
+	binder    binder
 	nonces    ports.NonceMemory // nil: nonces are not kept with the session
-	cert      ports.ClientCertificate
 	clock     ports.Clock
 	log       *slog.Logger
 
@@ -42,29 +37,8 @@ type TokenManager struct {
 // NewTokenManager builds a TokenManager; it does no I/O.
 func NewTokenManager(s domain.Settings, store ports.SessionStore, locker ports.SessionLocker,
 	authority ports.Authority, prover ports.Prover, nonces ports.NonceMemory, cert ports.ClientCertificate, clock ports.Clock, log *slog.Logger) *TokenManager {
-	return &TokenManager{settings: s, store: store, locker: locker, authority: authority, prover: prover, nonces: nonces, cert: cert, clock: clock, log: log}
-}
-
-// binding is the proof key of a session: made once at sign-in and kept with
-// the session, so a cached DPoP-bound token works in the next process.
-type binding struct {
-	key domain.Secret
-	jkt string
-	x5t string // mTLS: the client certificate's thumbprint
-}
-
-// newBinding makes a key for a new session in DPoP mode, or names the
-// client certificate in mTLS mode; bearer needs nothing.
-func (m *TokenManager) newBinding() (binding, error) {
-	switch m.settings.AuthMode {
-	case domain.AuthModeDPoP:
-		key, jkt, err := m.prover.NewKey()
-		return binding{key: key, jkt: jkt}, err
-	case domain.AuthModeMTLS:
-		x5t, err := m.cert.Thumbprint()
-		return binding{x5t: x5t}, err
-	}
-	return binding{}, nil
+	return &TokenManager{settings: s, store: store, locker: locker, authority: authority,
+		binder: binder{mode: s.AuthMode, prover: prover, cert: cert}, nonces: nonces, clock: clock, log: log}
 }
 
 var _ ports.TokenSource = (*TokenManager)(nil)
@@ -187,7 +161,7 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 	if s.Constraint.Mode != "" && s.Constraint.Mode != m.settings.AuthMode {
 		return nil, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the stored session is %s-bound but AuthMode is %s", s.Constraint.Mode, m.settings.AuthMode),
-			"Switching mode needs a new sign-in: run `"+LoginCommand(m.settings)+" --force`.")
+			"Switching mode needs a new sign-in: run `"+m.settings.LoginCommand()+" --force`.")
 	}
 	return &s, nil
 }
@@ -197,17 +171,13 @@ func (m *TokenManager) load(ctx context.Context) (*domain.Session, error) {
 // returning it. m.mu is held by the caller.
 func (m *TokenManager) renewLocked(ctx context.Context, stillDue func(*domain.Session) bool) (domain.Session, error) {
 	key := m.settings.SessionKey()
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return domain.Session{}, ctx.Err()
-		}
-		return domain.Session{}, err
-	}
-	defer unlock()
+	return withSessionLock(ctx, m.locker, key, lockWait, func() (domain.Session, error) {
+		return m.renewHeld(ctx, key, stillDue)
+	})
+}
 
+// renewHeld is renewLocked once the lock is held.
+func (m *TokenManager) renewHeld(ctx context.Context, key domain.SessionKey, stillDue func(*domain.Session) bool) (domain.Session, error) {
 	stored, err := m.load(ctx)
 	if err != nil {
 		return domain.Session{}, err
@@ -278,19 +248,15 @@ func (m *TokenManager) RetryPendingRevocations(ctx context.Context) {
 // token, a client-credentials grant when a client secret is configured.
 func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (domain.Session, error) {
 	now := m.clock.Now()
-	req := ports.TokenRequest{Scopes: m.settings.WantedScopes(false), Audience: m.settings.Audience}
-	b, err := m.newBinding()
-	if err != nil {
+	if err := m.binder.ready(); err != nil {
 		return domain.Session{}, err
 	}
-	if stored != nil && !stored.DPoPKey.IsZero() {
-		b = binding{key: stored.DPoPKey, jkt: stored.Constraint.JKT}
-	}
-	req.DPoPKey = b.key
+	req := ports.TokenRequest{Scopes: m.settings.WantedScopes(false), Audience: m.settings.Audience}
 	switch {
 	case stored != nil && !stored.Refresh.IsZero():
 		m.log.Debug("refreshing session", "session", stored.Key.ID(), "expires", stored.Access.Expiry)
 		req.Scopes = nil // a refresh keeps the granted scopes (RFC 6749 §6)
+		req.DPoPKey = m.binder.of(*stored).key
 		g, err := m.authority.Refresh(ctx, req, stored.Refresh)
 		if err != nil {
 			return domain.Session{}, m.renewFailed(ctx, *stored, err, now)
@@ -299,11 +265,16 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 		// different one is another identity, never silently adopted.
 		if !g.IDToken.IsZero() && stored.Identity.Subject != "" && g.Identity.Subject != stored.Identity.Subject {
 			return domain.Session{}, domain.E(domain.KindProtocol, "the refreshed ID token names another subject than the session's",
-				"Nothing was stored. Sign in again with `"+LoginCommand(m.settings)+" --force`.")
+				"Nothing was stored. Sign in again with `"+m.settings.LoginCommand()+" --force`.")
 		}
 		return stored.WithGrant(g), nil
 	case m.settings.HasClientSecret() && (stored == nil || stored.Grant == domain.GrantClientCredentials):
 		m.log.Debug("requesting a client-credentials token", "client", m.settings.ClientID, "scopes", req.Scopes.String())
+		b, err := m.binder.regrant(stored)
+		if err != nil {
+			return domain.Session{}, err
+		}
+		req.DPoPKey = b.key
 		g, err := m.authority.ClientCredentials(ctx, req)
 		if err != nil {
 			if stored != nil {
@@ -317,7 +288,7 @@ func (m *TokenManager) obtain(ctx context.Context, stored *domain.Session) (doma
 	default:
 		return domain.Session{}, domain.E(domain.KindLoginRequired,
 			fmt.Sprintf("the session expired %s and holds no refresh token", ago(now, stored.Access.Expiry)),
-			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+			"Sign in again: `"+m.settings.LoginCommand()+"`.")
 	}
 }
 
@@ -332,7 +303,7 @@ func (m *TokenManager) renewFailed(ctx context.Context, stored domain.Session, e
 			m.log.Debug("could not delete the dead session", "error", derr)
 		}
 		return domain.Wrap(domain.KindLoginRequired, err, "the session has expired or was revoked at the Authority",
-			"Sign in again: `"+LoginCommand(m.settings)+"`.")
+			"Sign in again: `"+m.settings.LoginCommand()+"`.")
 	case domain.KindUnreachable, domain.KindServer:
 		if !stored.Access.Expired(now) {
 			m.log.Warn("could not renew the token; using the cached one until it expires",
@@ -371,19 +342,10 @@ func newSession(s domain.Settings, grant string, g domain.Grant, now time.Time, 
 	}
 }
 
-// LoginCommand is the exact command that signs this configuration in again.
-func LoginCommand(s domain.Settings) string {
-	cmd := "stella auth login"
-	if s.Profile != "" {
-		cmd += " --profile " + domain.ShellQuote(s.Profile)
-	}
-	return cmd
-}
-
 func notSignedIn(s domain.Settings) error {
 	return domain.E(domain.KindLoginRequired,
 		fmt.Sprintf("not signed in to %s as %s", s.AuthorityURL, s.ClientID),
-		"Run `"+LoginCommand(s)+"`, or for CI set STELLA_CLIENT_SECRET_FILE so stella can sign in by itself.")
+		"Run `"+s.LoginCommand()+"`, or for CI set STELLA_CLIENT_SECRET_FILE so stella can sign in by itself.")
 }
 
 // ago renders a past or future instant relative to now, in words.
@@ -405,22 +367,23 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
-	if err != nil {
-		return domain.Credential{}, err
-	}
-	defer unlock()
+	return withSessionLock(ctx, m.locker, m.settings.SessionKey(), lockWait, func() (domain.Credential, error) {
+		return m.downScopedHeld(ctx, req)
+	})
+}
+
+// downScopedHeld is DownScoped once the lock is held.
+func (m *TokenManager) downScopedHeld(ctx context.Context, req ports.TokenRequest) (domain.Credential, error) {
 	s, err := m.load(ctx)
 	if err != nil {
 		return domain.Credential{}, err
 	}
 	if s == nil || s.Refresh.IsZero() {
 		return domain.Credential{}, domain.E(domain.KindLoginRequired, "approving needs a signed-in session with a refresh token, or the approver client's secret",
-			"Sign in with `"+LoginCommand(m.settings)+"` (asking for packs.approve), or use the packs-approver profile.")
+			"Sign in with `"+m.settings.LoginCommand()+"` (asking for packs.approve), or use the packs-approver profile.")
 	}
-	req.DPoPKey = s.DPoPKey
+	bound := m.binder.of(*s) // a refresh proves with the session's key (RFC 9449 §5)
+	req.DPoPKey = bound.key
 	release, err := m.reserve(ctx, s.Key)
 	if err != nil {
 		return domain.Credential{}, err
@@ -442,7 +405,7 @@ func (m *TokenManager) DownScoped(ctx context.Context, req ports.TokenRequest) (
 		}
 		m.current = &next
 	}
-	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: s.DPoPKey}, nil
+	return domain.Credential{Access: g.Access, Constraint: s.Constraint, DPoPKey: bound.key}, nil
 }
 
 // reserve claims the space the session's next save needs, when the store
@@ -499,24 +462,20 @@ func (m *TokenManager) KeepNonces(ctx context.Context) {
 	if domain.SameNonceValues(known, domain.FreshNonces(m.current.Nonces, m.clock.Now())) {
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, nonceSaveWait)
-	defer cancel()
-	unlock, err := m.locker.Lock(lctx, m.settings.SessionKey())
-	if err != nil {
-		m.log.Debug("DPoP nonces not kept: the session is locked", "error", err)
-		return
-	}
-	defer unlock()
-	stored, err := m.load(ctx)
-	if err != nil || stored == nil {
-		m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
-		return
-	}
-	stored.Nonces = m.nonceSnapshot(stored.Nonces)
-	if err := m.store.Save(ctx, *stored); err != nil {
+	stored, err := withSessionLock(ctx, m.locker, m.settings.SessionKey(), nonceSaveWait, func() (*domain.Session, error) {
+		stored, err := m.load(ctx)
+		if err != nil || stored == nil {
+			m.log.Debug("DPoP nonces not kept: the session is gone or unreadable", "error", err)
+			return nil, nil
+		}
+		stored.Nonces = m.nonceSnapshot(stored.Nonces)
+		return stored, m.store.Save(ctx, *stored)
+	})
+	switch {
+	case err != nil:
 		m.log.Debug("DPoP nonces not kept", "error", err)
-		return
+	case stored != nil:
+		m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
+		m.current = stored
 	}
-	m.log.Debug("kept the latest DPoP nonces with the session", "servers", len(stored.Nonces))
-	m.current = stored
 }

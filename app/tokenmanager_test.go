@@ -195,7 +195,7 @@ func TestRenewalFailures(t *testing.T) {
 		deleted   bool
 	}{
 		{"invalid_grant ends the session", -time.Second, domain.E(domain.KindLoginRequired, "invalid_grant", ""), domain.KindLoginRequired, "", true},
-		{"offline, token still valid: keep using it", 10 * time.Second, domain.E(domain.KindUnreachable, "refused", ""), 0, "at-old", false},
+		{"offline, token still valid: keep using it", 10 * time.Second, domain.E(domain.KindUnreachable, "refused", ""), noErr, "at-old", false},
 		{"offline, token expired: 13 saying when", -3 * time.Minute, domain.E(domain.KindUnreachable, "refused", ""), domain.KindUnreachable, "", false},
 		{"5xx, token expired: 14", -time.Second, domain.E(domain.KindServer, "503", ""), domain.KindServer, "", false},
 		{"protocol violation passes through", -time.Second, domain.E(domain.KindProtocol, "bad", ""), domain.KindProtocol, "", false},

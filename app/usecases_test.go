@@ -15,7 +15,7 @@ import (
 )
 
 func newLogin(f *tmFixture) *Login {
-	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, People{Browser: noBrowser{}, Console: quietConsole{}}, f.clock, discardLog())
+	return NewLogin(f.s, f.store, &fakeLocker{}, f.auth, f.tm, Interactive{Browser: noBrowser{}, Console: quietConsole{}}, f.clock, discardLog())
 }
 
 type noBrowser struct{}
@@ -36,12 +36,13 @@ func TestLoginFlowChoice(t *testing.T) {
 		nonInter bool
 		flow     Flow
 		want     Flow
-		wantKind domain.Kind
+		ok       bool        // no error
+		wantKind domain.Kind // when not ok
 	}{
-		{"secret implies client credentials", true, false, FlowAuto, FlowClientCredentials, 0},
-		{"non-interactive without credentials is 12", false, true, FlowAuto, 0, domain.KindLoginRequired},
-		{"explicit password", false, true, FlowPassword, FlowPassword, 0},
-		{"client credentials without a secret is usage", false, false, FlowClientCredentials, 0, domain.KindUsage},
+		{"secret implies client credentials", true, false, FlowAuto, FlowClientCredentials, true, 0},
+		{"non-interactive without credentials is 12", false, true, FlowAuto, 0, false, domain.KindLoginRequired},
+		{"explicit password", false, true, FlowPassword, FlowPassword, true, 0},
+		{"client credentials without a secret is usage", false, false, FlowClientCredentials, 0, false, domain.KindUsage},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,8 +54,8 @@ func TestLoginFlowChoice(t *testing.T) {
 			}
 			f := newTM(t, s)
 			out, err := newLogin(f).Do(context.Background(), LoginInput{Flow: tc.flow})
-			if tc.wantKind != 0 {
-				if domain.KindOf(err) != tc.wantKind {
+			if !tc.ok {
+				if err == nil || domain.KindOf(err) != tc.wantKind {
 					t.Fatalf("err = %v, want kind %v", err, tc.wantKind)
 				}
 				return
@@ -268,7 +269,7 @@ func TestAPIErrorMapping(t *testing.T) {
 		message string
 		hint    string
 	}{
-		{"ok", fakeBackend{status: 200, body: `{"ok":true}`}, 0, "", ""},
+		{"ok", fakeBackend{status: 200, body: `{"ok":true}`}, noErr, "", ""},
 		{"401 after retry", fakeBackend{status: 401, header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}}, domain.KindUnauthorized, "401", "stella auth login --force"},
 		{"403 names the scope from WWW-Authenticate", fakeBackend{status: 403, header: http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="packs.run"`}}},
 			domain.KindForbidden, "missing scope packs.run", "--force --scope "},
@@ -284,7 +285,7 @@ func TestAPIErrorMapping(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			_, err := NewAPI(testSettings(), tc.resp, newTM(t, testSettings()).tm).Do(context.Background(), APIInput{Method: "get", Path: "/api/v1/x?secret=1", Out: &out})
-			if tc.kind == 0 {
+			if tc.kind == noErr {
 				if err != nil || out.String() != tc.resp.body {
 					t.Fatalf("err %v out %q", err, out.String())
 				}
@@ -390,7 +391,7 @@ func TestDeviceFlowPolling(t *testing.T) {
 			dev := &scriptedDevice{answers: tc.answers}
 			sleeper := &fakeSleeper{clock: f.clock}
 			l := NewLogin(s, f.store, &fakeLocker{}, f.auth, f.tm,
-				People{Authority: dev, Browser: noBrowser{}, Console: quietConsole{}, Sleeper: sleeper}, f.clock, discardLog())
+				Interactive{Authority: dev, Browser: noBrowser{}, Console: quietConsole{}, Sleeper: sleeper}, f.clock, discardLog())
 			_, err := l.Do(context.Background(), LoginInput{Flow: FlowDevice})
 			if domain.KindOf(err) != tc.kind && !(tc.kind == 0 && err == nil) {
 				t.Fatalf("err %v", err)

@@ -70,7 +70,7 @@ func (u *Whoami) Do(ctx context.Context) (WhoamiOutput, error) {
 	case err == nil:
 		if sub := domain.ClaimString(info, "sub"); s.Identity.Subject != "" && sub != s.Identity.Subject {
 			return out, domain.E(domain.KindProtocol, "the userinfo subject differs from the session's subject",
-				"The Authority answered for another user; sign in again with `"+LoginCommand(u.settings)+" --force`.")
+				"The Authority answered for another user; sign in again with `"+u.settings.LoginCommand()+" --force`.")
 		}
 		out.Source, out.UserInfo = "userinfo", info
 		id := domain.IdentityFromClaims(info)

@@ -61,8 +61,8 @@ func DecodeSession(b []byte) (Session, error) {
 		return Session{}, Wrap(KindStorage, err, "stored session is not readable", "Run `stella auth doctor`, then sign in again.")
 	}
 	if r.Version != sessionRecordVersion {
-		return Session{}, E(KindStorage, fmt.Sprintf("stored session has format version %d, this stella reads %d", r.Version, sessionRecordVersion),
-			"Upgrade stella, or sign in again with `stella auth login --force`.")
+		return Session{}, ESignIn(KindStorage, fmt.Sprintf("stored session has format version %d, this stella reads %d", r.Version, sessionRecordVersion),
+			SignInHint{"Upgrade stella, or sign in again with ", " --force", "."})
 	}
 	s := Session{
 		Key:   SessionKey{Profile: r.Profile, Issuer: r.Issuer, ClientID: r.ClientID},
@@ -74,7 +74,7 @@ func DecodeSession(b []byte) (Session, error) {
 		Nonces: r.Nonces,
 	}
 	if err := s.Validate(); err != nil {
-		return Session{}, Wrap(KindStorage, err, "stored session is incomplete", "Sign in again with `stella auth login --force`.")
+		return Session{}, WrapSignIn(KindStorage, err, "stored session is incomplete", SignInHint{"Sign in again with ", " --force", "."})
 	}
 	return s, nil
 }

@@ -65,7 +65,7 @@ func TestKindOf(t *testing.T) {
 	}{
 		{"nil", nil, KindUnexpected, 0, ""},
 		{"plain", errors.New("x"), KindUnexpected, 1, kindTable[KindUnexpected].hint},
-		{"sentinel wrapped", fmt.Errorf("refresh: %w", ErrLoginRequired), KindLoginRequired, 12, kindTable[KindLoginRequired].hint},
+		{"sentinel wrapped", fmt.Errorf("refresh: %w", ErrLoginRequired), KindLoginRequired, 12, "Sign in with `stella auth login`."},
 		{"outer kind wins", Wrap(KindUnauthorized, inner, "outer", ""), KindUnauthorized, 10, "inner hint"},
 		{"outer hint wins", Wrap(KindUnauthorized, inner, "outer", "outer hint"), KindUnauthorized, 10, "outer hint"},
 		{"fmt around Error", fmt.Errorf("ctx: %w", inner), KindLoginRequired, 12, "inner hint"},

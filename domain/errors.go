@@ -28,13 +28,13 @@ const (
 var kindTable = [...]struct {
 	code int
 	name string
-	hint string
+	hint string // empty: kindSignIn has the advice
 }{
 	KindUnexpected:    {1, "unexpected", "This is a bug in stella; run again with -v and report the output."},
 	KindUsage:         {2, "usage", "Run the command with --help to see its flags and an example."},
-	KindUnauthorized:  {10, "unauthorized", "Sign in again with `stella auth login --force`, or check the client credentials."},
+	KindUnauthorized:  {10, "unauthorized", ""},
 	KindForbidden:     {11, "forbidden", "Ask for the missing scope with --add-scope (or the profile's AddScope), which keeps the others, and sign in again."},
-	KindLoginRequired: {12, "login_required", "Sign in with `stella auth login`."},
+	KindLoginRequired: {12, "login_required", ""},
 	KindUnreachable:   {13, "unreachable", "Check the URL, your network and any HTTPS_PROXY / NO_PROXY settings, then try again."},
 	KindServer:        {14, "server_error", "The server failed; try again later, and quote the request id if you contact its operators."},
 	KindProtocol:      {15, "protocol_error", "The server's answer failed a security check; verify the Authority URL and its configuration."},
@@ -43,6 +43,12 @@ var kindTable = [...]struct {
 	KindStorage:       {18, "storage_error", "Run `stella auth doctor` to check the credential store."},
 	KindConflict:      {19, "conflict", "The resource changed on the server; fetch its current state and try again."},
 	KindInterrupted:   {130, "interrupted", "Run the command again when you are ready."},
+}
+
+// kindSignIn is the default advice of the kinds whose fix is a sign-in.
+var kindSignIn = map[Kind]SignInHint{
+	KindUnauthorized:  {"Sign in again with ", " --force", ", or check the client credentials."},
+	KindLoginRequired: {"Sign in with ", "", "."},
 }
 
 // ExitCode is the process exit code of the kind (SPEC §4).
@@ -61,8 +67,14 @@ func (k Kind) String() string {
 	return kindTable[k].name
 }
 
-// DefaultHint is the advice printed when the error itself carries none.
-func (k Kind) DefaultHint() string {
+// DefaultHint is the advice printed when the error itself carries none,
+// for the default profile (Settings.HintFor names the profile in use).
+func (k Kind) DefaultHint() string { return k.defaultHint(Settings{}) }
+
+func (k Kind) defaultHint(s Settings) string {
+	if h, ok := kindSignIn[k]; ok {
+		return h.For(s)
+	}
 	if k < 0 || int(k) >= len(kindTable) {
 		return kindTable[KindUnexpected].hint
 	}
@@ -102,6 +114,10 @@ type Error struct {
 	Message string
 	Hint    string
 	Err     error
+	// SignIn, when set, is the hint as advice naming the sign-in command,
+	// which Settings.HintFor fills in for the profile in use (Hint is the
+	// same advice for the default profile).
+	SignIn *SignInHint
 }
 
 // E builds an *Error.
@@ -178,29 +194,28 @@ func ExitCodeFor(err error) int {
 }
 
 // HintFor returns the most specific advice in the error chain, or the
-// kind's default.
-func HintFor(err error) string {
-	if h := hintIn(err); h != "" {
-		return h
-	}
-	return KindOf(err).DefaultHint()
-}
+// kind's default, for the default profile. Where the settings are known,
+// Settings.HintFor names the profile in use in a sign-in command.
+func HintFor(err error) string { return Settings{}.HintFor(err) }
 
-func hintIn(err error) string {
+func hintIn(err error, s Settings) (string, bool) {
 	for cur := err; cur != nil; cur = errors.Unwrap(cur) {
 		switch e := cur.(type) {
 		case *Error:
+			if e.SignIn != nil {
+				return e.SignIn.For(s), true
+			}
 			if e.Hint != "" {
-				return e.Hint
+				return e.Hint, true
 			}
 		case interface{ Unwrap() []error }:
 			for _, c := range e.Unwrap() {
-				if h := hintIn(c); h != "" {
-					return h
+				if h, ok := hintIn(c, s); ok {
+					return h, true
 				}
 			}
-			return ""
+			return "", false
 		}
 	}
-	return ""
+	return "", false
 }

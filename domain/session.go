@@ -109,9 +109,9 @@ func (s Session) Validate() error {
 	case s.Key.Issuer == "" || s.Key.ClientID == "" || s.Key.Profile == "":
 		return E(KindUnexpected, "session has an incomplete key", "")
 	case s.Access.Value.IsZero():
-		return E(KindProtocol, "session has no access token", "Sign in again with `stella auth login --force`.")
+		return ESignIn(KindProtocol, "session has no access token", SignInHint{"Sign in again with ", " --force", "."})
 	case s.Constraint.Mode == AuthModeDPoP && s.DPoPKey.IsZero():
-		return E(KindStorage, "DPoP session has lost its key", "Sign in again with `stella auth login --force`.")
+		return ESignIn(KindStorage, "DPoP session has lost its key", SignInHint{"Sign in again with ", " --force", "."})
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func (a *Authority) AuthorizationURL(ctx context.Context, req ports.Authorizatio
 	}
 	if m.AuthorizationEndpoint == "" {
 		return "", domain.E(domain.KindProtocol, "the Authority has no authorization endpoint for a browser sign-in",
-			"Use `stella auth login --headless`, or client credentials.")
+			"Use `"+a.settings.LoginCommand()+" --headless`, or client credentials.")
 	}
 	conf := a.oauthConfig(m, req.Scopes)
 	conf.RedirectURL = req.RedirectURI

@@ -21,7 +21,7 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 		// offers no device_authorization_endpoint (Dex without it, most
 		// Hydra set-ups), so the user picks another flow.
 		return ports.DeviceAuthorization{}, domain.E(domain.KindUsage, "the Authority at "+a.host()+" does not offer the device sign-in (no device_authorization_endpoint)",
-			"Use `"+a.loginCommand()+" --browser` (over SSH: --callback-port and an `ssh -L` tunnel), or client credentials.")
+			"Use `"+a.settings.LoginCommand()+" --browser` (over SSH: --callback-port and an `ssh -L` tunnel), or client credentials.")
 	}
 	conf := a.oauthConfig(m, req.Scopes)
 	conf.Endpoint.DeviceAuthURL = m.DeviceEndpoint

@@ -56,7 +56,7 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 		return domain.E(domain.KindProtocol, fmt.Sprintf("%s answered the token request with %d and no OAuth error", where, status),
 			"Check that the Authority URL points at an OAuth 2 Authority.")
 	}
-	login := a.loginCommand()
+	login := a.settings.LoginCommand()
 	if grant == domain.GrantRefreshToken && refreshTokenRefused(oe, req) {
 		// RFC 6749 §5.2 says invalid_grant, but Authorities choose other
 		// codes for a dead refresh token (Dex: invalid_request "Refresh
@@ -102,15 +102,6 @@ func (a *Authority) tokenErr(err error, grant string, req ports.TokenRequest) er
 	}
 	return domain.E(domain.KindProtocol, fmt.Sprintf("%s refused the token request: %s", where, oe.String()),
 		"Check the client's configuration at the Authority.")
-}
-
-// loginCommand is the command that signs this configuration in again.
-func (a *Authority) loginCommand() string {
-	login := "stella auth login"
-	if a.settings.Profile != "" {
-		login += " --profile " + a.settings.Profile
-	}
-	return login
 }
 
 // refreshTokenRefused says whether a refresh request's error refuses the

@@ -60,8 +60,8 @@ func (c *Credentials) headers(cred domain.Credential, method, target, nonce stri
 	// RFC 6749 §7.1: a client must not use a token type it does not
 	// understand (the Authority adapter never stores one; a hand-edited
 	// session could hold one).
-	return nil, domain.E(domain.KindProtocol, fmt.Sprintf("the session's token type %q is not supported", domain.Printable(cred.Access.Type, 40)),
-		"Sign in again with `stella auth login --force`.")
+	return nil, domain.ESignIn(domain.KindProtocol, fmt.Sprintf("the session's token type %q is not supported", domain.Printable(cred.Access.Type, 40)),
+		domain.SignInHint{Before: "Sign in again with ", Flags: " --force", After: "."})
 }
 
 func (c *Credentials) nonce(target string) string {

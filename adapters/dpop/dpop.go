@@ -84,10 +84,10 @@ func thumbprint(jwk *jose.JSONWebKey) (string, error) {
 func parse(key domain.Secret) (*jose.JSONWebKey, error) {
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON([]byte(key.Reveal())); err != nil || jwk.IsPublic() {
-		return nil, domain.E(domain.KindStorage, "the session's DPoP key is unreadable", "Sign in again with `stella auth login --force`.")
+		return nil, domain.ESignIn(domain.KindStorage, "the session's DPoP key is unreadable", domain.SignInHint{Before: "Sign in again with ", Flags: " --force", After: "."})
 	}
 	if _, ok := jwk.Key.(*ecdsa.PrivateKey); !ok {
-		return nil, domain.E(domain.KindStorage, "the session's DPoP key is not a P-256 key", "Sign in again with `stella auth login --force`.")
+		return nil, domain.ESignIn(domain.KindStorage, "the session's DPoP key is not a P-256 key", domain.SignInHint{Before: "Sign in again with ", Flags: " --force", After: "."})
 	}
 	return &jwk, nil
 }

@@ -25,9 +25,9 @@ func (k keyUnavailable) Unwrap() error { return k.error }
 // foreignMode explains a file sealed by the other kind of store.
 func foreignMode(p, kdf string) error {
 	if kdf == kdfKeychain {
-		return domain.E(domain.KindStorage, "the session file "+p+" is sealed with a key in the OS keychain",
-			"Use --token-storage keychain (or auto), or sign in again with `stella auth login --force`.")
+		return domain.ESignIn(domain.KindStorage, "the session file "+p+" is sealed with a key in the OS keychain",
+			domain.SignInHint{Before: "Use --token-storage keychain (or auto), or sign in again with ", Flags: " --force", After: "."})
 	}
-	return domain.E(domain.KindStorage, "the session file "+p+" is sealed with a passphrase",
-		"Use --token-storage file with STELLA_CACHE_PASSPHRASE set, or sign in again with `stella auth login --force`.")
+	return domain.ESignIn(domain.KindStorage, "the session file "+p+" is sealed with a passphrase",
+		domain.SignInHint{Before: "Use --token-storage file with STELLA_CACHE_PASSPHRASE set, or sign in again with ", Flags: " --force", After: "."})
 }

@@ -247,8 +247,8 @@ func authorizationError(oe domain.OAuthError) error {
 	detail := " (" + oe.String() + ")"
 	switch oe.Kind() {
 	case domain.KindAccessDenied:
-		return domain.E(domain.KindAccessDenied, "sign-in was refused in the browser (access_denied)",
-			"Run `stella auth login` again and approve the request if you meant to.")
+		return domain.ESignIn(domain.KindAccessDenied, "sign-in was refused in the browser (access_denied)",
+			domain.SignInHint{Before: "Run ", After: " again and approve the request if you meant to."})
 	case domain.KindForbidden:
 		return domain.E(domain.KindForbidden, "the Authority refused the requested scopes"+detail,
 			"Ask only for scopes this client is allowed (--scope / STELLA_SCOPE / the profile's Scope), then sign in again.")
@@ -259,7 +259,7 @@ func authorizationError(oe domain.OAuthError) error {
 		return domain.E(domain.KindServer, "the Authority failed during the browser sign-in"+detail,
 			"The Authority failed; try again later.")
 	case domain.KindLoginRequired:
-		return domain.E(domain.KindLoginRequired, "the Authority refused the sign-in"+detail, "Sign in again with `stella auth login`.")
+		return domain.ESignIn(domain.KindLoginRequired, "the Authority refused the sign-in"+detail, domain.SignInHint{Before: "Sign in again with ", After: "."})
 	case domain.KindTimeout:
 		return domain.E(domain.KindTimeout, "the sign-in expired at the Authority"+detail, "Start the sign-in again and finish it in time.")
 	}

@@ -122,7 +122,7 @@ func TestJSONDocumentsGolden(t *testing.T) {
 				clock: func() time.Time { return expiry.Add(-59*time.Minute - 30*time.Second) }}
 			// As the runtime does: the command's document, written once,
 			// with its error inside.
-			finish(rt.io, true, rt.doc, false, run(rt))
+			finish(rt.io, true, rt.doc, false, rt.hintSettings(), run(rt))
 			path := filepath.Join("testdata", "golden", name+".json")
 			if *update {
 				_ = os.MkdirAll(filepath.Dir(path), 0o755)

@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		// The cause is only "context canceled": say what happened instead.
 		err = domain.E(domain.KindInterrupted, "interrupted", "Run the command again when you are ready.")
 	}
-	return finish(stdio, cli.JSON, rt.doc, out.n > 0, err)
+	return finish(stdio, cli.JSON, rt.doc, out.n > 0, rt.hintSettings(), err)
 }
 
 // askedJSON reports whether --json is on the command line (before "--").
@@ -302,7 +302,7 @@ func commandPath(kctx *kong.Context) string {
 
 // report prints a failure of a command that produced no document.
 func report(stdio term.IO, asJSON bool, err error) int {
-	return finish(stdio, asJSON, nil, false, err)
+	return finish(stdio, asJSON, nil, false, domain.Settings{}, err)
 }
 
 // finish ends an invocation and returns its exit code. Under --json it
@@ -316,7 +316,9 @@ func report(stdio term.IO, asJSON bool, err error) int {
 // next (SPEC §4) on stderr. The message is made of kinded errors whose
 // texts never carry secrets; it is flattened to one line because servers'
 // words can contain newlines.
-func finish(stdio term.IO, asJSON bool, doc any, wrote bool, err error) int {
+//
+// A hint that names the sign-in command names it for s's profile.
+func finish(stdio term.IO, asJSON bool, doc any, wrote bool, s domain.Settings, err error) int {
 	var body *errorBody
 	code := 0
 	if err != nil {
@@ -324,7 +326,7 @@ func finish(stdio term.IO, asJSON bool, doc any, wrote bool, err error) int {
 		code = kind.ExitCode()
 		msg := domain.Printable(err.Error(), 2000)
 		// Hints quote servers' words too (scopes, URLs): the same sanitiser.
-		hint := domain.Printable(domain.HintFor(err), 2000)
+		hint := domain.Printable(s.HintFor(err), 2000)
 		if kind == domain.KindUnexpected {
 			msg = "unexpected failure (a bug in stella): " + msg
 		}
@@ -398,6 +400,15 @@ func (rt *Runtime) Settings() (domain.Settings, error) {
 	}
 	rt.settings = &s
 	return s, nil
+}
+
+// hintSettings are the settings a failure's hint names the sign-in command
+// for: this invocation's once resolved, else the default profile's.
+func (rt *Runtime) hintSettings() domain.Settings {
+	if rt.settings != nil {
+		return *rt.settings
+	}
+	return domain.Settings{}
 }
 
 func (rt *Runtime) configInput(profile string) config.Input {
