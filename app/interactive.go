@@ -94,7 +94,7 @@ func (u *Login) deviceFlow(ctx context.Context, req ports.TokenRequest) (domain.
 	}
 	p.Console.Say(fmt.Sprintf("To sign in, open %s and enter the code %s", da.VerificationURI, GroupUserCode(da.UserCode)))
 	if da.VerificationURIComplete != "" {
-		p.Console.Say("Or open " + da.VerificationURIComplete)
+		p.Console.Say("Or open " + da.VerificationURIComplete.String())
 	}
 	interval := da.Interval
 	if interval <= 0 {
@@ -155,8 +155,10 @@ func durationFlag(d time.Duration) string {
 }
 
 // GroupUserCode shows an 8-character user code as XXXX-XXXX, the way the
-// verification page expects it to be typed (RFC 8628 §6.1).
-func GroupUserCode(c string) string {
+// verification page expects it to be typed (RFC 8628 §6.1), sanitised and
+// cut: it is the Authority's text.
+func GroupUserCode(u domain.Untrusted) string {
+	c := u.Cut(64)
 	if len(c) == 8 && !strings.ContainsAny(c, "- ") {
 		return c[:4] + "-" + c[4:]
 	}

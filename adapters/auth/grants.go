@@ -56,7 +56,7 @@ func (a *Authority) ctx(ctx context.Context, req ports.TokenRequest) (context.Co
 		// stella's proofs are ES256; an Authority that lists its DPoP
 		// algorithms must accept that one (RFC 9449 §5.1).
 		if m := a.meta; m != nil && len(m.DPoPAlgs) > 0 && !slices.Contains(m.DPoPAlgs, "ES256") {
-			return nil, domain.E(domain.KindProtocol, "the Authority accepts DPoP proofs only in "+strings.Join(m.DPoPAlgs, ", ")+", not ES256",
+			return nil, domain.E(domain.KindProtocol, "the Authority accepts DPoP proofs only in "+domain.JoinUntrusted(m.DPoPAlgs, ", ")+", not ES256",
 				"Set AuthMode: bearer for this Authority, or ask its operators to allow ES256.")
 		}
 	}
