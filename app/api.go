@@ -131,11 +131,11 @@ func backendError(s domain.Settings, held domain.Scopes, method, path string, st
 		scope := p.RequiredScope
 		for _, c := range challenges {
 			if v := c.Param("scope"); v != "" && scope == "" {
-				scope = v
+				scope = domain.Untrusted(v) // the backend's words, like the document's
 			}
 		}
 		hint := "Your token lacks the permission for this call; ask an administrator for the right scope or client."
-		if need, err := domain.ParseScopes(scope); err == nil && len(need) > 0 {
+		if need, err := domain.ParseUntrustedScopes(scope); err == nil && len(need) > 0 {
 			shown := domain.Printable(need.String(), 200)
 			if !strings.Contains(what, shown) { // the server's detail may already name it
 				what += " — missing scope " + shown

@@ -185,11 +185,11 @@ func (u *Doctor) authorityChecks(ctx context.Context) []Check {
 		case len(d.DPoPAlgs) == 0:
 			disc.Detail += "; no dpop_signing_alg_values_supported advertised (stella will use ES256)"
 		case !slices.Contains(d.DPoPAlgs, "ES256"):
-			err := domain.E(domain.KindProtocol, "the Authority's DPoP algorithms ("+strings.Join(d.DPoPAlgs, ", ")+") do not include ES256",
+			err := domain.E(domain.KindProtocol, "the Authority's DPoP algorithms ("+domain.JoinUntrusted(d.DPoPAlgs, ", ")+") do not include ES256",
 				"Ask the Authority's operators to accept ES256 proofs, or use AuthMode: bearer.")
 			disc = u.fail("discovery", err)
 		default:
-			disc.Detail += "; DPoP " + strings.Join(d.DPoPAlgs, ", ")
+			disc.Detail += "; DPoP " + domain.JoinUntrusted(d.DPoPAlgs, ", ")
 		}
 	}
 

@@ -80,8 +80,12 @@ func TestDoctorChecks(t *testing.T) {
 			}},
 		{name: "DPoP without ES256", s: func() domain.Settings { s := testSettings(); s.AuthMode = domain.AuthModeDPoP; return s }(), storage: fine,
 			kind: domain.KindProtocol, summary: "1 of 7 checks failed (first: discovery)",
-			authority: func() *scriptedAuthority { a := healthy(); a.discovery.DPoPAlgs = []string{"RS256"}; return a },
-			want:      map[string]want{"discovery": {CheckFail, "the Authority's DPoP algorithms (RS256) do not include ES256", "AuthMode: bearer"}}},
+			authority: func() *scriptedAuthority {
+				a := healthy()
+				a.discovery.DPoPAlgs = []domain.Untrusted{"RS256"}
+				return a
+			},
+			want: map[string]want{"discovery": {CheckFail, "the Authority's DPoP algorithms (RS256) do not include ES256", "AuthMode: bearer"}}},
 		{name: "clock skew", s: testSettings(), storage: fine, kind: domain.KindProtocol, summary: "1 of 7 checks failed (first: clock)",
 			authority: func() *scriptedAuthority {
 				a := healthy()

@@ -333,9 +333,9 @@ func (u *Login) completeIdentity(ctx context.Context, s *domain.Session) {
 		return
 	}
 	if s.Identity.Subject == "" {
-		s.Identity.Subject = domain.ClaimString(info, "sub")
+		s.Identity.Subject = domain.ClaimUntrusted(info, "sub")
 	}
-	if domain.ClaimString(info, "sub") != s.Identity.Subject {
+	if domain.ClaimUntrusted(info, "sub") != s.Identity.Subject {
 		u.log.Debug("userinfo after sign-in answered for another subject; ignored")
 		return
 	}

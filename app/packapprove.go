@@ -70,11 +70,11 @@ func (u *PackApprove) Do(ctx context.Context, in PackApproveInput) (PackApproveO
 			p, _ := domain.ParseProblem(raw)
 			// The title ("Plan changed") says what the message already does:
 			// keep only the server's detail.
-			why := p.Detail
+			why := p.Detail.String()
 			if why == "" {
-				why = p.Summary()
+				why = p.Summary() // sanitised, like Detail's String
 			}
-			return PackApproveOutput{}, domain.E(domain.KindConflict, fmt.Sprintf("the plan of run %s changed: %s", domain.Printable(in.RunID, 100), domain.Printable(why, 500)),
+			return PackApproveOutput{}, domain.E(domain.KindConflict, fmt.Sprintf("the plan of run %s changed: %s", domain.Printable(in.RunID, 100), why),
 				"Review the run's current plan, then approve with its plan hash.")
 		}
 		return PackApproveOutput{}, BackendError(u.settings, http.MethodPost, path, resp.Status, resp.Header, raw)

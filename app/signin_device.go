@@ -35,7 +35,7 @@ func (f deviceSignIn) grant(ctx context.Context, in signInInput) (domain.Grant, 
 	}
 	f.console.Say(fmt.Sprintf("To sign in, open %s and enter the code %s", da.VerificationURI, GroupUserCode(da.UserCode)))
 	if da.VerificationURIComplete != "" {
-		f.console.Say("Or open " + da.VerificationURIComplete)
+		f.console.Say("Or open " + da.VerificationURIComplete.String())
 	}
 	interval := da.Interval
 	if interval <= 0 {
@@ -96,8 +96,10 @@ func durationFlag(d time.Duration) string {
 }
 
 // GroupUserCode shows an 8-character user code as XXXX-XXXX, the way the
-// verification page expects it to be typed (RFC 8628 §6.1).
-func GroupUserCode(c string) string {
+// verification page expects it to be typed (RFC 8628 §6.1), sanitised and
+// cut: it is the Authority's text.
+func GroupUserCode(u domain.Untrusted) string {
+	c := u.Cut(64)
 	if len(c) == 8 && !strings.ContainsAny(c, "- ") {
 		return c[:4] + "-" + c[4:]
 	}

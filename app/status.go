@@ -123,6 +123,11 @@ func (u *Status) Do(ctx context.Context, in StatusInput) (out StatusOutput, err 
 		if errors.Is(err, domain.ErrNotFound) {
 			continue
 		}
+		if err != nil && ctx.Err() != nil {
+			// Interrupted (at the passphrase prompt, say): the session is
+			// not unreadable, and there is nothing to show but that.
+			return StatusOutput{}, ctx.Err()
+		}
 		if err != nil {
 			// A session that exists but cannot be read is not "no
 			// session": scripts must not sign in over it blindly.

@@ -404,7 +404,9 @@ func TestDeviceFlowPolling(t *testing.T) {
 }
 
 func TestGroupUserCode(t *testing.T) {
-	for in, want := range map[string]string{"ABCDEFGH": "ABCD-EFGH", "ABCD-EFGH": "ABCD-EFGH", "123456": "123456"} {
+	for in, want := range map[domain.Untrusted]string{"ABCDEFGH": "ABCD-EFGH", "ABCD-EFGH": "ABCD-EFGH", "123456": "123456",
+		"AB\u202eCDEFGH": `AB\u202eCDEFGH`, // the Authority's text, shown as escapes and not grouped
+	} {
 		if got := GroupUserCode(in); got != want {
 			t.Errorf("%s → %s", in, got)
 		}

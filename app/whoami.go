@@ -68,7 +68,7 @@ func (u *Whoami) Do(ctx context.Context) (WhoamiOutput, error) {
 	info, err := u.authority.UserInfo(ctx, cred)
 	switch {
 	case err == nil:
-		if sub := domain.ClaimString(info, "sub"); s.Identity.Subject != "" && sub != s.Identity.Subject {
+		if sub := domain.ClaimUntrusted(info, "sub"); s.Identity.Subject != "" && sub != s.Identity.Subject {
 			return out, domain.E(domain.KindProtocol, "the userinfo subject differs from the session's subject",
 				"The Authority answered for another user; sign in again with `"+u.settings.LoginCommand()+" --force`.")
 		}

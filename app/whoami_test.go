@@ -26,8 +26,8 @@ func TestWhoami(t *testing.T) {
 		kind        domain.Kind // when not ok
 		hint        string      // a part of the hint, when not ok
 		source      string
-		note        string // a part of it
-		shown       string // the identity's name shown
+		note        string           // a part of it
+		shown       domain.Untrusted // the identity's name shown
 		refreshed   bool
 	}{
 		{name: "userinfo answers", s: testSettings(), remaining: time.Hour, ok: true,

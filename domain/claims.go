@@ -41,6 +41,9 @@ func ClaimString(c map[string]any, name string) string {
 	return s
 }
 
+// ClaimUntrusted returns a string claim as the Authority's text, or "".
+func ClaimUntrusted(c map[string]any, name string) Untrusted { return Untrusted(ClaimString(c, name)) }
+
 // ClaimTime returns a NumericDate claim (RFC 7519 §2), or the zero time.
 func ClaimTime(c map[string]any, name string) time.Time {
 	var f float64
@@ -87,10 +90,10 @@ func ClaimCnf(c map[string]any, member string) string {
 
 // IdentityFromClaims reads the identity members stella shows.
 func IdentityFromClaims(c map[string]any) Identity {
-	id := Identity{Subject: ClaimString(c, "sub"), Name: ClaimString(c, "name"), Tenant: ClaimString(c, "tenant"),
-		Email: ClaimString(c, "email")}
+	id := Identity{Subject: ClaimUntrusted(c, "sub"), Name: ClaimUntrusted(c, "name"), Tenant: ClaimUntrusted(c, "tenant"),
+		Email: ClaimUntrusted(c, "email")}
 	if id.Name == "" {
-		id.Name = ClaimString(c, "preferred_username")
+		id.Name = ClaimUntrusted(c, "preferred_username")
 	}
 	return id
 }

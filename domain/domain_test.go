@@ -466,6 +466,72 @@ func TestPrintableShowsControls(t *testing.T) {
 	}
 }
 
+// A JSON document keeps the server's value — escaped, not sanitised — and
+// writes it exactly as it writes a string, with and without HTML escaping,
+// so --json and the stored session are what they were before Untrusted.
+func TestUntrustedJSONIsTheString(t *testing.T) {
+	for _, in := range []string{"Olivia", "a<b>&c", "\x1b]0;pwned\x07", "\u202eABCD", "line\u2028sep", "bad\xffutf8", ""} {
+		for _, html := range []bool{true, false} {
+			enc := func(v any) string {
+				var b bytes.Buffer
+				e := json.NewEncoder(&b)
+				e.SetEscapeHTML(html)
+				if err := e.Encode(v); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			id := Identity{Subject: Untrusted(in), Name: Untrusted(in)}
+			plain := struct {
+				Subject string `json:"subject,omitempty"`
+				Name    string `json:"name,omitempty"`
+			}{in, in}
+			if got, want := enc(id), enc(plain); got != want {
+				t.Errorf("%q (html %v): %s, want %s", in, html, got, want)
+			}
+		}
+		var back Identity
+		if err := json.Unmarshal([]byte(`{"name":`+strconvQuote(in)+`}`), &back); err != nil || back.Name.Raw() != strings.ToValidUTF8(in, "\ufffd") {
+			t.Errorf("%q did not round-trip: %q, %v", in, back.Name.Raw(), err)
+		}
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// The server's words are kept as they came (Raw) and leave only sanitised:
+// String, every fmt verb, Cut, JoinUntrusted, and the errors built of them.
+func TestUntrustedWaysOut(t *testing.T) {
+	u := Untrusted("\x1b]52;c;ZWNobw==\x07 Olivia\u202e")
+	const shown = `\u001b]52;c;ZWNobw==\u0007 Olivia\u202e`
+	if u.Raw() != "\x1b]52;c;ZWNobw==\x07 Olivia\u202e" || u.String() != shown || fmt.Sprintf("%s %v %x %d", u, u, u, u) != shown+" "+shown+" "+shown+" "+shown {
+		t.Errorf("raw %q, shown %q / %s", u.Raw(), u.String(), fmt.Sprintf("%v", u))
+	}
+	if got := fmt.Sprintf("%q", u); got != strconvQuote(shown) {
+		t.Errorf("%%q: %s", got)
+	}
+	if got := u.Cut(10); got != `\u001b]52;…` {
+		t.Errorf("Cut: %q", got)
+	}
+	if got := JoinUntrusted([]Untrusted{"ES256", "\x1b[2J"}, ", "); got != `ES256, \u001b[2J` {
+		t.Errorf("JoinUntrusted: %q", got)
+	}
+	e, ok := ParseOAuthError([]byte(`{"error":"access_denied","error_description":"no\u001b[2J\u202e"}`))
+	if !ok || e.Description.Raw() != "no\x1b[2J\u202e" || e.String() != `access_denied: no\u001b[2J\u202e` {
+		t.Errorf("OAuth error: %q / %q", e.Description.Raw(), e.String())
+	}
+	if e, _ := ParseOAuthError([]byte(`{"error":"access_denied","error_description":" \n "}`)); e.String() != "access_denied" {
+		t.Errorf("a blank description shows: %q", e.String())
+	}
+	p, ok := ParseProblem([]byte(`{"title":"Forbidden\u001b]0;x\u0007","detail":"\u202ed"}`))
+	if !ok || p.Summary() != `Forbidden\u001b]0;x\u0007: \u202ed` {
+		t.Errorf("problem summary: %q", p.Summary())
+	}
+	if p, ok := ParseProblem([]byte(`{"title":"\u200b"}`)); !ok || p.Title == "" {
+		t.Errorf("an invisible title is still a title (shown as an escape): %+v %v", p, ok)
+	}
+}
+
 func TestShellQuoteServerScopes(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"packs.read", "packs.read"},
@@ -511,7 +577,7 @@ func TestCheckCacheDir(t *testing.T) {
 func TestDisplayName(t *testing.T) {
 	for _, tc := range []struct {
 		id   Identity
-		want string
+		want Untrusted
 	}{
 		{Identity{Subject: "CgZibG9i", Name: "Olivia", Email: "o@x"}, "Olivia"},
 		{Identity{Subject: "CgZibG9i", Email: "o@x"}, "o@x"},

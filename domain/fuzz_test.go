@@ -26,8 +26,9 @@ func FuzzParseOAuthError(f *testing.F) {
 		if !validErrorCode(e.Code) {
 			t.Fatalf("invalid code %q accepted", e.Code)
 		}
-		if !printable(e.Description) || len(e.Description) > maxErrorText+len("…") {
-			t.Fatalf("description not sanitized: %q", e.Description)
+		// The server's words are kept as they came and print sanitised.
+		if d := e.Description.String(); !printable(d) || !printable(e.String()) || len(d) > DefaultLimit+len("…") {
+			t.Fatalf("description not sanitized: %q", d)
 		}
 	})
 }
@@ -41,8 +42,8 @@ func FuzzParseProblem(f *testing.F) {
 		if ok && p.Status != 0 && (p.Status < 100 || p.Status > 599) {
 			t.Fatalf("status %d", p.Status)
 		}
-		if !printable(p.Title) || !printable(p.Detail) {
-			t.Fatalf("unsanitized %q %q", p.Title, p.Detail)
+		if shown := fmt.Sprintf("%s %v %s", p.Title, p.Detail, p.Summary()); !printable(shown) {
+			t.Fatalf("unsanitized %q", shown)
 		}
 	})
 }

@@ -6,14 +6,13 @@ import (
 
 // OAuthError is an RFC 6749 §5.2 error response (also used by RFC 7009,
 // RFC 8628 and RFC 9449 endpoints).
+// Code is checked against RFC 6749's ABNF (printable ASCII, no quote or
+// backslash), so it is stella's to print; the rest is the server's text.
 type OAuthError struct {
-	Code        string `json:"error"`
-	Description string `json:"error_description,omitempty"`
-	URI         string `json:"error_uri,omitempty"`
+	Code        string    `json:"error"`
+	Description Untrusted `json:"error_description,omitempty"`
+	URI         Untrusted `json:"error_uri,omitempty"`
 }
-
-// maxErrorText bounds what of a server's text we repeat to the user.
-const maxErrorText = 300
 
 // ParseOAuthError reads an error response body. It reports false when the
 // body is not a JSON object with a usable "error" member, so callers can
@@ -33,10 +32,10 @@ func ParseOAuthError(body []byte) (OAuthError, bool) {
 	}
 	e := OAuthError{Code: code}
 	if d, ok := raw.Description.(string); ok {
-		e.Description = Printable(d, maxErrorText)
+		e.Description = Untrusted(d)
 	}
 	if u, ok := raw.URI.(string); ok {
-		e.URI = Printable(u, maxErrorText)
+		e.URI = Untrusted(u)
 	}
 	return e, true
 }
@@ -57,10 +56,11 @@ func validErrorCode(c string) bool {
 }
 
 func (e OAuthError) String() string {
-	if e.Description == "" {
+	d := e.Description.String()
+	if d == "" {
 		return e.Code
 	}
-	return e.Code + ": " + e.Description
+	return e.Code + ": " + d
 }
 
 // oauthErrorKinds is the one table from an OAuth error code to a failure

@@ -7,16 +7,17 @@ import (
 )
 
 // Problem is an RFC 9457 problem details document, with the extension
-// members stella knows how to use.
+// members stella knows how to use: the backend's text, printed sanitised.
 type Problem struct {
-	Type     string `json:"type,omitempty"`
-	Title    string `json:"title,omitempty"`
-	Status   int    `json:"status,omitempty"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
+	Type     Untrusted `json:"type,omitempty"`
+	Title    Untrusted `json:"title,omitempty"`
+	Status   int       `json:"status,omitempty"`
+	Detail   Untrusted `json:"detail,omitempty"`
+	Instance Untrusted `json:"instance,omitempty"`
 	// RequiredScope is the scope a 403 says is missing, when the server
-	// names it in the document ("requiredScope", "scope" or "missingScope").
-	RequiredScope string `json:"requiredScope,omitempty"`
+	// names it in the document ("requiredScope", "scope" or "missingScope");
+	// ParseUntrustedScopes makes scopes of it.
+	RequiredScope Untrusted `json:"requiredScope,omitempty"`
 }
 
 // IsProblemJSON reports whether a Content-Type is application/problem+json.
@@ -33,10 +34,10 @@ func ParseProblem(body []byte) (Problem, bool) {
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return Problem{}, false
 	}
-	str := func(k string) string {
+	str := func(k string) Untrusted {
 		var s string
-		if v, ok := raw[k]; ok && json.Unmarshal(v, &s) == nil {
-			return Printable(s, maxErrorText)
+		if v, ok := raw[k]; ok && json.Unmarshal(v, &s) == nil && Printable(s, DefaultLimit) != "" {
+			return Untrusted(s)
 		}
 		return ""
 	}
@@ -59,13 +60,15 @@ func ParseProblem(body []byte) (Problem, bool) {
 	return p, true
 }
 
-// Summary is the problem in one line: title and detail, whichever exist.
+// Summary is the problem in one line, sanitised: title and detail,
+// whichever exist.
 func (p Problem) Summary() string {
+	title, detail := p.Title.String(), p.Detail.String()
 	switch {
-	case p.Title != "" && p.Detail != "" && !strings.EqualFold(p.Title, p.Detail):
-		return p.Title + ": " + p.Detail
-	case p.Detail != "":
-		return p.Detail
+	case title != "" && detail != "" && !strings.EqualFold(title, detail):
+		return title + ": " + detail
+	case detail != "":
+		return detail
 	}
-	return p.Title
+	return title
 }

@@ -63,3 +63,9 @@ func (s Scopes) Union(more ...Scopes) Scopes {
 // an ID token, the profile claims and a refresh token, so a session
 // outlives its first access token.
 var PersonScopes = Scopes{"offline_access", "openid", "profile"}
+
+// ParseUntrustedScopes reads scopes a server named (a problem document's
+// requiredScope, a challenge's scope). The scope-token grammar admits no
+// control, space, quote or backslash, so what it returns is stella's to
+// print and to quote into a hint.
+func ParseUntrustedScopes(u Untrusted) (Scopes, error) { return ParseScopes(string(u)) }

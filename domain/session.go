@@ -40,19 +40,20 @@ func (k SessionKey) String() string {
 	return fmt.Sprintf("%s (%s at %s)", k.Profile, k.ClientID, k.Issuer)
 }
 
-// Identity is who a session belongs to.
+// Identity is who a session belongs to, in the Authority's words (ID-token
+// or userinfo claims): every member prints sanitised.
 type Identity struct {
-	Subject string `json:"subject,omitempty"`
-	Name    string `json:"name,omitempty"`
-	Tenant  string `json:"tenant,omitempty"`
-	Email   string `json:"email,omitempty"`
+	Subject Untrusted `json:"subject,omitempty"`
+	Name    Untrusted `json:"name,omitempty"`
+	Tenant  Untrusted `json:"tenant,omitempty"`
+	Email   Untrusted `json:"email,omitempty"`
 }
 
 // DisplayName is what to call the identity: its name (or
 // preferred_username, see IdentityFromClaims), then its email, and only
 // then the subject, which at many Authorities is an opaque identifier
 // (Dex's is a base64 blob).
-func (id Identity) DisplayName() string {
+func (id Identity) DisplayName() Untrusted {
 	switch {
 	case id.Name != "":
 		return id.Name

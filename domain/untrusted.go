@@ -14,9 +14,18 @@ import (
 // reaches a terminal, a log, a hint or the browser page only through
 // Printable, directly or as an Untrusted value.
 
-// Untrusted is text stella did not write. It prints (through fmt, %s, %v
-// and %q alike) only sanitised and cut to DefaultLimit; Raw is the one door
-// to the bytes, for comparisons and JSON documents (which escape them).
+// Untrusted is text stella did not write: identity claims, a device
+// authorization's code and URIs, discovery metadata, OAuth error
+// descriptions, problem details. It prints (through fmt, %s, %v and %q
+// alike, and String) only sanitised and cut to DefaultLimit. Raw and a
+// conversion to string are the doors to the bytes, for the adapters that
+// parse and send them; tools/audit's "untrusted" rule keeps every other
+// package from opening them, so the safe way out is the only one.
+//
+// JSON needs no door: Untrusted is a string kind without a MarshalJSON,
+// so encoding/json writes the server's value itself, escaped, exactly as
+// it writes a string (with or without HTML escaping), and a --json
+// document or a stored session keeps what the server said.
 type Untrusted string
 
 // DefaultLimit is how much of one untrusted value a line shows.
@@ -34,8 +43,23 @@ func (u Untrusted) Format(f fmt.State, verb rune) {
 	_, _ = f.Write([]byte(u.String()))
 }
 
-// Raw is the unsanitised text.
+// Raw is the unsanitised text, for the packages the audit allows (the
+// adapters that send or validate it); everyone else prints u.
 func (u Untrusted) Raw() string { return string(u) }
+
+// Cut is the sanitised value cut to limit bytes (plus an ellipsis), for a
+// value that must be shorter than DefaultLimit on its line.
+func (u Untrusted) Cut(limit int) string { return Printable(string(u), limit) }
+
+// JoinUntrusted is the values sanitised one by one and joined by sep, for a
+// line listing what a server advertised.
+func JoinUntrusted(us []Untrusted, sep string) string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.String()
+	}
+	return strings.Join(out, sep)
+}
 
 // Printable makes untrusted text safe for one terminal line: line breaks
 // and tabs become spaces; other C0 and C1 controls, DEL, bidirectional

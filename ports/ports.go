@@ -91,19 +91,21 @@ type TokenRequest struct {
 	DPoPKey domain.Secret
 }
 
-// Discovery is the part of the Authority's metadata the core reads.
+// Discovery is the part of the Authority's metadata the core reads, in the
+// Authority's words (it prints sanitised).
 type Discovery struct {
-	Issuer             string   `json:"issuer"`
-	TokenEndpoint      string   `json:"tokenEndpoint"`
-	RevocationEndpoint string   `json:"revocationEndpoint,omitempty"`
-	UserinfoEndpoint   string   `json:"userinfoEndpoint,omitempty"`
-	DPoPAlgs           []string `json:"dpopSigningAlgValuesSupported,omitempty"`
+	Issuer             domain.Untrusted   `json:"issuer"`
+	TokenEndpoint      domain.Untrusted   `json:"tokenEndpoint"`
+	RevocationEndpoint domain.Untrusted   `json:"revocationEndpoint,omitempty"`
+	UserinfoEndpoint   domain.Untrusted   `json:"userinfoEndpoint,omitempty"`
+	DPoPAlgs           []domain.Untrusted `json:"dpopSigningAlgValuesSupported,omitempty"`
 	// ServerDate is the Date header of the discovery response (zero when
 	// absent) and FetchedAt the local time it arrived: `auth doctor`
 	// compares them for clock skew.
 	ServerDate time.Time `json:"-"`
 	FetchedAt  time.Time `json:"-"`
-	// Endpoints lists the endpoints advertised, by metadata name.
+	// Endpoints lists the endpoints advertised, by stella's name for the
+	// metadata member.
 	Endpoints []string `json:"-"`
 }
 
@@ -248,12 +250,13 @@ type AuthorizationRequest struct {
 	Audience      string // RFC 8707 resource indicator, optional
 }
 
-// DeviceAuthorization is the Authority's answer to a device request (RFC 8628 §3.2).
+// DeviceAuthorization is the Authority's answer to a device request (RFC
+// 8628 §3.2); the code and URIs the user is shown are the Authority's text.
 type DeviceAuthorization struct {
 	DeviceCode              domain.Secret
-	UserCode                string
-	VerificationURI         string
-	VerificationURIComplete string
+	UserCode                domain.Untrusted
+	VerificationURI         domain.Untrusted
+	VerificationURIComplete domain.Untrusted
 	ExpiresIn               time.Duration
 	Interval                time.Duration
 }

@@ -255,6 +255,7 @@ func params(dir string) testscript.Params {
 			"put-session":        cmdPutSession,
 			"corrupt-files":      cmdCorruptFiles,
 			"hungbus-calls":      cmdHungBusCalls,
+			"sleepysecrets":      cmdSleepySecrets,
 			"busmon":             cmdBusMon,
 			"keycount":           cmdKeyCount,
 			"keyid":              cmdKeyID,

@@ -33,8 +33,8 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 	if err != nil {
 		return ports.DeviceAuthorization{}, a.tokenErr(err, domain.GrantDeviceCode, req)
 	}
-	out := ports.DeviceAuthorization{DeviceCode: domain.NewSecret(da.DeviceCode), UserCode: domain.Printable(da.UserCode, 64),
-		VerificationURI: da.VerificationURI, VerificationURIComplete: da.VerificationURIComplete,
+	out := ports.DeviceAuthorization{DeviceCode: domain.NewSecret(da.DeviceCode), UserCode: domain.Untrusted(da.UserCode),
+		VerificationURI: domain.Untrusted(da.VerificationURI), VerificationURIComplete: domain.Untrusted(da.VerificationURIComplete),
 		Interval: time.Duration(da.Interval) * time.Second}
 	if !da.Expiry.IsZero() {
 		out.ExpiresIn = time.Until(da.Expiry)
@@ -42,7 +42,7 @@ func (a *Authority) StartDevice(ctx context.Context, req ports.TokenRequest) (po
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return ports.DeviceAuthorization{}, malformed("the device authorization answer lacks a code or URI")
 	}
-	for _, u := range []string{out.VerificationURI, out.VerificationURIComplete} {
+	for _, u := range []string{da.VerificationURI, da.VerificationURIComplete} {
 		if u == "" {
 			continue
 		}

@@ -16,18 +16,18 @@ import (
 
 // metadata is the part of the discovery document stella reads.
 type metadata struct {
-	Issuer                  string   `json:"issuer"`
-	AuthorizationEndpoint   string   `json:"authorization_endpoint"`
-	TokenEndpoint           string   `json:"token_endpoint"`
-	JWKSURI                 string   `json:"jwks_uri"`
-	UserinfoEndpoint        string   `json:"userinfo_endpoint"`
-	RevocationEndpoint      string   `json:"revocation_endpoint"`
-	DeviceEndpoint          string   `json:"device_authorization_endpoint"`
-	TokenAuthMethods        []string `json:"token_endpoint_auth_methods_supported"`
-	IDTokenAlgs             []string `json:"id_token_signing_alg_values_supported"`
-	DPoPAlgs                []string `json:"dpop_signing_alg_values_supported"`
-	CodeChallengeMethods    []string `json:"code_challenge_methods_supported"`
-	AuthorizationIssParamOK bool     `json:"authorization_response_iss_parameter_supported"`
+	Issuer                  string             `json:"issuer"`
+	AuthorizationEndpoint   string             `json:"authorization_endpoint"`
+	TokenEndpoint           string             `json:"token_endpoint"`
+	JWKSURI                 string             `json:"jwks_uri"`
+	UserinfoEndpoint        string             `json:"userinfo_endpoint"`
+	RevocationEndpoint      string             `json:"revocation_endpoint"`
+	DeviceEndpoint          string             `json:"device_authorization_endpoint"`
+	TokenAuthMethods        []string           `json:"token_endpoint_auth_methods_supported"`
+	IDTokenAlgs             []string           `json:"id_token_signing_alg_values_supported"`
+	DPoPAlgs                []domain.Untrusted `json:"dpop_signing_alg_values_supported"`
+	CodeChallengeMethods    []string           `json:"code_challenge_methods_supported"`
+	AuthorizationIssParamOK bool               `json:"authorization_response_iss_parameter_supported"`
 	// MTLSAliases are the endpoints to use with a client certificate (RFC 8705 §5).
 	MTLSAliases map[string]string `json:"mtls_endpoint_aliases"`
 
@@ -88,8 +88,8 @@ func (a *Authority) Discover(ctx context.Context) (ports.Discovery, error) {
 			eps = append(eps, ep.name)
 		}
 	}
-	return ports.Discovery{Issuer: m.Issuer, TokenEndpoint: m.TokenEndpoint, RevocationEndpoint: m.RevocationEndpoint,
-		UserinfoEndpoint: m.UserinfoEndpoint, DPoPAlgs: m.DPoPAlgs, ServerDate: m.serverDate, FetchedAt: m.fetchedAt, Endpoints: eps}, nil
+	return ports.Discovery{Issuer: domain.Untrusted(m.Issuer), TokenEndpoint: domain.Untrusted(m.TokenEndpoint),
+		RevocationEndpoint: domain.Untrusted(m.RevocationEndpoint), UserinfoEndpoint: domain.Untrusted(m.UserinfoEndpoint), DPoPAlgs: m.DPoPAlgs, ServerDate: m.serverDate, FetchedAt: m.fetchedAt, Endpoints: eps}, nil
 }
 
 // discover is the checked metadata every request starts from, fetched the

@@ -139,10 +139,10 @@ func FuzzDiscovery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if d.Issuer != issuer {
+		if d.Issuer.Raw() != issuer {
 			t.Fatalf("accepted issuer %q for %q", d.Issuer, issuer)
 		}
-		if _, err := domain.ValidateServerURL("token endpoint", d.TokenEndpoint); err != nil {
+		if _, err := domain.ValidateServerURL("token endpoint", d.TokenEndpoint.Raw()); err != nil {
 			t.Fatalf("accepted token endpoint %q: %v", d.TokenEndpoint, err)
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -64,7 +63,7 @@ func (a *Authority) tokenContext(ctx context.Context, m *metadata, req ports.Tok
 		// stella's proofs are ES256; an Authority that lists its DPoP
 		// algorithms must accept that one (RFC 9449 §5.1).
 		if len(m.DPoPAlgs) > 0 && !slices.Contains(m.DPoPAlgs, "ES256") {
-			return nil, domain.E(domain.KindProtocol, "the Authority accepts DPoP proofs only in "+strings.Join(m.DPoPAlgs, ", ")+", not ES256",
+			return nil, domain.E(domain.KindProtocol, "the Authority accepts DPoP proofs only in "+domain.JoinUntrusted(m.DPoPAlgs, ", ")+", not ES256",
 				"Set AuthMode: bearer for this Authority, or ask its operators to allow ES256.")
 		}
 	}

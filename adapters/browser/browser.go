@@ -102,10 +102,16 @@ func (o *Opener) CanOpen() (bool, string) {
 }
 
 // Open starts the browser and returns once it was launched; it does not
-// wait for the browser to exit.
+// wait for the browser to exit. The browser is not tied to ctx: it
+// outlives the sign-in and stella (a STELLA_BROWSER script that is still
+// starting when the sign-in times out or is interrupted must not be
+// killed with it); ctx bounds only how long Open waits to see it fail.
 func (o *Opener) Open(ctx context.Context, url string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	name, args := o.commandFor(url)
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	cmd.Env = o.Environ()
 	if err := cmd.Start(); err != nil {
@@ -122,6 +128,7 @@ func (o *Opener) Open(ctx context.Context, url string) error {
 				"Open the printed URL yourself, or set STELLA_BROWSER to a command that opens URLs.")
 		}
 	case <-time.After(200 * time.Millisecond):
+	case <-ctx.Done():
 	}
 	return nil
 }

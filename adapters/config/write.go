@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,9 +40,11 @@ func UseProfile(configDir, name string) (string, error) {
 // atomically.
 func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
 	path := filepath.Join(configDir, "config.yaml")
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check the file's permissions.")
+	// Read as every configuration file is read: a FIFO or a device in its
+	// place must not hang or exhaust the command (SPEC §6).
+	b, err := readConfigFile(path, true)
+	if err != nil {
+		return "", err
 	}
 	if len(b) > 0 {
 		// Refuse to rewrite a file stella could not read in the first place.

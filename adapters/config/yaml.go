@@ -52,6 +52,17 @@ func usageErr(path string, line int, msg, hint string) error {
 // readLayer parses one configuration file strictly. A missing file is
 // (nil, nil) when optional.
 func readLayer(path string, optional bool) (*fileLayer, error) {
+	b, err := readConfigFile(path, optional)
+	if err != nil || b == nil && optional {
+		return nil, err
+	}
+	return parseLayer(path, b)
+}
+
+// readConfigFile reads one configuration file through readRegular's
+// bounds (no FIFO blocks it, no device or oversized file is read), with
+// errors that name the file. A missing file is (nil, nil) when optional.
+func readConfigFile(path string, optional bool) ([]byte, error) {
 	b, _, err := readRegular(path, maxFileSize)
 	var nr ports.NotRegularFile
 	switch {
@@ -64,7 +75,10 @@ func readLayer(path string, optional bool) (*fileLayer, error) {
 	case err != nil:
 		return nil, domain.Wrap(domain.KindUsage, err, "cannot read "+path, "Check that the file exists and is readable.")
 	}
-	return parseLayer(path, b)
+	if b == nil {
+		b = []byte{} // present and empty: not the missing file's nil
+	}
+	return b, nil
 }
 
 func parseLayer(path string, b []byte) (*fileLayer, error) {

@@ -199,7 +199,7 @@ func (l *Listener) callback(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch e := q.Get("error"); {
 	case e != "":
-		err = authorizationError(domain.OAuthError{Code: domain.Printable(e, 64), Description: domain.Printable(q.Get("error_description"), 300)})
+		err = authorizationError(domain.OAuthError{Code: domain.Printable(e, 64), Description: domain.Untrusted(q.Get("error_description"))})
 	case resp.Code.IsZero():
 		err = domain.E(domain.KindProtocol, "the Authority's redirect carried neither a code nor an error", "Sign in again; if it persists, check the Authority.")
 	}

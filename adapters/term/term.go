@@ -89,6 +89,9 @@ func (p *Prompter) Secret(ctx context.Context, prompt string) (domain.Secret, er
 		return domain.Secret{}, p.refuse(prompt)
 	}
 	fd, _ := fdOf(p.io.In)
+	// ReadPassword turns echo off and back on only when it returns; after
+	// Ctrl-C or SIGTERM it never does, so the terminal is restored here.
+	state, _ := xterm.GetState(fd)
 	_, _ = io.WriteString(p.io.Err, prompt)
 	type result struct {
 		b   []byte
@@ -98,6 +101,10 @@ func (p *Prompter) Secret(ctx context.Context, prompt string) (domain.Secret, er
 	go func() { b, err := xterm.ReadPassword(fd); ch <- result{b, err} }()
 	select {
 	case <-ctx.Done():
+		if state != nil {
+			_ = xterm.Restore(fd, state)
+		}
+		_, _ = io.WriteString(p.io.Err, "\n") // the error goes on a line of its own
 		return domain.Secret{}, ctx.Err()
 	case r := <-ch:
 		_, _ = io.WriteString(p.io.Err, "\n")
@@ -121,6 +128,7 @@ func (p *Prompter) Line(ctx context.Context, prompt string) (string, error) {
 	}()
 	select {
 	case <-ctx.Done():
+		_, _ = io.WriteString(p.io.Err, "\n") // the error goes on a line of its own
 		return "", ctx.Err()
 	case l := <-ch:
 		return l, nil

@@ -146,9 +146,9 @@ func who(id domain.Identity) string {
 	name := id.DisplayName()
 	switch {
 	case name != "" && id.Subject != "" && name != id.Subject:
-		return name + " (" + id.Subject + ")"
+		return name.String() + " (" + id.Subject.String() + ")"
 	case name != "":
-		return name
+		return name.String()
 	}
 	return "(unknown subject)"
 }

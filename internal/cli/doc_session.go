@@ -12,21 +12,21 @@ import (
 // for it is writeSession (doc_status.go).
 type sessionDoc struct {
 	sessionKeyDoc
-	Subject    string       `json:"subject,omitempty"`
-	Name       string       `json:"name,omitempty"`
-	Tenant     string       `json:"tenant,omitempty"`
-	Grant      string       `json:"grant,omitempty"`
-	Scopes     []string     `json:"scopes"`
-	TokenType  string       `json:"tokenType,omitempty"`
-	ExpiresAt  *time.Time   `json:"expiresAt,omitempty"`
-	Expiry     string       `json:"expiry,omitempty"`
-	Expired    bool         `json:"expired"`
-	HasRefresh bool         `json:"refreshToken"`
-	Usable     bool         `json:"usable"`
-	Binding    bindingDoc   `json:"binding"`
-	Error      string       `json:"error,omitempty"`
-	Storage    storageDoc   `json:"storage"`
-	KeyCache   *keyCacheDoc `json:"keyCache,omitempty"`
+	Subject    domain.Untrusted `json:"subject,omitempty"`
+	Name       domain.Untrusted `json:"name,omitempty"`
+	Tenant     domain.Untrusted `json:"tenant,omitempty"`
+	Grant      string           `json:"grant,omitempty"`
+	Scopes     []string         `json:"scopes"`
+	TokenType  string           `json:"tokenType,omitempty"`
+	ExpiresAt  *time.Time       `json:"expiresAt,omitempty"`
+	Expiry     string           `json:"expiry,omitempty"`
+	Expired    bool             `json:"expired"`
+	HasRefresh bool             `json:"refreshToken"`
+	Usable     bool             `json:"usable"`
+	Binding    bindingDoc       `json:"binding"`
+	Error      string           `json:"error,omitempty"`
+	Storage    storageDoc       `json:"storage"`
+	KeyCache   *keyCacheDoc     `json:"keyCache,omitempty"`
 }
 
 func session(st app.SessionStatus, store ports.StoreInfo) sessionDoc {

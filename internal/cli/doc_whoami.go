@@ -8,27 +8,28 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/app"
+	"github.com/stellaops/stella/domain"
 )
 
 // whoamiDoc is `stella auth whoami --json`.
 type whoamiDoc struct {
-	SchemaVersion int            `json:"schemaVersion"`
-	Subject       string         `json:"subject"`
-	Name          string         `json:"name,omitempty"`
-	Email         string         `json:"email,omitempty"`
-	Tenant        string         `json:"tenant,omitempty"`
-	ClientID      string         `json:"clientId"`
-	Scopes        []string       `json:"scopes"`
-	Audience      []string       `json:"audience,omitempty"`
-	IssuedAt      *time.Time     `json:"issuedAt,omitempty"`
-	ExpiresAt     *time.Time     `json:"expiresAt,omitempty"`
-	Binding       bindingDoc     `json:"binding"`
-	Cnf           map[string]any `json:"cnf,omitempty"`
-	Source        string         `json:"source"`
-	Note          string         `json:"note,omitempty"`
-	Claims        map[string]any `json:"claims,omitempty"`
-	IDTokenClaims map[string]any `json:"idTokenClaims,omitempty"`
-	UserInfo      map[string]any `json:"userinfo,omitempty"`
+	SchemaVersion int              `json:"schemaVersion"`
+	Subject       domain.Untrusted `json:"subject"`
+	Name          domain.Untrusted `json:"name,omitempty"`
+	Email         domain.Untrusted `json:"email,omitempty"`
+	Tenant        domain.Untrusted `json:"tenant,omitempty"`
+	ClientID      string           `json:"clientId"`
+	Scopes        []string         `json:"scopes"`
+	Audience      []string         `json:"audience,omitempty"`
+	IssuedAt      *time.Time       `json:"issuedAt,omitempty"`
+	ExpiresAt     *time.Time       `json:"expiresAt,omitempty"`
+	Binding       bindingDoc       `json:"binding"`
+	Cnf           map[string]any   `json:"cnf,omitempty"`
+	Source        string           `json:"source"`
+	Note          string           `json:"note,omitempty"`
+	Claims        map[string]any   `json:"claims,omitempty"`
+	IDTokenClaims map[string]any   `json:"idTokenClaims,omitempty"`
+	UserInfo      map[string]any   `json:"userinfo,omitempty"`
 }
 
 func printWhoami(rt *Runtime, w app.WhoamiOutput) error {
@@ -45,14 +46,14 @@ func printWhoami(rt *Runtime, w app.WhoamiOutput) error {
 		fmt.Fprintf(rt.Err(), "note: %s\n", w.Note)
 	}
 	out := rt.Out()
-	fmt.Fprintf(out, "Subject:   %s\n", dash(w.Identity.Subject))
+	fmt.Fprintf(out, "Subject:   %s\n", dash(w.Identity.Subject.String()))
 	if w.Identity.Name != "" {
 		fmt.Fprintf(out, "Name:      %s\n", w.Identity.Name)
 	}
 	if w.Identity.Email != "" {
 		fmt.Fprintf(out, "Email:     %s\n", w.Identity.Email)
 	}
-	fmt.Fprintf(out, "Tenant:    %s\n", dash(w.Identity.Tenant))
+	fmt.Fprintf(out, "Tenant:    %s\n", dash(w.Identity.Tenant.String()))
 	fmt.Fprintf(out, "Client:    %s\n", w.ClientID)
 	fmt.Fprintf(out, "Scopes:    %s\n", dash(w.Scopes.String()))
 	fmt.Fprintf(out, "Audience:  %s\n", dash(strings.Join(w.Audience, ", ")))

@@ -20,8 +20,9 @@ func New(cfg Config) *analysis.Analyzer {
 		Doc: "enforce stella's architecture rules\n\n" +
 			"audit checks the layer dependencies (domain, ports, app, adapters, composition root,\n" +
 			"tools/devauthority), confines raw OAuth credentials, the keyring and secret reveals\n" +
-			"to their owners, HTTP clients to the transport, process exits to main.go, and\n" +
-			"the standard streams to the sanitising writers of adapters/term.",
+			"to their owners, HTTP clients to the transport, process exits to main.go,\n" +
+			"the standard streams to the sanitising writers of adapters/term, and servers'\n" +
+			"text to domain.Untrusted, whose only ways out outside domain sanitise it.",
 		// The repository grows while it is checked: a package that does
 		// not compile yet still has its imports and resolved names checked.
 		RunDespiteErrors: true,
@@ -42,6 +43,7 @@ func New(cfg Config) *analysis.Analyzer {
 			a.rawCredentials()
 			a.credentialFields()
 			a.references()
+			a.untrusted()
 			return nil, nil
 		},
 	}
@@ -409,6 +411,128 @@ func (a *audit) references() {
 			return true
 		})
 	}
+}
+
+// untrusted reports every way a server's text could leave its Untrusted
+// type other than sanitised: a conversion to another type, Raw, indexing
+// or ranging over its bytes, and a type argument whose constraint admits
+// only strings (the generic body could convert it). Converting to
+// Untrusted, comparing, slicing (still Untrusted) and printing it are fine.
+func (a *audit) untrusted() {
+	ut := a.cfg.Untrusted
+	if ut.Type.Name == "" || matchAny(a.rel, ut.Allowed) || matchAny(a.rel, ut.Exempt) {
+		return
+	}
+	info := a.pass.TypesInfo
+	is := func(t types.Type) bool {
+		n, ok := types.Unalias(t).(*types.Named)
+		return t != nil && ok && lookup(n.Obj(), []Func{ut.Type}) != nil
+	}
+	name := path.Base(ut.Type.Path) + "." + ut.Type.Name
+	where := list(ut.Allowed)
+	const fix = "print the value itself (String, Cut, %s and every fmt verb sanitise it, SPEC §6), or parse it into stella's own type where it is validated"
+	for _, f := range a.pass.Files {
+		if a.isTest(f) {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if tv, ok := info.Types[n.Fun]; ok && tv.IsType() && len(n.Args) == 1 && is(info.TypeOf(n.Args[0])) && !is(tv.Type) {
+					a.report("untrusted", n.Pos(), "untrusted", "converting %s to %s hands out the server's raw text outside %s; %s",
+						name, types.TypeString(tv.Type, a.qualifier), where, fix)
+				}
+			case *ast.IndexExpr:
+				if is(info.TypeOf(n.X)) {
+					a.report("untrusted", n.Pos(), "untrusted", "indexing a %s reads the server's raw bytes outside %s; %s", name, where, fix)
+				}
+			case *ast.RangeStmt:
+				if is(info.TypeOf(n.X)) {
+					a.report("untrusted", n.Pos(), "untrusted", "ranging over a %s reads the server's raw runes outside %s; %s", name, where, fix)
+				}
+			case *ast.Ident:
+				if fn := lookup(info.Uses[n], ut.Raw); fn != nil {
+					a.report("untrusted", n.Pos(), "untrusted", "%s hands out the server's raw text outside %s; %s", fn.Name, where, fix)
+				}
+			}
+			return true
+		})
+	}
+	for id, inst := range info.Instances {
+		if a.isTestPos(id.Pos()) {
+			continue
+		}
+		var params *types.TypeParamList
+		switch obj := info.Uses[id].(type) {
+		case *types.Func:
+			params = obj.Signature().TypeParams()
+		case *types.TypeName:
+			if n, ok := types.Unalias(obj.Type()).(*types.Named); ok {
+				params = n.Origin().TypeParams()
+			}
+		}
+		for i := 0; params != nil && i < inst.TypeArgs.Len() && i < params.Len(); i++ {
+			if is(inst.TypeArgs.At(i)) && onlyStrings(params.At(i).Constraint(), map[types.Type]bool{}) {
+				a.report("untrusted", id.Pos(), "untrusted", "%s as the type argument of %s, whose constraint admits only strings, lets its body convert the server's raw text outside %s; %s",
+					name, id.Name, where, fix)
+			}
+		}
+	}
+}
+
+// isTestPos reports whether pos is in a _test.go file.
+func (a *audit) isTestPos(pos token.Pos) bool {
+	return strings.HasSuffix(a.pass.Fset.Position(pos).Filename, "_test.go")
+}
+
+// onlyStrings reports whether a constraint's type set holds only strings
+// and byte or rune slices: a generic body may convert such a T to string.
+// The type set is the intersection of the interface's elements, so one
+// element made only of such terms is enough; "any", comparable and method
+// sets are not.
+func onlyStrings(c types.Type, seen map[types.Type]bool) bool {
+	if c == nil || seen[c] {
+		return false
+	}
+	seen[c] = true
+	iface, ok := c.Underlying().(*types.Interface)
+	if !ok {
+		return stringLike(c)
+	}
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		switch e := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			all := e.Len() > 0
+			for j := 0; j < e.Len(); j++ {
+				t := e.Term(j).Type()
+				if _, isIface := t.Underlying().(*types.Interface); isIface {
+					all = all && onlyStrings(t, seen)
+				} else {
+					all = all && stringLike(t)
+				}
+			}
+			if all {
+				return true
+			}
+		default:
+			if onlyStrings(e, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stringLike reports the types a conversion to string accepts as text.
+func stringLike(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Info()&types.IsString != 0
+	case *types.Slice:
+		b, ok := u.Elem().Underlying().(*types.Basic)
+		return ok && (b.Kind() == types.Byte || b.Kind() == types.Rune)
+	}
+	return false
 }
 
 func identOf(e ast.Expr) *ast.Ident {

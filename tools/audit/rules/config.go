@@ -33,6 +33,28 @@ type Config struct {
 	HTTP          HTTP
 	Exit          Exit
 	Terminal      Terminal
+	Untrusted     Untrusted
+}
+
+// Untrusted keeps text from outside (a server's claims, codes, URIs,
+// metadata, error descriptions) in its type until it is printed, so the
+// only ways out are the sanitising ones its package gives (String, the fmt
+// verbs, Cut): ARCHITECTURE.md "Text from outside reaches a terminal, log,
+// hint or page only through one sanitiser". JSON encoding reads the value
+// by reflection and escapes it, so it needs no door.
+type Untrusted struct {
+	// Type is the untrusted text type. Outside Allowed packages it may not
+	// be converted to any other type (string, []byte, []rune, another
+	// named string), indexed or ranged over (its raw bytes and runes), or
+	// given as the type argument of a type parameter a string satisfies
+	// (whose body may convert it). Converting text to it is always fine.
+	Type Func
+	// Raw are the methods that return the unsanitised text.
+	Raw []Func
+	// Allowed packages may do all of that; Exempt ones (test
+	// infrastructure) and _test.go files are not checked.
+	Allowed []string
+	Exempt  []string
 }
 
 // Terminal confines writing to the process's standard streams: text from
@@ -260,6 +282,16 @@ func Default() Config {
 				{"", "print"}, {"", "println"},
 			},
 			Allowed: []string{"adapters/term/..."},
+			Exempt:  []string{"tools/...", "testscripts/..."},
+		},
+
+		Untrusted: Untrusted{
+			Type: Func{m + "/domain", "Untrusted"},
+			Raw:  []Func{{m + "/domain", "Untrusted.Raw"}},
+			// domain owns the type and its sanitiser. The adapters that
+			// receive servers' text keep it as plain strings only until
+			// they hand it out, and send or validate those strings before.
+			Allowed: []string{"domain/..."},
 			Exempt:  []string{"tools/...", "testscripts/..."},
 		},
 	}

@@ -228,3 +228,25 @@ func TestFaultsAndIssuerOverride(t *testing.T) {
 		t.Fatal("listened beyond loopback")
 	}
 }
+
+// no-identity withholds every verified statement of who signed in: no ID
+// token although openid was granted, and userinfo failing. The other
+// faults that withhold the ID token leave userinfo answering.
+func TestNoIdentityFault(t *testing.T) {
+	for _, tc := range []struct {
+		fault    string
+		idToken  bool
+		userinfo int
+	}{{"no-identity", false, http.StatusServiceUnavailable}, {"no-id-token", false, http.StatusOK}, {"", true, http.StatusOK}} {
+		fault, userinfo := tc.fault, tc.userinfo
+		h := start(t, func(c *Config) { c.IDTokenFault = fault })
+		r := h.password("openid profile")
+		at, _ := r.body["access_token"].(string)
+		if r.status != 200 || at == "" || (r.body["id_token"] != nil) != tc.idToken {
+			t.Fatalf("%s: token response %d %v", fault, r.status, r.body)
+		}
+		if u := h.get("/userinfo", at); u.status != userinfo {
+			t.Fatalf("%s: userinfo %d, want %d", fault, u.status, userinfo)
+		}
+	}
+}

@@ -392,7 +392,7 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 	}
 	if g.user && !s.quirk("opaque-sub") {
 		claims["name"] = operator.display
-		if s.cfg.IDTokenFault == "no-id-token" {
+		if s.withholdsIDToken() {
 			claims["name"] = "Unverified Name"
 		}
 	}
@@ -420,7 +420,7 @@ func (s *Server) issueFull(w http.ResponseWriter, g grantRecord, fam *family, no
 		s.tokens.addRefresh(&refreshToken{value: rt, family: fam, expires: now.Add(s.cfg.RefreshTTL)})
 		resp["refresh_token"] = rt
 	}
-	if g.user && slices.Contains(g.scopes, "openid") && s.cfg.IDTokenFault != "no-id-token" {
+	if g.user && slices.Contains(g.scopes, "openid") && !s.withholdsIDToken() {
 		idc := map[string]any{"iss": s.advertisedIssuer(), "sub": s.hostile(sub), "aud": g.clientID, "iat": now.Unix(),
 			"exp": now.Add(ttl).Unix(), "auth_time": now.Unix(), "name": s.hostile(operator.display), "tenant": s.hostile(operator.tenant),
 			"email": s.hostile(operator.email)}
@@ -535,6 +535,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	claims, ok := s.authorize(w, r, "openid", false)
 	if !ok {
+		return
+	}
+	if s.cfg.IDTokenFault == "no-identity" {
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "userinfo is down")
 		return
 	}
 	info := map[string]any{"sub": claims["sub"], "tenant": operator.tenant}

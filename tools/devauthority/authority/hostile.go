@@ -28,6 +28,12 @@ var idTokenFaults = map[string]string{
 	"refresh-sub":  "a refreshed ID token naming another subject",
 	"userinfo-sub": "a userinfo answer for another subject",
 	"no-id-token":  "no ID token although openid was granted, and an access token whose name claim differs from userinfo's",
+	"no-identity":  "no-id-token, and a userinfo endpoint that fails (503): nothing verified says who signed in",
+}
+
+// withholdsIDToken reports the faults that grant openid without an ID token.
+func (s *Server) withholdsIDToken() bool {
+	return s.cfg.IDTokenFault == "no-id-token" || s.cfg.IDTokenFault == "no-identity"
 }
 
 // rotatedKey is the second signing key of the rotated-key fault.

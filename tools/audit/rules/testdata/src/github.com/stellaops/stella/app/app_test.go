@@ -17,6 +17,7 @@ func TestX(t *testing.T) {
 	_ = domain.NewSecret("s").Reveal()
 	_ = &http.Client{}
 	_, _ = http.Get("http://127.0.0.1/")
+	_ = string(domain.Untrusted("a test compares the raw text")) + domain.Untrusted("x").Raw()
 	if false {
 		os.Exit(1)
 	}

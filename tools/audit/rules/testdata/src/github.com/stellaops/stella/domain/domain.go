@@ -23,5 +23,14 @@ type OAuthError struct {
 	Description string
 }
 
+// Untrusted is a server's text; its own package may read the bytes.
+type Untrusted string
+
+func (u Untrusted) String() string { return "sanitised " + string(u) }
+
+func (u Untrusted) Raw() string { return string(u) }
+
+func shown(u Untrusted) string { return u.Raw() + string(u[0]) }
+
 var _ = fmt.Sprint
 var _ oauth2.Config
