@@ -17,7 +17,7 @@ func conventions(args []string) []string {
 	case len(pos) > 0 && args[pos[0]] == "help":
 		out := slices.Delete(slices.Clone(args), pos[0], pos[0]+1)
 		return append(out, "--help")
-	case len(pos) == 1 && commandGroups[args[pos[0]]] && !slices.Contains(args, "--version"):
+	case len(pos) == 1 && isCommandGroup(args[pos[0]]) && !slices.Contains(args, "--version"):
 		return append(slices.Clone(args), "--help")
 	}
 	if i := slices.Index(args, "--version"); i >= 0 && (len(pos) == 0 || pos[0] > i) {
@@ -35,7 +35,7 @@ func awaitsValue(args []string) bool {
 		return false
 	}
 	last := args[len(args)-1]
-	return strings.HasPrefix(last, "--") && !strings.Contains(last, "=") && !globalBoolFlags[last] && last != "--version"
+	return strings.HasPrefix(last, "--") && !strings.Contains(last, "=") && !takesNoValue(last) && last != "--version"
 }
 
 // positionals are the indexes of args that are not flags or flag values.
@@ -47,7 +47,7 @@ func positionals(args []string) []int {
 		case a == "--":
 			return out
 		case strings.HasPrefix(a, "--"):
-			if !strings.Contains(a, "=") && !globalBoolFlags[a] && a != "--version" {
+			if !strings.Contains(a, "=") && !takesNoValue(a) && a != "--version" {
 				i++ // the flag's value
 			}
 		case strings.HasPrefix(a, "-") && a != "-":

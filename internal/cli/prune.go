@@ -1,78 +1,186 @@
 package cli
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/alecthomas/kong"
 )
 
-// topCommands are the CLI's command fields, by the name typed.
-var topCommands = map[string]string{"auth": "Auth", "api": "API", "pack": "Pack", "profile": "Profile", "version": "Version"}
+// Building kong's model of every command costs about 1 ms, a third of a
+// start, and the command named on the line needs only its own subtree. So
+// a command line that certainly names one command is parsed into a CLI
+// struct cut down to it: the same fields, tags and command types, without
+// the other commands. Help, completion and every parse error use the whole
+// CLI, so what the user sees is the same.
+//
+// What is cut is derived from the CLI struct itself (its `cmd` fields and
+// their `name` tags), so a command added to the tree is pruned, and found
+// by the argument conventions, without a table to keep in step;
+// prune_test.go proves the derivation names what kong's model names.
 
-// commandGroups are the commands that only group others.
-var commandGroups = map[string]bool{"auth": true, "pack": true, "profile": true}
-
-// globalBoolFlags are the global flags that take no value.
-var globalBoolFlags = map[string]bool{"--json": true, "--non-interactive": true, "--verbose": true, "--help": true}
-
-// subCommands are the subcommands of the groups worth pruning: the group's
-// struct and its command fields, by the name typed.
-var subCommands = map[string]struct {
-	group  string
-	fields map[string]string
-}{
-	"auth": {"AuthCmd", map[string]string{"login": "Login", "logout": "Logout", "status": "Status", "whoami": "Whoami",
-		"doctor": "Doctor", "token": "Token", "header": "Header"}},
-	"profile": {"ProfileCmd", map[string]string{"list": "List", "show": "Show", "use": "Use"}},
+// command is one command of the CLI tree, as typed.
+type command struct {
+	name     string
+	field    reflect.StructField
+	children []command // the commands of a group, in field order
+	// whole: its Run takes the *kong.Context (completion walks the model),
+	// so it is never parsed into a cut-down CLI.
+	whole bool
+	// sealed: the group's type has methods (a kong hook would be one), so
+	// it is kept whole rather than rebuilt without its other commands.
+	sealed bool
 }
 
-// otherCommands returns a kong.IgnoreFields pattern for every command but
-// the one args name (the top-level command and, in a group, its
-// subcommand), or nothing when that is not certain (help asked for,
-// completion, no or an unknown command). A wrong guess costs nothing but
-// time: a parse that fails is redone on the whole model.
-func otherCommands(args []string) []string {
-	var named []string // the positional arguments, up to two
-	for i := 0; i < len(args) && len(named) < 2; i++ {
+// cliCommands is the CLI's commands and which global flags take no value.
+type cliCommands struct {
+	root     reflect.Type // CLI
+	globals  reflect.StructField
+	commands []command
+	// noValue are the global flags that take no value (bools, counters and
+	// kong's --help): the word after them is not their value.
+	noValue map[string]bool
+	// prunable: CLI has no methods of its own, so a struct rebuilt from its
+	// fields parses the same.
+	prunable bool
+}
+
+var cliTree = sync.OnceValue(func() *cliCommands { return deriveTree(reflect.TypeFor[CLI]()) })
+
+func deriveTree(root reflect.Type) *cliCommands {
+	t := &cliCommands{root: root, noValue: map[string]bool{"--help": true}, prunable: reflect.PointerTo(root).NumMethod() == 0}
+	for i := range root.NumField() {
+		f := root.Field(i)
+		if f.Anonymous && f.Type == reflect.TypeFor[Globals]() {
+			t.globals = f
+			for j := range f.Type.NumField() {
+				g := f.Type.Field(j)
+				if g.Type.Kind() == reflect.Bool || g.Tag.Get("type") == "counter" {
+					t.noValue["--"+kongName(g)] = true
+				}
+			}
+			continue
+		}
+		if c, ok := deriveCommand(f); ok {
+			t.commands = append(t.commands, c)
+		}
+	}
+	return t
+}
+
+func deriveCommand(f reflect.StructField) (command, bool) {
+	if _, ok := f.Tag.Lookup("cmd"); !ok || f.Type.Kind() != reflect.Struct {
+		return command{}, false
+	}
+	c := command{name: kongName(f), field: f, sealed: reflect.PointerTo(f.Type).NumMethod() > 0}
+	if run, ok := reflect.PointerTo(f.Type).MethodByName("Run"); ok {
+		for i := range run.Type.NumIn() {
+			if run.Type.In(i) == reflect.TypeFor[*kong.Context]() {
+				c.whole = true
+			}
+		}
+	}
+	for i := range f.Type.NumField() {
+		if sub, ok := deriveCommand(f.Type.Field(i)); ok {
+			c.children = append(c.children, sub)
+		}
+	}
+	return c, true
+}
+
+// kongName is the name kong gives a field: its name tag, or the field's
+// name in lower case (every field here without a tag is one word; kong
+// would dash a CamelCase one, which the test would catch).
+func kongName(f reflect.StructField) string {
+	if n := f.Tag.Get("name"); n != "" {
+		return n
+	}
+	return strings.ToLower(f.Name)
+}
+
+func (t *cliCommands) find(cs []command, name string) *command {
+	for i := range cs {
+		if cs[i].name == name {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// isGroup reports whether the top-level command name only groups others.
+func (t *cliCommands) isGroup(name string) bool {
+	c := t.find(t.commands, name)
+	return c != nil && len(c.children) > 0
+}
+
+// isCommandGroup reports whether a top-level command only groups others.
+func isCommandGroup(name string) bool { return cliTree().isGroup(name) }
+
+// takesNoValue reports whether a global flag is followed by no value.
+func takesNoValue(flag string) bool { return cliTree().noValue[flag] }
+
+// named are the first two positional words of args: the command and, in a
+// group, its subcommand. ok is false when the line must see the whole
+// model: help asked for, or "--" before any command.
+func named(args []string) (words []string, ok bool) {
+	for i := 0; i < len(args) && len(words) < 2; i++ {
 		a := args[i]
 		switch {
 		case a == "--" || a == "-h" || a == "--help":
-			return nil
+			return nil, false
 		case strings.HasPrefix(a, "--"):
-			if !strings.Contains(a, "=") && !globalBoolFlags[a] {
+			if !strings.Contains(a, "=") && !takesNoValue(a) {
 				i++ // the flag's value
 			}
 		case strings.HasPrefix(a, "-"):
 			// -v, -vv: no value
 		default:
-			named = append(named, a)
+			words = append(words, a)
 		}
 	}
-	if len(named) == 0 {
+	if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+		return nil, false
+	}
+	return words, true
+}
+
+// prunedCLI returns a pointer to a new CLI struct cut down to the command
+// args name (and, in a group, to its subcommand), or nil when that is not
+// certain (help asked for, completion, no or an unknown command). A wrong
+// guess costs nothing but time: a parse that fails is redone on the whole
+// CLI.
+func prunedCLI(args []string) any {
+	t := cliTree()
+	words, ok := named(args)
+	if !ok || len(words) == 0 || !t.prunable {
 		return nil
 	}
-	field, ok := topCommands[named[0]]
-	if !ok || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+	top := t.find(t.commands, words[0])
+	if top == nil || top.whole {
 		return nil
 	}
-	// One pattern, not one per command: kong compiles each, and a regexp
-	// compiled cold costs more than the commands it saves building.
-	var top, sub []string
-	for _, f := range topCommands {
-		if f != field {
-			top = append(top, f)
+	field := top.field
+	if len(words) == 2 && !top.sealed {
+		if sub := t.find(top.children, words[1]); sub != nil {
+			field.Type = reflect.StructOf([]reflect.StructField{unplaced(sub.field)})
 		}
 	}
-	top = append(top, "Completion")
-	alt := `CLI\.(` + strings.Join(top, "|") + `)`
-	if g, ok := subCommands[named[0]]; ok && len(named) == 2 {
-		if keep, ok := g.fields[named[1]]; ok {
-			for _, f := range g.fields {
-				if f != keep {
-					sub = append(sub, f)
-				}
-			}
-			alt += `|` + g.group + `\.(` + strings.Join(sub, "|") + `)`
-		}
+	typ := reflect.StructOf([]reflect.StructField{unplaced(t.globals), unplaced(field)})
+	return reflect.New(typ).Interface()
+}
+
+// unplaced is f as a field of a new struct (StructOf lays it out anew).
+func unplaced(f reflect.StructField) reflect.StructField {
+	f.Offset, f.Index = 0, nil
+	return f
+}
+
+// parsedGlobals is the Globals of a CLI or of a struct prunedCLI made.
+func parsedGlobals(target any) Globals {
+	if c, ok := target.(*CLI); ok {
+		return c.Globals
 	}
-	return []string{`^(` + alt + `)$`}
+	return reflect.ValueOf(target).Elem().Field(0).Interface().(Globals)
 }

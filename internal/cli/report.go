@@ -45,7 +45,7 @@ func usageError(err error, kctx *kong.Context) error {
 	if kctx != nil {
 		if path := commandPath(kctx); path != "" {
 			hint = "Run `stella " + path + " --help` to see its flags and an example."
-			if commandGroups[path] {
+			if isCommandGroup(path) {
 				hint = "Run `stella " + path + " --help` to see its commands."
 			}
 		}

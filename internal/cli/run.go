@@ -48,12 +48,12 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 	if code, ok := completeCandidates(args, stdio); ok {
 		return code
 	}
-	var cli CLI
+	var target any // *CLI, or a cut-down CLI (prunedCLI)
 	exit := -1
 	var broken error // the command line definition itself is wrong: a bug
-	parse := func(prune bool) (*kong.Context, error) {
-		cli = CLI{}
-		opts := []kong.Option{
+	parse := func(t any) (*kong.Context, error) {
+		target, broken = t, nil
+		parser, err := kong.New(target,
 			kong.Name("stella"),
 			kong.Description(description),
 			kong.Writers(stdio.Out, stdio.Err),
@@ -63,11 +63,7 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 				}
 			}),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		}
-		if prune {
-			opts = append(opts, kong.IgnoreFields(otherCommands(args)...))
-		}
-		parser, err := kong.New(&cli, opts...)
+		)
 		if err != nil {
 			broken = domain.Wrap(domain.KindUnexpected, err, "the command line definition is broken", "")
 			return nil, broken
@@ -75,13 +71,15 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		globalFlagsGroup(parser.Model)
 		return parser.Parse(args)
 	}
-	// Building kong's model of every command costs about 1 ms, a third of
-	// a start; the command named on the line needs only its own subtree.
-	// Help, completion and every parse error use the whole model, so what
-	// the user sees is the same.
-	kctx, err := parse(len(otherCommands(args)) > 0)
-	if err != nil && exit < 0 {
-		kctx, err = parse(false)
+	// The command named on the line needs only its own subtree (prune.go).
+	var kctx *kong.Context
+	var err error
+	cut := prunedCLI(args)
+	if cut != nil {
+		kctx, err = parse(cut)
+	}
+	if (cut == nil || err != nil) && exit < 0 {
+		kctx, err = parse(&CLI{})
 	}
 	if exit >= 0 { // --help was printed
 		return exit
@@ -89,10 +87,11 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 	if broken != nil {
 		return report(stdio, false, broken)
 	}
+	globals := parsedGlobals(target)
 	if err != nil {
 		// kong stops at the first bad argument, so --json after it was
 		// never parsed; the script that asked for JSON still gets it.
-		return report(stdio, cli.JSON || askedJSON(args), usageError(err, kctx))
+		return report(stdio, globals.JSON || askedJSON(args), usageError(err, kctx))
 	}
 	// Under --json the command hands its document to the runtime, which
 	// writes it once, with the error (if any) inside: a script reading
@@ -107,13 +106,13 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra}
+	rt := &Runtime{ctx: ctx, io: stdio, globals: globals, build: buildInfo(), extra: extra}
 	err = kctx.Run(rt)
 	if ctx.Err() != nil && err != nil {
 		// The cause is only "context canceled": say what happened instead.
 		err = domain.E(domain.KindInterrupted, "interrupted", "Run the command again when you are ready.")
 	}
-	return finish(stdio, cli.JSON, rt.doc, out.n > 0, err)
+	return finish(stdio, globals.JSON, rt.doc, out.n > 0, err)
 }
 
 // globalGroup is the heading of the inherited flags in every help.
