@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/stellaops/stella/adapters/config"
 )
 
 func parserFor(t *testing.T, target any) *kong.Kong {
@@ -132,6 +134,30 @@ func TestPrunedCLI(t *testing.T) {
 		}
 		if g := parsedGlobals(cut); !reflect.DeepEqual(g, full.Globals) {
 			t.Errorf("%q: cut-down globals %+v, whole CLI's %+v", tc.line, g, full.Globals)
+		}
+	}
+}
+
+// config.Flags has Globals' fields (the conversion in configInput makes
+// the compiler say so); each one's flag tag must be the spelling kong
+// gives the flag, since that is what a setting's source says and what a
+// setting names to take the flag's value.
+func TestGlobalsSpellAsConfigFlags(t *testing.T) {
+	kongFlags := map[string]reflect.Type{} // kong's global flags: name, the field's type
+	for _, f := range parserFor(t, &CLI{}).Model.Flags {
+		if f.Target.IsValid() {
+			kongFlags[f.Name] = f.Target.Type()
+		}
+	}
+	flags := reflect.TypeFor[config.Flags]()
+	for i := range flags.NumField() {
+		g := reflect.TypeFor[Globals]().Field(i)
+		want := "--" + kongName(g)
+		if got := flags.Field(i).Tag.Get("flag"); got != want {
+			t.Errorf("config.Flags.%s is spelled %q, kong's flag for Globals.%s is %q", flags.Field(i).Name, got, g.Name, want)
+		}
+		if kongFlags[kongName(g)] != g.Type {
+			t.Errorf("Globals.%s: kong has no flag %s", g.Name, want)
 		}
 	}
 }

@@ -54,14 +54,11 @@ func (rt *Runtime) Settings() (domain.Settings, error) {
 }
 
 func (rt *Runtime) configInput(profile string) config.Input {
-	g := rt.globals
+	flags := config.Flags(rt.globals)
+	flags.Profile = profile
 	home, _ := os.UserHomeDir()
 	return config.Input{
-		Flags: config.Flags{
-			Profile: profile, Authority: g.Authority, ClientID: g.ClientID, Scope: g.Scope, AddScope: g.AddScope, Backend: g.Backend,
-			AuthMode: g.AuthMode, TokenStorage: g.TokenStorage, TokenCacheDir: g.TokenCacheDir, ConfigDir: g.ConfigDir,
-			Timeout: g.Timeout, NonInteractive: g.NonInteractive, Verbose: g.Verbose, JSON: g.JSON,
-		},
+		Flags:     flags,
 		LookupEnv: os.LookupEnv,
 		Home:      home,
 	}
