@@ -8,7 +8,6 @@ import (
 
 	"github.com/stellaops/stella/app"
 	"github.com/stellaops/stella/domain"
-	"github.com/stellaops/stella/ports"
 )
 
 // LoginCmd is `stella auth login`.
@@ -212,7 +211,7 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	if c.MinTTL < 0 {
 		return domain.E(domain.KindUsage, "--min-ttl must not be negative", "Use a duration such as 60s or 5m.")
 	}
-	tm, err := rt.tokenManager()
+	tm, _, err := rt.tokenTools()
 	if err != nil {
 		return err
 	}
@@ -259,9 +258,8 @@ func (c *HeaderCmd) Run(rt *Runtime) error {
 	if _, err := domain.ValidateServerURL("--url", u.Scheme+"://"+u.Host+u.EscapedPath()); err != nil {
 		return err
 	}
-	var tm *app.TokenManager
-	var prover ports.Prover
-	if err := rt.Populate(&tm, &prover); err != nil {
+	tm, prover, err := rt.tokenTools()
+	if err != nil {
 		return err
 	}
 	cred, err := tm.Credential(rt.ctx)
