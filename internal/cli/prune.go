@@ -3,6 +3,7 @@ package cli
 import (
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -151,6 +152,12 @@ func named(args []string) (words []string, ok bool) {
 // certain (help asked for, completion, no or an unknown command). A wrong
 // guess costs nothing but time: a parse that fails is redone on the whole
 // CLI.
+//
+// The cut-down CLI never prints help (help and every parse error use the
+// whole CLI), so the fields it rebuilds (the global flags and the named
+// commands) carry no help texts: kong runs each text it is given through
+// its interpolation regexp when it builds a model, and those of the global
+// flags alone were a third of what a parse allocated.
 func prunedCLI(args []string) any {
 	t := cliTree()
 	words, ok := named(args)
@@ -161,20 +168,55 @@ func prunedCLI(args []string) any {
 	if top == nil || top.whole {
 		return nil
 	}
-	field := top.field
+	field := unplaced(top.field)
 	if len(words) == 2 && !top.sealed {
 		if sub := t.find(top.children, words[1]); sub != nil {
 			field.Type = reflect.StructOf([]reflect.StructField{unplaced(sub.field)})
 		}
 	}
-	typ := reflect.StructOf([]reflect.StructField{unplaced(t.globals), unplaced(field)})
-	return reflect.New(typ).Interface()
+	globals := reflect.StructField{Name: t.globals.Name, Type: helpless(t.globals.Type), Tag: `embed:""`}
+	return reflect.New(reflect.StructOf([]reflect.StructField{globals, field})).Interface()
 }
 
-// unplaced is f as a field of a new struct (StructOf lays it out anew).
+// unplaced is f, without its help text, as a field of a new struct
+// (StructOf lays it out anew).
 func unplaced(f reflect.StructField) reflect.StructField {
-	f.Offset, f.Index = 0, nil
+	f.Offset, f.Index, f.Anonymous = 0, nil, false
+	f.Tag = withoutHelp(f.Tag)
 	return f
+}
+
+// helpless is the struct type t with no help texts on its fields; it
+// converts to and from t.
+func helpless(t reflect.Type) reflect.Type {
+	fields := make([]reflect.StructField, t.NumField())
+	for i := range fields {
+		fields[i] = unplaced(t.Field(i))
+	}
+	return reflect.StructOf(fields)
+}
+
+// withoutHelp is tag without its help:"…" item (the conventional
+// key:"value" format, values quoted as Go strings).
+func withoutHelp(tag reflect.StructTag) reflect.StructTag {
+	s, out := string(tag), ""
+	for {
+		s = strings.TrimLeft(s, " ")
+		key, rest, ok := strings.Cut(s, ":")
+		if !ok || key == "" || strings.ContainsAny(key, " \"") {
+			return tag // not the conventional format: left as it is
+		}
+		value, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return tag
+		}
+		if key != "help" {
+			out += " " + key + ":" + value
+		}
+		if s = rest[len(value):]; strings.TrimSpace(s) == "" {
+			return reflect.StructTag(strings.TrimPrefix(out, " "))
+		}
+	}
 }
 
 // parsedGlobals is the Globals of a CLI or of a struct prunedCLI made.
@@ -182,5 +224,5 @@ func parsedGlobals(target any) Globals {
 	if c, ok := target.(*CLI); ok {
 		return c.Globals
 	}
-	return reflect.ValueOf(target).Elem().Field(0).Interface().(Globals)
+	return reflect.ValueOf(target).Elem().Field(0).Convert(reflect.TypeFor[Globals]()).Interface().(Globals)
 }

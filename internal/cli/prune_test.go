@@ -161,3 +161,18 @@ func TestGlobalsSpellAsConfigFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutHelp(t *testing.T) {
+	for _, tc := range []struct{ in, want reflect.StructTag }{
+		{`name:"client-id" help:"OAuth client id." placeholder:"ID"`, `name:"client-id" placeholder:"ID"`},
+		{`help:"Say \"hi\": now." default:"GET"`, `default:"GET"`},
+		{`cmd:"" help:"Print a valid access token."`, `cmd:""`},
+		{`short:"v" type:"counter"`, `short:"v" type:"counter"`},
+		{``, ``},
+		{`help:"unterminated`, `help:"unterminated`},
+	} {
+		if got := withoutHelp(tc.in); got != tc.want {
+			t.Errorf("withoutHelp(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

@@ -53,9 +53,8 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 	var broken error // the command line definition itself is wrong: a bug
 	parse := func(t any) (*kong.Context, error) {
 		target, broken = t, nil
-		parser, err := kong.New(target,
+		opts := []kong.Option{
 			kong.Name("stella"),
-			kong.Description(description),
 			kong.Writers(stdio.Out, stdio.Err),
 			kong.Exit(func(code int) {
 				if exit < 0 {
@@ -63,7 +62,11 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 				}
 			}),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		)
+		}
+		if _, whole := t.(*CLI); whole { // the one model that prints help
+			opts = append(opts, kong.Description(description))
+		}
+		parser, err := kong.New(target, opts...)
 		if err != nil {
 			broken = domain.Wrap(domain.KindUnexpected, err, "the command line definition is broken", "")
 			return nil, broken
