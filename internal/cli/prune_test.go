@@ -57,6 +57,24 @@ func TestDerivedTreeMatchesKong(t *testing.T) {
 	if !reflect.DeepEqual(want, tree.noValue) {
 		t.Errorf("derived value-less flags %v, kong's %v", tree.noValue, want)
 	}
+	// A command whose Run is given the kong context may walk the model, so
+	// it must see the whole of it.
+	var whole func(cs []command)
+	whole = func(cs []command) {
+		for _, c := range cs {
+			takesModel := false
+			if run, ok := reflect.PointerTo(c.field.Type).MethodByName("Run"); ok {
+				for i := range run.Type.NumIn() {
+					takesModel = takesModel || run.Type.In(i) == reflect.TypeFor[*kong.Context]()
+				}
+			}
+			if c.whole != takesModel {
+				t.Errorf("%s: derived whole %v, its Run takes the kong context: %v", c.name, c.whole, takesModel)
+			}
+			whole(c.children)
+		}
+	}
+	whole(tree.commands)
 	if c := tree.find(tree.commands, "completion"); c == nil || !c.whole {
 		t.Errorf("completion walks the whole model, derived %+v", c)
 	}
