@@ -37,7 +37,6 @@ type command struct {
 
 // cliCommands is the CLI's commands and which global flags take no value.
 type cliCommands struct {
-	root     reflect.Type // CLI
 	globals  reflect.StructField
 	commands []command
 	// noValue are the global flags that take no value (bools, counters and
@@ -51,7 +50,7 @@ type cliCommands struct {
 var cliTree = sync.OnceValue(func() *cliCommands { return deriveTree(reflect.TypeFor[CLI]()) })
 
 func deriveTree(root reflect.Type) *cliCommands {
-	t := &cliCommands{root: root, noValue: map[string]bool{"--help": true}, prunable: reflect.PointerTo(root).NumMethod() == 0}
+	t := &cliCommands{noValue: map[string]bool{"--help": true}, prunable: reflect.PointerTo(root).NumMethod() == 0}
 	for i := range root.NumField() {
 		f := root.Field(i)
 		if f.Anonymous && f.Type == reflect.TypeFor[Globals]() {
