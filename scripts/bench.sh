@@ -73,13 +73,13 @@ rows() {
       out[-1]=${out[-1]//"$stella "/"$VS "}
     fi
   done
-  [ "${#out[@]}" -gt 1 ] && "$work/procbench" -n "$ROUNDS" "${out[@]}"
+  [ "${#out[@]}" -eq 1 ] || "$work/procbench" -n "$ROUNDS" "${out[@]}"
 }
 echo "start-up ($(uptime | sed 's/.*load/load/')):"
-rows "${startup[@]}" || true
+rows "${startup[@]}"
 echo
 echo "scrypt (the file store) ($(uptime | sed 's/.*load/load/')):"
-rows "${scrypt[@]}" || true
+rows "${scrypt[@]}"
 # Drop the keys this run put in the kernel keyring with their sessions.
 STELLA_TOKEN_STORAGE=file "$stella" auth logout --force >/dev/null 2>&1 || true
 [ -z "$keychain" ] || STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth logout --force >/dev/null 2>&1 || true
