@@ -10,9 +10,17 @@
 # default KeyCacheTTL) and without it (STELLA_KEY_CACHE_TTL=0: scrypt, or a
 # D-Bus round trip, in every process). Run it inside scripts/with-keyring.sh
 # for the keychain rows. The cached keys are dropped at the end (logout).
+#
+#   ROUNDS=N        rounds per group (default 60)
+#   CASES=REGEXP    only the rows whose names match (the baseline always runs)
+#   VS=PATH         another stella binary (say, a branch's): each stella row
+#                   gets a twin NAME@vs in the same interleaved run
+#   FLEET=0         skip the fleet cache figures (scripts/bench-fleet.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-60}
+CASES=${CASES:-.}
+VS=${VS:-}
 
 . scripts/lib.sh
 
@@ -39,7 +47,8 @@ STELLA_TOKEN_STORAGE=file "$stella" auth login --password >/dev/null 2>&1
 # sweeps 32 MiB through the caches, and in one rotation whichever process
 # follows it (a 2 ms start-up more than the baseline) pays for that.
 startup=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version" "stella-version=$stella version"
-  "token-file-cached=STELLA_TOKEN_STORAGE=file $stella auth token")
+  "token-file-cached=STELLA_TOKEN_STORAGE=file $stella auth token"
+  "header-file-cached=STELLA_TOKEN_STORAGE=file $stella auth header --url $issuer/api/v1/me")
 keychain=
 if STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth login --password >/dev/null 2>&1; then
   keychain=1
@@ -48,14 +57,31 @@ if STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth log
 else
   echo "bench: no keychain here (run under scripts/with-keyring.sh for the keychain row)" >&2
 fi
-echo "start-up:"
-"$work/procbench" -n "$ROUNDS" "${startup[@]}"
+scrypt=("baseline=$work/baseline $work/tok.json" "scrypt-only=$work/scrypt"
+  "token-file=STELLA_KEY_CACHE_TTL=0 STELLA_TOKEN_STORAGE=file $stella auth token")
+
+# rows NAME=COMMAND...: the baseline, the rows CASES selects, and with VS
+# each stella row again with the other binary.
+rows() {
+  local r out=("$1")
+  shift
+  for r in "$@"; do
+    [[ "${r%%=*}" =~ $CASES ]] || continue
+    out+=("$r")
+    if [ -n "$VS" ] && [[ "$r" == *"$stella "* ]]; then
+      out+=("${r%%=*}@vs=${r#*=}")
+      out[-1]=${out[-1]//"$stella "/"$VS "}
+    fi
+  done
+  [ "${#out[@]}" -eq 1 ] || "$work/procbench" -n "$ROUNDS" "${out[@]}"
+}
+echo "start-up ($(uptime | sed 's/.*load/load/')):"
+rows "${startup[@]}"
 echo
-echo "scrypt (the file store):"
-"$work/procbench" -n "$ROUNDS" "baseline=$work/baseline $work/tok.json" "scrypt-only=$work/scrypt" \
-  "token-file=STELLA_KEY_CACHE_TTL=0 STELLA_TOKEN_STORAGE=file $stella auth token"
+echo "scrypt (the file store) ($(uptime | sed 's/.*load/load/')):"
+rows "${scrypt[@]}"
 # Drop the keys this run put in the kernel keyring with their sessions.
 STELLA_TOKEN_STORAGE=file "$stella" auth logout --force >/dev/null 2>&1 || true
 [ -z "$keychain" ] || STELLA_TOKEN_STORAGE=keychain STELLA_CONFIG_DIR="$work/kc" "$stella" auth logout --force >/dev/null 2>&1 || true
 echo
-scripts/bench-fleet.sh
+[ "${FLEET:-1}" = 0 ] || scripts/bench-fleet.sh

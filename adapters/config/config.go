@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,13 +40,25 @@ const (
 )
 
 // Flags are the global flags as parsed; zero values mean "not given".
+// They have the fields of the CLI's Globals, in its order, so the CLI
+// converts (config.Flags(globals)) and the compiler keeps the two in step;
+// a flag tag is the spelling a value from that flag is reported under
+// (Source.Detail), and what a setting's flag names.
 type Flags struct {
-	Profile, Authority, ClientID, Scope, Backend, AuthMode, TokenStorage, TokenCacheDir, ConfigDir string
-	AddScope                                                                                       []string
-	Timeout                                                                                        time.Duration
-	NonInteractive                                                                                 bool
-	Verbose                                                                                        int
-	JSON                                                                                           bool
+	Profile        string        `flag:"--profile"`
+	Authority      string        `flag:"--authority"`
+	ClientID       string        `flag:"--client-id"`
+	Scope          string        `flag:"--scope"`
+	AddScope       []string      `flag:"--add-scope"`
+	Backend        string        `flag:"--backend"`
+	AuthMode       string        `flag:"--auth-mode"`
+	TokenStorage   string        `flag:"--token-storage"`
+	TokenCacheDir  string        `flag:"--token-cache-dir"`
+	ConfigDir      string        `flag:"--config-dir"`
+	Verbose        int           `flag:"--verbose"`
+	JSON           bool          `flag:"--json"`
+	NonInteractive bool          `flag:"--non-interactive"`
+	Timeout        time.Duration `flag:"--timeout"`
 }
 
 // Input is everything outside the files.
@@ -144,27 +157,25 @@ func (l *loader) expand(p string) string {
 	return p
 }
 
+// flagValue is the value of the flag a setting names, found by its tag
+// on Flags rather than by a switch that a new flag would have to join.
 func (l *loader) flagValue(s setting) (string, bool) {
-	f := l.in.Flags
-	switch s.flag {
-	case "--authority":
-		return f.Authority, f.Authority != ""
-	case "--client-id":
-		return f.ClientID, f.ClientID != ""
-	case "--scope":
-		return f.Scope, f.Scope != ""
-	case "--add-scope":
-		return strings.Join(f.AddScope, " "), len(f.AddScope) > 0
-	case "--backend":
-		return f.Backend, f.Backend != ""
-	case "--auth-mode":
-		return f.AuthMode, f.AuthMode != ""
-	case "--token-storage":
-		return f.TokenStorage, f.TokenStorage != ""
-	case "--token-cache-dir":
-		return f.TokenCacheDir, f.TokenCacheDir != ""
-	case "--timeout":
-		return f.Timeout.String(), f.Timeout != 0
+	if s.flag == "" {
+		return "", false
+	}
+	v := reflect.ValueOf(l.in.Flags)
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("flag") != s.flag {
+			continue
+		}
+		switch f := v.Field(i).Interface().(type) {
+		case string:
+			return f, f != ""
+		case []string:
+			return strings.Join(f, " "), len(f) > 0
+		case time.Duration:
+			return f.String(), f != 0
+		}
 	}
 	return "", false
 }

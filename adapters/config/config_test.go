@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -321,5 +322,20 @@ func TestKeyCacheTTL(t *testing.T) {
 				t.Fatalf("KeyCacheTTL = %s, %v; want %s", s.KeyCacheTTL, err, tc.want)
 			}
 		})
+	}
+}
+
+// A setting takes a flag's value by the spelling in Flags' flag tags; one
+// spelled differently would silently never be set from its flag.
+func TestSettingsNameFlagsThatExist(t *testing.T) {
+	spelled := map[string]bool{}
+	flags := reflect.TypeFor[Flags]()
+	for i := range flags.NumField() {
+		spelled[flags.Field(i).Tag.Get("flag")] = true
+	}
+	for _, s := range settings {
+		if s.flag != "" && !spelled[s.flag] {
+			t.Errorf("setting %s takes flag %q, which Flags does not have", s.key, s.flag)
+		}
 	}
 }

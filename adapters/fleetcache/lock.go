@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,8 +18,11 @@ import (
 
 // release deletes the lock only while it still holds our owner value: a
 // holder whose lock expired (it took longer than LockTTL) must not free the
-// lock another process took since.
-var release = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+// lock another process took since. Made on first use: NewScript hashes the
+// script (SHA-1), which as a package variable every stella start paid for.
+var release = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+})
 
 var errLockTimeout = errors.New("another runner held the lock too long")
 
@@ -93,7 +97,7 @@ func (s *Store) Lock(ctx context.Context, key domain.SessionKey) (func(), error)
 func (s *Store) unlock(owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
 	defer cancel()
-	if err := release.Run(ctx, s.client, []string{s.keys.lock}, owner).Err(); err != nil && !errors.Is(err, redis.Nil) {
+	if err := release().Run(ctx, s.client, []string{s.keys.lock}, owner).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		s.cfg.Log.Debug("could not release the shared cache lock; it expires by itself", "error", domain.Printable(err.Error(), 200))
 	}
 }

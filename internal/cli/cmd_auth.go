@@ -192,7 +192,7 @@ func (c *TokenCmd) Run(rt *Runtime) error {
 	if c.MinTTL < 0 {
 		return domain.E(domain.KindUsage, "--min-ttl must not be negative", "Use a duration such as 60s or 5m.")
 	}
-	tm, err := rt.tokenManager()
+	tm, _, err := rt.tokenTools()
 	if err != nil {
 		return err
 	}
@@ -222,11 +222,11 @@ Example:
 
 // Run prints the headers.
 func (c *HeaderCmd) Run(rt *Runtime) error {
-	var uc *app.Header
-	if err := rt.Populate(&uc); err != nil {
+	tm, creds, err := rt.tokenTools()
+	if err != nil {
 		return err
 	}
-	res, err := uc.Do(rt.ctx, app.HeaderInput{Method: c.Method, URL: c.URL})
+	res, err := app.NewHeader(tm, creds).Do(rt.ctx, app.HeaderInput{Method: c.Method, URL: c.URL})
 	if err != nil {
 		return err
 	}

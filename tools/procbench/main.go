@@ -70,6 +70,13 @@ func main() {
 			float64(pct(b.rss, 50))/1024, pct(ratios, 50))
 	}
 	_ = tw.Flush()
+	// A child's peak RSS counts the memory it shared with procbench
+	// between fork and exec (os/exec forks with CLONE_VM), so no figure
+	// is below procbench's own: a program that small shows this floor.
+	var self syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
+		fmt.Printf("(peak RSS floor: %.1f MiB, procbench's own; a smaller program shows the floor)\n", float64(self.Maxrss)/1024)
+	}
 }
 
 // run starts argv once; leading NAME=VALUE words are added to its

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/domain"
+)
+
+// askedJSON reports whether --json is on the command line (before "--").
+func askedJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
+}
+
+func usageError(err error, kctx *kong.Context) error {
+	hint := "Run `stella --help` to see the commands."
+	var pe *kong.ParseError
+	if kctx == nil && errors.As(err, &pe) {
+		kctx = pe.Context
+	}
+	if kctx != nil && commandPath(kctx) == "" {
+		if word, full := subcommandNamed(kctx); full != "" {
+			what := "its commands"
+			if !strings.Contains(full, " ") {
+				what = "its flags and an example"
+			}
+			return domain.E(domain.KindUsage, fmt.Sprintf("unknown command %q", domain.Printable(word, 40)),
+				"Did you mean `stella "+full+"`? Run `stella "+strings.Fields(full)[0]+" --help` to see "+what+".")
+		}
+	}
+	if kctx != nil {
+		if path := commandPath(kctx); path != "" {
+			hint = "Run `stella " + path + " --help` to see its flags and an example."
+			if isCommandGroup(path) {
+				hint = "Run `stella " + path + " --help` to see its commands."
+			}
+		}
+	}
+	return domain.Wrap(domain.KindUsage, err, "", hint)
+}
+
+// subcommandNamed finds a top-level word that names a subcommand of a
+// group (`stella login` for `stella auth login`).
+func subcommandNamed(kctx *kong.Context) (word, full string) {
+	pos := positionals(kctx.Args)
+	if len(pos) == 0 {
+		return "", ""
+	}
+	word = kctx.Args[pos[0]]
+	best, bestD := "", 3 // a typo: at most two edits away
+	for _, g := range kctx.Model.Children {
+		if g.Name == word {
+			return "", ""
+		}
+		if d := editDistance(word, g.Name); d < bestD {
+			best, bestD = g.Name, d
+		}
+		for _, c := range g.Children {
+			if c.Type != kong.CommandNode || c.Hidden {
+				continue
+			}
+			if c.Name == word || slices.Contains(c.Aliases, word) {
+				return word, g.Name + " " + c.Name
+			}
+			if d := editDistance(word, c.Name); d < bestD {
+				best, bestD = g.Name+" "+c.Name, d
+			}
+		}
+	}
+	if len(word) < 3 {
+		return "", ""
+	}
+	return word, best
+}
+
+// editDistance is the Levenshtein distance of two short words.
+func editDistance(a, b string) int {
+	if len(a) > 32 || len(b) > 32 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// report prints a failure of a command that produced no document.
+func report(stdio term.IO, asJSON bool, err error) int {
+	return finish(stdio, asJSON, nil, false, domain.Settings{}, err)
+}
+
+// finish ends an invocation and returns its exit code. Under --json it
+// writes the one document of stdout: the command's result (doc), with an
+// `error` member added when the command failed, or the error document
+// alone when there is no result. When the command already wrote to stdout
+// itself (the backend's body from `stella api`), a document after it would
+// be a second one, so the failure is told on stderr only.
+//
+// A failure is one line saying what happened and one saying what to do
+// next (SPEC §4) on stderr. The message is made of kinded errors whose
+// texts never carry secrets; it is flattened to one line because servers'
+// words can contain newlines.
+//
+// A hint that names the sign-in command names it for s's profile.
+func finish(stdio term.IO, asJSON bool, doc any, wrote bool, s domain.Settings, err error) int {
+	var body *errorBody
+	code := 0
+	if err != nil {
+		kind := domain.KindOf(err)
+		code = kind.ExitCode()
+		msg := domain.Printable(err.Error(), 2000)
+		// Hints quote servers' words too (scopes, URLs): the same sanitiser.
+		hint := domain.Printable(s.HintFor(err), 2000)
+		if kind == domain.KindUnexpected {
+			msg = "unexpected failure (a bug in stella): " + msg
+		}
+		body = &errorBody{Kind: kind.String(), ExitCode: code, Message: msg, Hint: hint}
+		defer fmt.Fprintf(stdio.Err, "error: %s\nhint: %s\n", msg, hint)
+	}
+	if asJSON && (doc != nil || (body != nil && !wrote)) {
+		b, jerr := document(doc, body)
+		if jerr != nil {
+			fmt.Fprintf(stdio.Err, "error: unexpected failure (a bug in stella): cannot encode the JSON document: %v\nhint: Report this bug; run the command without --json meanwhile.\n", jerr)
+			return domain.KindUnexpected.ExitCode()
+		}
+		// Through the same cleaner as every other output: a bidi or C1
+		// character json.Marshal leaves raw becomes its \uXXXX escape, so
+		// the document stays valid and means the same (SPEC §6).
+		_, _ = term.NewSafeWriter(stdio.Out).Write(b)
+	}
+	return code
+}
+
+// countingWriter tells finish whether a command wrote to stdout itself.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+// Fd lets terminal detection see through the wrapper (^0: not a file).
+func (c *countingWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
