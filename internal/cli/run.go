@@ -53,6 +53,11 @@ func Main(ctx context.Context, args []string, stdio term.IO) int {
 
 // run is Main with extra fx options, which tests use to put spies on ports.
 func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
+	return runWith(ctx, args, stdio, Options{}, extra...)
+}
+
+// runWith is run with a caller's Options (options.go).
+func runWith(ctx context.Context, args []string, stdio term.IO, opts Options, extra ...fx.Option) int {
 	args = conventions(args)
 	if code, ok := completeCandidates(args, stdio); ok {
 		return code
@@ -116,7 +121,7 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra}
+	rt := &Runtime{ctx: ctx, io: stdio, globals: cli.Globals, build: buildInfo(), extra: extra, opts: opts}
 	err = kctx.Run(rt)
 	if ctx.Err() != nil && err != nil {
 		// The cause is only "context canceled": say what happened instead.
@@ -378,13 +383,14 @@ type Runtime struct {
 	log      *slog.Logger
 	extra    []fx.Option
 	clock    func() time.Time // for output in words; tests fix it
+	opts     Options
 }
 
 func (rt *Runtime) now() time.Time {
 	if rt.clock != nil {
 		return rt.clock()
 	}
-	return time.Now()
+	return rt.systemClock().Now()
 }
 
 // Settings resolves the configuration once per invocation.
@@ -479,6 +485,7 @@ func (rt *Runtime) populate(s domain.Settings, early *filestore.Store, targets .
 		fx.Provide(func() *slog.Logger { return rt.Logger() }),
 		fx.Provide(func() ports.ProfileAuthorities { return profileAuthorities{rt} }),
 		fx.Options(rt.extra...),
+		rt.opts.fx(),
 		fx.Populate(targets...),
 	)...)
 	if err := app.Err(); err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"github.com/stellaops/stella/adapters/auth"
-	"github.com/stellaops/stella/adapters/clock"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/lock"
 	"github.com/stellaops/stella/adapters/transport"
@@ -31,7 +30,7 @@ func (rt *Runtime) tokenManager() (*app.TokenManager, error) {
 		return tm, nil
 	}
 	log := rt.Logger()
-	clk := clock.System{}
+	clk := rt.systemClock()
 	base := transport.NewBase(s, rt.build, log)
 	prover := dpop.New(clk)
 	nonces := dpop.NewClockedNonces(clk) // one memory: kept with the session by the TokenManager
