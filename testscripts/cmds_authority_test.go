@@ -49,6 +49,7 @@ func cmdAuthority(ts *testscript.TestScript, neg bool, args []string) {
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("authority: %v", err)
 	}
+	cfg.Now = offsetClock{file: ts.Getenv("STELLA_TEST_CLOCK")}.Now // the scenario's clock (clock_test.go)
 	srv, err := authority.New(cfg)
 	ts.Check(err)
 	issuer, err := srv.Start("127.0.0.1:0")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -66,4 +67,48 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("waitfor: %s never appeared", args[0])
+}
+
+// waitfor-open PIDFILE GLOB waits (bounded) until the process whose pid
+// PIDFILE holds (STELLA_TEST_PIDFILE) has a file matching GLOB open: a
+// stella waiting for a lock another one holds has its lock file open, and
+// keeps trying. It reads /proc, so it needs Linux.
+func cmdWaitForOpen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor-open PIDFILE GLOB")
+	}
+	pattern := ts.MkAbs(args[1])
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		pid, err := os.ReadFile(ts.MkAbs(args[0]))
+		if err != nil || len(pid) == 0 {
+			continue
+		}
+		fds := filepath.Join("/proc", strings.TrimSpace(string(pid)), "fd")
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if target, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil {
+				if ok, _ := filepath.Match(pattern, target); ok {
+					return
+				}
+			}
+		}
+	}
+	ts.Fatalf("waitfor-open: the process of %s never had %s open (this needs Linux's /proc)", args[0], args[1])
+}
+
+// waitfor-match FILE REGEXP waits (bounded) until FILE has a line matching
+// REGEXP, e.g. what a stella in the background has printed so far
+// (STELLA_TEST_TEE).
+func cmdWaitForMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor-match FILE REGEXP")
+	}
+	re, err := regexp.Compile(`(?m)` + args[1])
+	ts.Check(err)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+			return
+		}
+	}
+	ts.Fatalf("waitfor-match: %s never had a line matching %s", args[0], args[1])
 }

@@ -5,7 +5,6 @@ package testscripts
 // commands of the cmds_*_test.go files.
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,50 +17,43 @@ import (
 	"github.com/stellaops/stella/tools/devauthority/authority"
 )
 
-// TestMain builds the real binary once, then lets testscript run the test
-// binary itself as `stella`: that stand-in execs the real binary and keeps
-// a copy of everything it printed, for the secret-leak check.
+// TestMain makes the test binary every program the scenarios exec:
+// testscript puts a copy of it on PATH under each name in commands, and run
+// under one of those names it is that program. As `stella` it is stella
+// itself — cli.MainWith in that process, one process per `exec stella`, as
+// the binary would be — built with the tests, so `go test -race
+// ./testscripts` runs every stella under the race detector too. Run under
+// its own name, it runs the tests.
 func TestMain(m *testing.M) {
-	if commands[filepath.Base(os.Args[0])] != nil {
-		//lint:ignore SA1019 RunMain returns the code, so a stand-in exits with its program's.
-		os.Exit(testscript.RunMain(m, commands))
+	// STELLA_TEST_RACE used to build a separate -race binary; the stella
+	// the scenarios run is now the test binary, so only -race on the test
+	// gives that. A run that asked for it must not quietly go without.
+	if os.Getenv("STELLA_TEST_RACE") != "" && !raceEnabled {
+		fmt.Fprintln(os.Stderr, "STELLA_TEST_RACE is set but the test binary was built without -race: run `go test -race ./testscripts`")
+		os.Exit(2)
 	}
-	// testscript's Main always ends with os.Exit, so nothing here runs
-	// after the scripts: the binary lives at one fixed place per user and
-	// is replaced (atomically) by each run instead of piling up.
-	// One place per user and checkout: two checkouts tested at once (git
-	// worktrees, two CI jobs) must not replace each other's binary mid-run.
-	wd, _ := os.Getwd()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("stella-testscripts-%d-%x", os.Getuid(), sha256.Sum256([]byte(wd))))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	programs := make(map[string]func(), len(commands))
+	for name, run := range commands {
+		programs[name] = func() { os.Exit(run()) }
 	}
-	name := "stella-real"
-	args := []string{"build"}
-	if os.Getenv("STELLA_TEST_RACE") != "" {
-		args, name = append(args, "-race"), "stella-real-race"
-	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s-%d", name, os.Getpid()))
-	build := exec.Command("go", append(args, "-o", tmp, "github.com/stellaops/stella/cmd/stella")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building stella:", err)
-		os.Exit(1)
-	}
-	realBinary = filepath.Join(dir, name)
-	if err := os.Rename(tmp, realBinary); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	//lint:ignore SA1019 RunMain's code is the test binary's exit code.
-	os.Exit(testscript.RunMain(m, commands))
+	testscript.Main(m, programs)
 }
 
-var realBinary string
+// stellaBinary is the path of the `stella` testscript put on PATH, for
+// the suites that run stella outside a scenario (the README examples,
+// Chromium, interop, the fleet): without a scenario's STELLA_TEST_RECORD it
+// runs stella and nothing else.
+func stellaBinary(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("stella")
+	if err != nil {
+		t.Fatalf("the test binary's stella is not on PATH: %v", err)
+	}
+	return p
+}
 
 // commands are the programs scripts can exec besides testscript's own.
-var commands = map[string]func() int{"stella": recordingStella, "fakebrowser": fakeBrowser,
+var commands = map[string]func() int{"stella": stella, "fakebrowser": fakeBrowser,
 	"insession": inSession, "nokeyring": noKeyring}
 
 func TestScripts(t *testing.T) {
@@ -98,7 +90,7 @@ func params(dir string) testscript.Params {
 			// user's real files or each other's.
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("STELLA_CONFIG_DIR", filepath.Join(env.WorkDir, "cfg"))
-			env.Setenv("STELLA_TEST_REAL_BINARY", realBinary)
+			env.Setenv("STELLA_TEST_CLOCK", filepath.Join(env.WorkDir, ".stella-clock"))
 			env.Setenv("STELLA_TEST_RECORD", filepath.Join(env.WorkDir, ".stella-record.jsonl"))
 			env.Setenv("STELLA_TEST_KEYS_RECORD", filepath.Join(env.WorkDir, ".stella-keys"))
 			env.Setenv("NO_COLOR", "1")
@@ -142,6 +134,11 @@ func params(dir string) testscript.Params {
 			"corrupt-cached-key": cmdCorruptCachedKey,
 			"tmpfs":              cmdTmpfs,
 			"jsondoc":            cmdJSONDoc,
+			"advance":            cmdAdvance,
+			"waitfor-open":       cmdWaitForOpen,
+			"waitfor-match":      cmdWaitForMatch,
+			"waitfor-keycount":   cmdWaitForKeyCount,
+			"standalone":         cmdStandalone,
 		}),
 	}
 }

@@ -3,81 +3,80 @@ package testscripts
 // The stand-in the scenarios exec as `stella`.
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"os/signal"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/stellaops/stella/adapters/term"
+	"github.com/stellaops/stella/internal/cli"
 )
 
-// recordingStella runs the real binary with the same arguments, stdin and
-// environment, and exits with its code. Every call runs with -v -v so the
-// leak check sees the most verbose logs stella can write; unless the script
-// itself asked for -v, the debug lines are kept out of what the script sees,
-// so its assertions are about the default output.
-func recordingStella() int {
-	bin, record := os.Getenv("STELLA_TEST_REAL_BINARY"), os.Getenv("STELLA_TEST_RECORD")
+// stella is stella itself, run in this process with the scenario's clock
+// (clock_test.go). In a scenario (STELLA_TEST_RECORD set) it also keeps a
+// copy of everything stella printed, for the secret-leak check: every call
+// runs with -v -v so the check sees the most verbose logs stella can
+// write, and unless the script itself asked for -v the debug lines are
+// kept out of what the script sees, so its assertions are about the
+// default output. Outside a scenario (the README examples, Chromium,
+// interop, the fleet's runners) it is stella and nothing else.
+func stella() int {
+	ctx := context.Background()
+	record := os.Getenv("STELLA_TEST_RECORD")
+	if record == "" {
+		return cli.MainWith(ctx, os.Args[1:], term.OSStdio(), scenarioOptions())
+	}
+	// In the scenario's own session keyring (keyring_linux_test.go); this
+	// may start the program again in place, as the same process.
+	if err := enterScenarioKeyring(); err != nil {
+		fmt.Fprintln(os.Stderr, "stella test stand-in:", err)
+		return 1
+	}
 	args := os.Args[1:]
 	asked := slices.ContainsFunc(args, func(a string) bool { return a == "-v" || a == "-vv" || a == "--verbose" })
 	run := args
 	if !asked {
 		run = append([]string{"-v", "-v"}, args...)
 	}
-	cmd := exec.Command(bin, run...)
-	var out, errb bytes.Buffer
-	cmd.Stdin = os.Stdin
-	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
-	cmd.Stderr = &errb
-	// In the scenario's own session keyring (keyring_linux_test.go).
-	joinScenarioKeyring()
-	// Pass Ctrl-C and termination on to stella, as a shell would.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "stella test wrapper:", err)
-		return 1
+	// Opaque writers, as the pipes to the real binary were: stella sees no
+	// terminal on stdout or stderr, whatever the script's are. Locked
+	// (interop_test.go), because stella may write from more than one
+	// goroutine.
+	var out, errb lockedBuffer
+	stdout := io.MultiWriter(os.Stdout, &out)
+	// STELLA_TEST_TEE: a file that gets stdout as it is written, for a
+	// script to wait on what a stella in the background has printed.
+	if p := os.Getenv("STELLA_TEST_TEE"); p != "" {
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "stella test stand-in:", err)
+			return 1
+		}
+		defer f.Close()
+		stdout = io.MultiWriter(stdout, f)
 	}
 	// STELLA_TEST_PIDFILE: where a script finds this stella to send it a
 	// signal testscript's kill does not know (SIGTERM).
 	if p := os.Getenv("STELLA_TEST_PIDFILE"); p != "" {
 		_ = os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o600)
 	}
-	go func() {
-		for sig := range sigs {
-			_ = cmd.Process.Signal(sig)
-		}
-	}()
-	err := cmd.Wait()
+	stdio := term.IO{In: os.Stdin, Out: stdout, Err: &errb, Env: os.LookupEnv}
+	code := cli.MainWith(ctx, run, stdio, scenarioOptions())
 	recordCachedKeys()
 	if asked {
-		_, _ = os.Stderr.Write(errb.Bytes())
+		_, _ = io.WriteString(os.Stderr, errb.String())
 	} else {
 		_, _ = io.WriteString(os.Stderr, quiet(errb.String()))
 	}
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "stella test wrapper:", err)
-		return 1
-	}
-	if record != "" {
-		entry, _ := json.Marshal(recorded{Args: run, Stdout: out.String(), Stderr: errb.String(), Code: code})
-		if f, err := os.OpenFile(record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
-			_, _ = f.Write(append(entry, '\n'))
-			_ = f.Close()
-		}
+	entry, _ := json.Marshal(recorded{Args: run, Stdout: out.String(), Stderr: errb.String(), Code: code})
+	if f, err := os.OpenFile(record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		_, _ = f.Write(append(entry, '\n'))
+		_ = f.Close()
 	}
 	return code
 }
