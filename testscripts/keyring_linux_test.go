@@ -70,12 +70,15 @@ var kernelKeyrings = sync.OnceValue(func() bool {
 })
 
 // joinScenarioKeyring makes this thread a member of the scenario's session
-// keyring, and reports whether it is. Keyrings are credentials, which Linux
-// keeps per thread: the thread stays locked, and only what it executes
-// inherits the keyring. A failure (the seccomp filter of `nokeyring`)
-// leaves the thread where it was, which is what that scenario wants.
-func joinScenarioKeyring() bool {
-	name := os.Getenv("STELLA_TEST_SESSION_KEYRING")
+// keyring (in a program the scenario started: STELLA_TEST_SESSION_KEYRING).
+func joinScenarioKeyring() bool { return joinKeyring(os.Getenv("STELLA_TEST_SESSION_KEYRING")) }
+
+// joinKeyring makes this thread a member of the session keyring name, and
+// reports whether it is. Keyrings are credentials, which Linux keeps per
+// thread: the thread stays locked, and only what it starts inherits the
+// keyring. A failure (the seccomp filter of `nokeyring`) leaves the thread
+// where it was, which is what that scenario wants.
+func joinKeyring(name string) bool {
 	if name == "" {
 		return false
 	}
@@ -84,11 +87,12 @@ func joinScenarioKeyring() bool {
 	return err == nil
 }
 
-// enterScenarioKeyring puts the whole of this process — stella runs on many
-// threads — in the scenario's session keyring: the joining thread executes
-// the program again in place (execve keeps the pid, and the new image's
-// threads all start from that thread's credentials). The second time
-// round the process is already in the keyring and goes on.
+// enterScenarioKeyring makes sure the whole of this process — stella runs
+// on many threads — is in the scenario's session keyring. Started by the
+// script it already is (setupKeyring); started from anywhere else, the
+// joining thread executes the program again in place (execve keeps the
+// pid, and the new image's threads all start from that thread's
+// credentials), and the second time round it is.
 func enterScenarioKeyring() error {
 	if id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err == nil &&
 		strconv.Itoa(id) == os.Getenv("STELLA_TEST_SESSION_KEYRING_ID") {
@@ -254,6 +258,11 @@ func cmdKeyID(ts *testscript.TestScript, neg bool, args []string) {
 
 // setupKeyring gives a scenario its session keyring.
 func setupKeyring(env *testscript.Env) {
+	// Asked here, before this thread joins the scenario's keyring: a thread
+	// in it no longer possesses the user keyring the probe writes to.
+	if !kernelKeyrings() {
+		return
+	}
 	name, id, err := newScenarioKeyring()
 	if err != nil {
 		return // [keyring] is false: the scenarios that need one skip
@@ -261,6 +270,12 @@ func setupKeyring(env *testscript.Env) {
 	env.Setenv("STELLA_TEST_SESSION_KEYRING", name)
 	env.Setenv("STELLA_TEST_SESSION_KEYRING_ID", strconv.Itoa(id))
 	env.Defer(func() { dropKeyring(id) })
+	// Setup runs on the script's goroutine, which runs its commands and
+	// starts its programs. On a thread of its own in the scenario's
+	// keyring, every program starts in it (a child has the credentials of
+	// the thread that forked it), so stella need not start again to join
+	// (enterScenarioKeyring). The thread ends with the script.
+	joinKeyring(name)
 }
 
 // corrupt-cached-key overwrites the value of the (one) key stella keeps in

@@ -14,11 +14,11 @@ import (
 // standalone VAR sets VAR to the path of stella built on its own (`go
 // build ./cmd/stella`, once per test run), for the few checks that are
 // about the process rather than the code: the `stella` the scenarios exec
-// is the test binary, whose own packages (the schema checker, the
-// harness) allocate about 2 MiB more at start-up than stella does, which
-// would blur a measure of what stella allocates. It joins no keyring and
-// is not recorded: run it as `exec insession $VAR …` where the key cache
-// matters.
+// is the test binary, which lacks cmd/stella's main (it sets the garbage
+// collector) and whose own packages (the schema checker, the harness)
+// allocate about 2 MiB more at start-up than stella does. It is not
+// recorded for the leak check, and is in the scenario's session keyring
+// only as any program the script starts is (setupKeyring).
 func cmdStandalone(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: standalone VAR")
