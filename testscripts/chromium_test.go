@@ -94,7 +94,7 @@ func startChromium(t *testing.T, path, dir string) context.Context {
 }
 
 func (f *browserFixture) stella(args ...string) *exec.Cmd {
-	cmd := exec.Command(realBinary, args...)
+	cmd := exec.Command(stellaBinary(f.t), args...)
 	cmd.Env = []string{"HOME=" + f.dir, "PATH=" + os.Getenv("PATH"), "STELLA_CONFIG_DIR=" + filepath.Join(f.dir, "cfg"),
 		"STELLA_AUTHORITY_URL=" + f.issuer, "STELLA_CLIENT_ID=stella-cli", "STELLA_SCOPE=openid profile offline_access packs.read",
 		"STELLA_TOKEN_STORAGE=file", "STELLA_CACHE_PASSPHRASE=browser-suite-passphrase",

@@ -2,7 +2,7 @@ package testscripts
 
 // Examples are tests: every shell example in README.md and in every
 // command's --help is extracted and run here, against the development
-// Authority, by bash with the real binary on PATH. An example that is
+// Authority, by bash with stella (stellaBinary) on PATH. An example that is
 // changed so that it no longer runs fails CI; so does a README shell block
 // that nobody classified (`<!-- example: NAME -->` before its fence).
 
@@ -107,7 +107,7 @@ func helpExamples(t *testing.T) map[string][]string {
 
 func runHelp(t *testing.T, path []string) string {
 	t.Helper()
-	cmd := exec.Command(realBinary, append(append([]string{}, path...), "--help")...)
+	cmd := exec.Command(stellaBinary(t), append(append([]string{}, path...), "--help")...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Run(); err != nil {
@@ -230,7 +230,7 @@ func newSandbox(t *testing.T, issuer string, operator bool) *sandbox {
 	// `stella` on PATH is the binary under test.
 	bin := filepath.Join(dir, "bin")
 	must(t, os.MkdirAll(bin, 0o700))
-	must(t, os.Symlink(realBinary, filepath.Join(bin, "stella")))
+	must(t, os.Symlink(stellaBinary(t), filepath.Join(bin, "stella")))
 	sb.env = []string{
 		"HOME=" + sb.home, "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "LANG=C.UTF-8", "NO_COLOR=1", "TERM=dumb",
 		// A person at this desktop: the browser signs in on the consent page.

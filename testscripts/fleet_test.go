@@ -134,7 +134,7 @@ func redisPing(port int, within time.Duration) bool {
 	return false
 }
 
-func cli(ts *testscript.TestScript, port int, args ...string) string {
+func redisCLI(ts *testscript.TestScript, port int, args ...string) string {
 	out, err := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
 	if err != nil {
 		ts.Fatalf("redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -206,7 +206,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 			ok := true
 			for _, n := range nodes {
-				ok = ok && strings.Contains(cli(ts, n.port, "cluster", "info"), "cluster_state:ok")
+				ok = ok && strings.Contains(redisCLI(ts, n.port, "cluster", "info"), "cluster_state:ok")
 			}
 			if ok {
 				break
@@ -239,8 +239,8 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("redis-sentinel did not start")
 		}
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if strings.Contains(cli(ts, replica.port, "info", "replication"), "master_link_status:up") &&
-				strings.Contains(cli(ts, port, "sentinel", "replicas", "fleet"), strconv.Itoa(replica.port)) {
+			if strings.Contains(redisCLI(ts, replica.port, "info", "replication"), "master_link_status:up") &&
+				strings.Contains(redisCLI(ts, port, "sentinel", "replicas", "fleet"), strconv.Itoa(replica.port)) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -264,7 +264,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		rs.mu.Unlock()
 		port, _ := strconv.Atoi(ts.Getenv("SENTINEL_PORT"))
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if !strings.Contains(cli(ts, port, "sentinel", "get-master-addr-by-name", "fleet"), strconv.Itoa(master.port)) {
+			if !strings.Contains(redisCLI(ts, port, "sentinel", "get-master-addr-by-name", "fleet"), strconv.Itoa(master.port)) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -283,7 +283,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 	case "resume":
 		signalAll(syscall.SIGCONT)
 	case "cli":
-		_, _ = ts.Stdout().Write([]byte(cli(ts, first().port, args[1:]...)))
+		_, _ = ts.Stdout().Write([]byte(redisCLI(ts, first().port, args[1:]...)))
 	case "garbage", "tamper":
 		// garbage: bytes that are no sealed session; tamper: one bit of
 		// the sealed ciphertext flipped, as an operator editing it would.
@@ -309,17 +309,17 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		// Another runner is getting the token and never finishes: the
 		// entry is gone and its lock is held for ten minutes.
 		n := first()
-		keys := strings.Fields(cli(ts, n.port, "--scan", "--pattern", "stella:*:session"))
+		keys := strings.Fields(redisCLI(ts, n.port, "--scan", "--pattern", "stella:*:session"))
 		if len(keys) == 0 {
 			ts.Fatalf("redis hold-lock: no stella entry")
 		}
 		for _, k := range keys {
-			cli(ts, n.port, "del", k)
-			cli(ts, n.port, "set", strings.TrimSuffix(k, ":session")+":lock", "runner-17 pid 4242 0123abcd", "px", "600000")
+			redisCLI(ts, n.port, "del", k)
+			redisCLI(ts, n.port, "set", strings.TrimSuffix(k, ":session")+":lock", "runner-17 pid 4242 0123abcd", "px", "600000")
 		}
 	case "sealed":
 		n := first()
-		keys := strings.Fields(cli(ts, n.port, "--scan", "--pattern", "*"))
+		keys := strings.Fields(redisCLI(ts, n.port, "--scan", "--pattern", "*"))
 		if len(keys) == 0 {
 			ts.Fatalf("redis sealed: the cache is empty")
 		}
@@ -336,7 +336,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 					ts.Fatalf("entry name %q reveals %q", k, word)
 				}
 			}
-			v := cli(ts, n.port, "--no-raw", "get", k)
+			v := redisCLI(ts, n.port, "--no-raw", "get", k)
 			for _, s := range secrets {
 				if len(s) >= 8 && strings.Contains(v, s) {
 					ts.Fatalf("entry %s holds a token or secret in the clear", k)
@@ -395,7 +395,8 @@ func cmdFleet(ts *testscript.TestScript, neg bool, args []string) {
 	if args[0] != "stella" {
 		ts.Fatalf("fleet runs stella only")
 	}
-	bin := ts.Getenv("STELLA_TEST_REAL_BINARY")
+	bin, err := exec.LookPath("stella") // the test binary's, with no scenario's recording
+	ts.Check(err)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "STELLA_") && !strings.HasPrefix(kv, "HOME=") {
@@ -404,7 +405,7 @@ func cmdFleet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, name := range []string{"STELLA_AUTHORITY_URL", "STELLA_BACKEND_URL", "STELLA_CLIENT_ID", "STELLA_CLIENT_SECRET",
 		"STELLA_CLIENT_SECRET_FILE", "STELLA_TOKEN_STORAGE", "STELLA_TOKEN_CACHE_URL", "STELLA_SCOPE", "STELLA_AUTH_MODE",
-		"STELLA_TIMEOUT", "STELLA_AUDIENCE", "CI", "NO_COLOR"} {
+		"STELLA_TIMEOUT", "STELLA_AUDIENCE", "STELLA_TEST_CLOCK", "CI", "NO_COLOR"} {
 		if v := ts.Getenv(name); v != "" {
 			env = append(env, name+"="+v)
 		}

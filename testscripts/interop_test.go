@@ -24,7 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The interop suite runs the real binary against panva's oidc-provider
+// The interop suite runs stella (stellaBinary) against panva's oidc-provider
 // (OpenID Certified, from the npm registry; testscripts/interop/oidc-provider),
 // so passing proves stella speaks the standards as others implement them,
 // not only as our development Authority does. Every scenario runs twice:
@@ -112,8 +112,8 @@ func startOP(t *testing.T, flags ...string) *op {
 	return nil
 }
 
-// lockedBuffer is a bytes.Buffer that the process's stderr copier writes
-// while the test reads it.
+// lockedBuffer is a bytes.Buffer that several goroutines may write while
+// another reads it: a process's stderr copier and the test, or stella's.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -261,7 +261,7 @@ type result struct {
 // cmd runs stella with -v -v, its most verbose logging, so the leak check
 // sees everything stella can write.
 func (s *session) cmd(args ...string) *exec.Cmd {
-	cmd := exec.Command(realBinary, append([]string{"-v", "-v"}, args...)...)
+	cmd := exec.Command(stellaBinary(s.t), append([]string{"-v", "-v"}, args...)...)
 	cmd.Env = s.env
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,7 +29,8 @@ import (
 // `auth doctor --forget-keys` forgets only the scenario's keys. The
 // keyring is made by the test process, linked into its user keyring (which
 // keeps it alive between processes) and made searchable by its owner, so
-// each stella wrapper can join it by name (keyctl_join_session_keyring).
+// each stella the scenario runs can join it by name
+// (keyctl_join_session_keyring).
 
 const scenarioRingPerm = 0x3f3f0000 // possessor and owner: everything
 
@@ -67,19 +69,44 @@ var kernelKeyrings = sync.OnceValue(func() bool {
 	return true
 })
 
-// joinScenarioKeyring makes the process about to start stella a member of
-// the scenario's session keyring. The child is forked from this thread and
-// inherits its keyrings, so the thread stays locked (and ends with the
-// wrapper).
-func joinScenarioKeyring() {
-	name := os.Getenv("STELLA_TEST_SESSION_KEYRING")
+// joinScenarioKeyring makes this thread a member of the scenario's session
+// keyring (in a program the scenario started: STELLA_TEST_SESSION_KEYRING).
+func joinScenarioKeyring() bool { return joinKeyring(os.Getenv("STELLA_TEST_SESSION_KEYRING")) }
+
+// joinKeyring makes this thread a member of the session keyring name, and
+// reports whether it is. Keyrings are credentials, which Linux keeps per
+// thread: the thread stays locked, and only what it starts inherits the
+// keyring. A failure (the seccomp filter of `nokeyring`) leaves the thread
+// where it was, which is what that scenario wants.
+func joinKeyring(name string) bool {
 	if name == "" {
-		return
+		return false
 	}
 	runtime.LockOSThread()
-	// A failure (the seccomp filter of `nokeyring`) leaves the process
-	// where it was, which is what that scenario wants.
-	_, _ = unix.KeyctlJoinSessionKeyring(name)
+	_, err := unix.KeyctlJoinSessionKeyring(name)
+	return err == nil
+}
+
+// enterScenarioKeyring makes sure the whole of this process — stella runs
+// on many threads — is in the scenario's session keyring. Started by the
+// script it already is (setupKeyring); started from anywhere else, the
+// joining thread executes the program again in place (execve keeps the
+// pid, and the new image's threads all start from that thread's
+// credentials), and the second time round it is.
+func enterScenarioKeyring() error {
+	if id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err == nil &&
+		strconv.Itoa(id) == os.Getenv("STELLA_TEST_SESSION_KEYRING_ID") {
+		return nil
+	}
+	if !joinScenarioKeyring() {
+		runtime.UnlockOSThread()
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return syscall.Exec(exe, os.Args, os.Environ())
 }
 
 // inSession runs a program in the scenario's session keyring:
@@ -199,6 +226,23 @@ func cmdKeyCount(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// waitfor-keycount N waits (up to 10 s) until stella keeps N keys in the
+// scenario's session keyring: the kernel drops a key when its timeout
+// passes, in real time, whatever the scenario's clock says.
+func cmdWaitForKeyCount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfor-keycount N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if len(stellaKeys(ts)) == want {
+			return
+		}
+	}
+	ts.Fatalf("waitfor-keycount: stella still keeps %d key(s) in the session keyring, want %d", len(stellaKeys(ts)), want)
+}
+
 // keyid VAR sets VAR to the id of the (one) key stella keeps in the
 // scenario's session keyring.
 func cmdKeyID(ts *testscript.TestScript, neg bool, args []string) {
@@ -214,6 +258,11 @@ func cmdKeyID(ts *testscript.TestScript, neg bool, args []string) {
 
 // setupKeyring gives a scenario its session keyring.
 func setupKeyring(env *testscript.Env) {
+	// Asked here, before this thread joins the scenario's keyring: a thread
+	// in it no longer possesses the user keyring the probe writes to.
+	if !kernelKeyrings() {
+		return
+	}
 	name, id, err := newScenarioKeyring()
 	if err != nil {
 		return // [keyring] is false: the scenarios that need one skip
@@ -221,6 +270,12 @@ func setupKeyring(env *testscript.Env) {
 	env.Setenv("STELLA_TEST_SESSION_KEYRING", name)
 	env.Setenv("STELLA_TEST_SESSION_KEYRING_ID", strconv.Itoa(id))
 	env.Defer(func() { dropKeyring(id) })
+	// Setup runs on the script's goroutine, which runs its commands and
+	// starts its programs. On a thread of its own in the scenario's
+	// keyring, every program starts in it (a child has the credentials of
+	// the thread that forked it), so stella need not start again to join
+	// (enterScenarioKeyring). The thread ends with the script.
+	joinKeyring(name)
 }
 
 // corrupt-cached-key overwrites the value of the (one) key stella keeps in
@@ -251,7 +306,7 @@ func cmdCorruptCachedKey(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // recordCachedKeys notes, after each stella call, the keys stella keeps in
-// the scenario's session keyring (the wrapper is in that session), so the
+// the scenario's session keyring (this process is in that session), so the
 // leak check can make sure no derived or data key ever reached stella's
 // output, its logs or the token cache — though the keys expire or are
 // dropped before the scenario ends.

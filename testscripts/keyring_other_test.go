@@ -13,7 +13,7 @@ import (
 // scenarios that need it skip ([keyring] is false).
 
 func kernelKeyrings() bool         { return false }
-func joinScenarioKeyring()         {}
+func enterScenarioKeyring() error  { return nil }
 func setupKeyring(*testscript.Env) {}
 
 func inSession() int { fmt.Fprintln(os.Stderr, "insession: Linux only"); return 1 }
@@ -21,6 +21,10 @@ func noKeyring() int { fmt.Fprintln(os.Stderr, "nokeyring: Linux only"); return 
 
 func cmdKeyCount(ts *testscript.TestScript, _ bool, _ []string) { ts.Fatalf("keycount: Linux only") }
 func cmdKeyID(ts *testscript.TestScript, _ bool, _ []string)    { ts.Fatalf("keyid: Linux only") }
+
+func cmdWaitForKeyCount(ts *testscript.TestScript, _ bool, _ []string) {
+	ts.Fatalf("waitfor-keycount: Linux only")
+}
 
 func cmdCorruptCachedKey(ts *testscript.TestScript, _ bool, _ []string) {
 	ts.Fatalf("corrupt-cached-key: Linux only")

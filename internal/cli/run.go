@@ -44,6 +44,11 @@ func Main(ctx context.Context, args []string, stdio term.IO) int {
 
 // run is Main with extra fx options, which tests use to put spies on ports.
 func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) int {
+	return runWith(ctx, args, stdio, Options{}, extra...)
+}
+
+// runWith is run with a caller's Options (options.go).
+func runWith(ctx context.Context, args []string, stdio term.IO, opts Options, extra ...fx.Option) int {
 	args = conventions(args)
 	if code, ok := completeCandidates(args, stdio); ok {
 		return code
@@ -109,7 +114,7 @@ func run(ctx context.Context, args []string, stdio term.IO, extra ...fx.Option) 
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	rt := &Runtime{ctx: ctx, io: stdio, globals: globals, build: buildInfo(), extra: extra}
+	rt := &Runtime{ctx: ctx, io: stdio, globals: globals, build: buildInfo(), extra: extra, opts: opts}
 	err = kctx.Run(rt)
 	if ctx.Err() != nil && err != nil {
 		// The cause is only "context canceled": say what happened instead.

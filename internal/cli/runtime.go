@@ -31,13 +31,14 @@ type Runtime struct {
 	log      *slog.Logger
 	extra    []fx.Option
 	clock    func() time.Time // for output in words; tests fix it
+	opts     Options
 }
 
 func (rt *Runtime) now() time.Time {
 	if rt.clock != nil {
 		return rt.clock()
 	}
-	return time.Now()
+	return rt.systemClock().Now()
 }
 
 // Settings resolves the configuration once per invocation.
@@ -138,6 +139,7 @@ func (rt *Runtime) populate(s domain.Settings, early *filestore.Store, targets .
 		fx.Provide(func() *slog.Logger { return rt.Logger() }),
 		fx.Provide(func() ports.ProfileAuthorities { return profileAuthorities{rt} }),
 		fx.Options(rt.extra...),
+		rt.opts.fx(),
 		fx.Populate(targets...),
 	)...)
 	if err := app.Err(); err != nil {

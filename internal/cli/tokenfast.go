@@ -2,7 +2,6 @@ package cli
 
 import (
 	"github.com/stellaops/stella/adapters/auth"
-	"github.com/stellaops/stella/adapters/clock"
 	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/dpop"
 	"github.com/stellaops/stella/adapters/lock"
@@ -34,7 +33,7 @@ func (rt *Runtime) tokenTools() (*app.TokenManager, ports.CredentialHeaders, err
 		return tm, creds, nil
 	}
 	log := rt.Logger()
-	clk := clock.System{}
+	clk := rt.systemClock()
 	base := transport.NewBase(s, rt.build, config.Files{}, log)
 	prover := dpop.New(clk)
 	nonces := dpop.NewClockedNonces(clk) // one memory: kept with the session by the TokenManager

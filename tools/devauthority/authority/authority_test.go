@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type harness struct {
@@ -247,6 +249,26 @@ func TestNoIdentityFault(t *testing.T) {
 		}
 		if u := h.get("/userinfo", at); u.status != userinfo {
 			t.Fatalf("%s: userinfo %d, want %d", fault, u.status, userinfo)
+		}
+	}
+}
+
+// TestConfigNow: expiry follows Config.Now, not the wall clock, so the
+// scenarios cross a lifetime by moving the clock instead of sleeping.
+func TestConfigNow(t *testing.T) {
+	var offset atomic.Int64
+	h := start(t, func(c *Config) {
+		c.TokenTTL = time.Minute
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	tok := h.form("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"packs.read"}}, "stella-ci", "stella-ci-secret").body["access_token"].(string)
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 200}, {50 * time.Second, 200}, {70 * time.Second, 401}} {
+		offset.Store(int64(tc.after))
+		if r := h.get("/api/v1/jobs", tok); r.status != tc.want {
+			t.Errorf("a 1-minute token %s on: %d, want %d", tc.after, r.status, tc.want)
 		}
 	}
 }

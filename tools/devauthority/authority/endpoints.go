@@ -20,7 +20,7 @@ const maxForm = 64 << 10
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	base := s.URL()
 	if s.cfg.DateSkew != 0 {
-		w.Header().Set("Date", time.Now().Add(s.cfg.DateSkew).UTC().Format(http.TimeFormat))
+		w.Header().Set("Date", s.cfg.Now().Add(s.cfg.DateSkew).UTC().Format(http.TimeFormat))
 	}
 	doc := map[string]any{
 		"issuer":                                     s.advertisedIssuer(),
@@ -183,7 +183,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_target", "unknown resource")
 		return
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	if s.cfg.RequireDPoPNonce {
 		w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
 	}
@@ -510,7 +510,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	value := f.Get("token")
 	s.remember(value)
-	now := time.Now()
+	now := s.cfg.Now()
 	if claims, err := s.verifyAccess(value, now); err == nil && s.tokens.accessValid(fmt.Sprint(claims["jti"]), now) {
 		claims["active"] = true
 		claims["token_type"] = "Bearer"

@@ -65,8 +65,8 @@ func (s *Server) idToken(claims map[string]any, refresh bool) (string, error) {
 	case "no-iat":
 		delete(claims, "iat")
 	case "expired":
-		claims["exp"] = time.Now().Add(-time.Hour).Unix()
-		claims["iat"] = time.Now().Add(-2 * time.Hour).Unix()
+		claims["exp"] = s.cfg.Now().Add(-time.Hour).Unix()
+		claims["iat"] = s.cfg.Now().Add(-2 * time.Hour).Unix()
 	case "wrong-nonce":
 		if _, ok := claims["nonce"]; ok {
 			claims["nonce"] = "not-the-nonce"

@@ -187,7 +187,7 @@ func (s *Server) checkUser(name, password string) bool {
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req authRequest) {
 	code := randomString(32)
 	s.inter.mu.Lock()
-	s.inter.codes[code] = &authCode{req: req, expires: time.Now().Add(time.Minute)}
+	s.inter.codes[code] = &authCode{req: req, expires: s.cfg.Now().Add(time.Minute)}
 	s.inter.mu.Unlock()
 	s.tokens.addOther(code)
 	iss := s.advertisedIssuer()
@@ -269,7 +269,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		uc[i] = alphabet[int(raw[i])%len(alphabet)]
 	}
 	g := &deviceGrant{deviceCode: randomString(32), userCode: string(uc), clientID: c.id, scopes: scopes,
-		expires: time.Now().Add(s.cfg.DeviceTTL), interval: s.cfg.DeviceInterval, status: "pending"}
+		expires: s.cfg.Now().Add(s.cfg.DeviceTTL), interval: s.cfg.DeviceInterval, status: "pending"}
 	if s.cfg.AutoApprove {
 		g.status = "approved"
 	}
@@ -309,7 +309,7 @@ func (s *Server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 	s.inter.mu.Lock()
 	g, ok := s.inter.byUser[normalizeUserCode(f.Get("user_code"))]
 	s.inter.mu.Unlock()
-	if !ok || time.Now().After(g.expires) {
+	if !ok || s.cfg.Now().After(g.expires) {
 		render(w, http.StatusOK, page{Title: "Connect a device", Error: "unknown or expired code", Form: true, AskCode: true, Action: "/device"})
 		return
 	}
@@ -397,9 +397,9 @@ func (s *Server) adminDevice(w http.ResponseWriter, r *http.Request) {
 		code = s.inter.lastUser
 	}
 	g, ok := s.inter.byUser[code]
-	ok = ok && g.status == "pending" && time.Now().Before(g.expires) // only a request still waiting for a person
+	ok = ok && g.status == "pending" && s.cfg.Now().Before(g.expires) // only a request still waiting for a person
 	if ok && body.Expire {
-		g.expires = time.Now().Add(-time.Second)
+		g.expires = s.cfg.Now().Add(-time.Second)
 	}
 	s.inter.mu.Unlock()
 	if !ok {

@@ -26,6 +26,8 @@ func (s *Server) serverTLS() (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The real clock, not cfg.Now: clients check the certificate's window
+	// against their operating system's clock (crypto/tls).
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "StellaOps development Authority"},
 		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(24 * time.Hour),

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 func decodeSegment(seg string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(seg) }
@@ -17,7 +16,7 @@ func decodeSegment(seg string) ([]byte, error) { return base64.RawURLEncoding.De
 // authorize checks an RFC 6750 bearer token on a protected route. Failures
 // carry WWW-Authenticate; on backend routes also an RFC 9457 problem.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string, backend bool) (map[string]any, bool) {
-	now := time.Now()
+	now := s.cfg.Now()
 	if s.cfg.RequireDPoPNonce {
 		w.Header().Set("DPoP-Nonce", s.dpop.currentNonce(now, s.cfg.DPoPNonceRotate))
 	}

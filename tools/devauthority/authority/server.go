@@ -39,6 +39,10 @@ type Config struct {
 	DateSkew          time.Duration // shift the Date header of the discovery document (clock-skew checks)
 	HostileText       bool          // put terminal escapes, bidi overrides and shell syntax in every text a client shows
 	Quirks            []string      // other Authorities' documented behaviours, see quirks
+	// Now is the clock every expiry is decided by: tokens, codes, device
+	// grants, stream tokens, DPoP proof windows and nonces. Tests move it
+	// forward to cross a lifetime without waiting (nil: time.Now).
+	Now func() time.Time
 }
 
 // DefaultConfig is the configuration of a plain `devauthority`.
@@ -151,6 +155,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.ClientAuthMethods) == 0 {
 		cfg.ClientAuthMethods = DefaultConfig().ClientAuthMethods
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

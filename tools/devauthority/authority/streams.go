@@ -33,7 +33,7 @@ func newWSTokens() *wsTokens { return &wsTokens{m: map[string]*wsToken{}} }
 func (s *Server) wsToken(w http.ResponseWriter, _ *http.Request, c map[string]any) {
 	tok := randomString(24)
 	s.ws.mu.Lock()
-	s.ws.m[tok] = &wsToken{subject: fmt.Sprint(c["sub"]), expires: time.Now().Add(wsTokenTTL)}
+	s.ws.m[tok] = &wsToken{subject: fmt.Sprint(c["sub"]), expires: s.cfg.Now().Add(wsTokenTTL)}
 	s.ws.mu.Unlock()
 	s.tokens.addOther(tok)
 	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_in": int(wsTokenTTL.Seconds())})
@@ -46,7 +46,7 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	s.ws.mu.Lock()
 	t, ok := s.ws.m[tok]
-	valid := ok && strings.EqualFold(scheme, "Bearer") && !t.used && time.Now().Before(t.expires)
+	valid := ok && strings.EqualFold(scheme, "Bearer") && !t.used && s.cfg.Now().Before(t.expires)
 	if ok {
 		t.used = true
 	}
