@@ -66,7 +66,7 @@ func subcommandNamed(kctx *kong.Context) (word, full string) {
 		if g.Name == word {
 			return "", ""
 		}
-		if d := editDistance(word, g.Name); d < bestD {
+		if d := domain.EditDistance(word, g.Name); d < bestD {
 			best, bestD = g.Name, d
 		}
 		for _, c := range g.Children {
@@ -76,7 +76,7 @@ func subcommandNamed(kctx *kong.Context) (word, full string) {
 			if c.Name == word || slices.Contains(c.Aliases, word) {
 				return word, g.Name + " " + c.Name
 			}
-			if d := editDistance(word, c.Name); d < bestD {
+			if d := domain.EditDistance(word, c.Name); d < bestD {
 				best, bestD = g.Name+" "+c.Name, d
 			}
 		}
@@ -85,30 +85,6 @@ func subcommandNamed(kctx *kong.Context) (word, full string) {
 		return "", ""
 	}
 	return word, best
-}
-
-// editDistance is the Levenshtein distance of two short words.
-func editDistance(a, b string) int {
-	if len(a) > 32 || len(b) > 32 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // report prints a failure of a command that produced no document.
