@@ -77,6 +77,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// stella api --jq starts stella-jq from next to the real binary.
+	jqTmp := filepath.Join(dir, fmt.Sprintf(".stella-jq-%d", os.Getpid()))
+	jq := exec.Command("go", append(args, "-o", jqTmp, "github.com/stellaops/stella/cmd/stella-jq")...)
+	jq.Stdout, jq.Stderr = os.Stderr, os.Stderr
+	if err := jq.Run(); err != nil || os.Rename(jqTmp, filepath.Join(dir, "stella-jq")) != nil {
+		fmt.Fprintln(os.Stderr, "building stella-jq:", err)
+		os.Exit(1)
+	}
 	//lint:ignore SA1019 RunMain's code is the test binary's exit code.
 	os.Exit(testscript.RunMain(m, commands))
 }

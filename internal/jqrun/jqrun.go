@@ -1,6 +1,8 @@
-// Package jq filters JSON with a jq expression (github.com/itchyny/gojq,
-// the implementation gh uses for `gh api --jq`), for `stella api --jq`.
-package jq
+// Package jqrun filters JSON with a jq expression (github.com/itchyny/gojq,
+// the implementation gh uses for `gh api --jq`). Only the stella-jq helper
+// imports it: gojq's package initialisation costs every process that links
+// it about a millisecond, so stella starts the helper for --jq instead.
+package jqrun
 
 import (
 	"bytes"
@@ -19,20 +21,40 @@ import (
 // expression too.
 const maxResults = 1 << 20
 
+// Status is how a filter failed; the helper exits with it, and stella
+// turns it back into its message, kind and hint (adapters/jq).
+type Status int
+
+const (
+	StatusFailed      Status = 1 // anything else (the output could not be written)
+	StatusSyntax      Status = 2 // the expression does not parse
+	StatusUncompiled  Status = 3 // it parses but cannot be compiled ($ENV, input)
+	StatusRuntime     Status = 4 // it failed on this document
+	StatusNotJSON     Status = 5 // the document is not JSON
+	StatusTooMany     Status = 6 // more than maxResults results
+	StatusInterrupted Status = 7 // the context ended
+)
+
+// Fault is a failed filter: its Status and the one-line detail to report.
+type Fault struct {
+	Status Status
+	Detail string
+}
+
+func (f *Fault) Error() string { return f.Detail }
+
 // Filter is one compiled expression.
 type Filter struct{ code *gojq.Code }
 
-// Compile parses expr; a mistake in it is a usage error naming the fault.
+// Compile parses and compiles expr.
 func Compile(expr string) (*Filter, error) {
 	q, err := gojq.Parse(expr)
 	if err != nil {
-		return nil, domain.E(domain.KindUsage, "--jq expression: "+domain.Printable(err.Error(), 200),
-			"Write a jq filter such as '.jobs[].id'; see https://jqlang.github.io/jq/manual/.")
+		return nil, &Fault{StatusSyntax, domain.Printable(err.Error(), 200)}
 	}
 	code, err := gojq.Compile(q)
 	if err != nil {
-		return nil, domain.E(domain.KindUsage, "--jq expression: "+domain.Printable(err.Error(), 200),
-			"Write a jq filter such as '.jobs[].id'; $ENV and input functions are not available.")
+		return nil, &Fault{StatusUncompiled, domain.Printable(err.Error(), 200)}
 	}
 	return &Filter{code: code}, nil
 }
@@ -45,8 +67,7 @@ func (f *Filter) Run(ctx context.Context, doc []byte, w io.Writer, pretty bool) 
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return domain.E(domain.KindProtocol, "--jq needs a JSON answer, and the backend's is not JSON",
-			"Drop --jq to see the answer as it is.")
+		return &Fault{StatusNotJSON, "the document is not JSON"}
 	}
 	v = normalize(v)
 	iter := f.code.RunWithContext(ctx, v)
@@ -56,7 +77,7 @@ func (f *Filter) Run(ctx context.Context, doc []byte, w io.Writer, pretty bool) 
 			return nil
 		}
 		if n >= maxResults {
-			return domain.E(domain.KindUsage, "--jq produced more than a million results; output stopped there", "Narrow the filter.")
+			return &Fault{StatusTooMany, "more than a million results; output stopped there"}
 		}
 		if err, isErr := r.(error); isErr {
 			var halt *gojq.HaltError
@@ -64,28 +85,28 @@ func (f *Filter) Run(ctx context.Context, doc []byte, w io.Writer, pretty bool) 
 				return nil
 			}
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return &Fault{StatusInterrupted, ctx.Err().Error()}
 			}
-			return domain.E(domain.KindUsage, "--jq: "+domain.Printable(err.Error(), 300), "Check the filter against the answer's shape (drop --jq to see it).")
+			return &Fault{StatusRuntime, domain.Printable(err.Error(), 300)}
 		}
 		if s, isStr := r.(string); isStr {
 			if _, err := fmt.Fprintln(w, s); err != nil {
-				return err
+				return &Fault{StatusFailed, err.Error()}
 			}
 			continue
 		}
 		b, err := gojq.Marshal(r)
-		if err == nil && pretty {
+		if err != nil {
+			return &Fault{StatusFailed, "cannot print a result: " + err.Error()}
+		}
+		if pretty {
 			var ind bytes.Buffer
 			if json.Indent(&ind, b, "", "  ") == nil {
 				b = ind.Bytes()
 			}
 		}
-		if err != nil {
-			return domain.Wrap(domain.KindUnexpected, err, "cannot print a --jq result", "")
-		}
 		if _, err := w.Write(append(b, '\n')); err != nil {
-			return err
+			return &Fault{StatusFailed, err.Error()}
 		}
 	}
 }

@@ -1,11 +1,10 @@
-package jq
+package jqrun
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
-
-	"github.com/stellaops/stella/domain"
 )
 
 func TestFilter(t *testing.T) {
@@ -14,15 +13,16 @@ func TestFilter(t *testing.T) {
 		expr   string
 		pretty bool
 		want   string
-		kind   domain.Kind
+		status Status
 	}{
 		{".jobs[].id", false, "job-1\njob-2\n", 0},
 		{".jobs[0].n", false, "12345678901234\n", 0},
 		{".jobs[1]", false, `{"id":"job-2","n":1.5}` + "\n", 0},
 		{".jobs | length", true, "2\n", 0},
 		{".jobs[0] | {id}", true, "{\n  \"id\": \"job-1\"\n}\n", 0},
-		{".jobs[", false, "", domain.KindUsage},
-		{".jobs.x", false, "", domain.KindUsage},
+		{".jobs[", false, "", StatusSyntax},
+		{"$undefined", false, "", StatusUncompiled},
+		{".jobs.x", false, "", StatusRuntime},
 		{"empty", false, "", 0},
 	}
 	for _, tc := range cases {
@@ -32,16 +32,27 @@ func TestFilter(t *testing.T) {
 			if err == nil {
 				err = f.Run(context.Background(), doc, &out, tc.pretty)
 			}
-			if domain.KindOf(err) != tc.kind && !(tc.kind == 0 && err == nil) {
-				t.Fatalf("err %v, want kind %v", err, tc.kind)
+			if got := statusOf(err); got != tc.status {
+				t.Fatalf("err %v: status %d, want %d", err, got, tc.status)
 			}
-			if tc.kind == 0 && out.String() != tc.want {
+			if tc.status == 0 && out.String() != tc.want {
 				t.Fatalf("got %q, want %q", out.String(), tc.want)
 			}
 		})
 	}
 	f, _ := Compile(".")
-	if err := f.Run(context.Background(), []byte("<html>"), &bytes.Buffer{}, false); domain.KindOf(err) != domain.KindProtocol {
+	if err := f.Run(context.Background(), []byte("<html>"), &bytes.Buffer{}, false); statusOf(err) != StatusNotJSON {
 		t.Fatalf("non-JSON: %v", err)
 	}
+}
+
+func statusOf(err error) Status {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f.Status
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
