@@ -11,9 +11,12 @@ LDFLAGS := -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X git
 
 # stella is built static (no cgo): a dynamically linked binary spends
 # about 0.8 ms of every start in the dynamic loader, a quarter of `stella
-# version` (make bench).
+# version` (make bench). stella-jq, the filter behind `stella api --jq`,
+# sits next to it: stella starts it only for --jq, so gojq's package
+# initialisation is not paid on every start.
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/stella ./cmd/stella
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/stella-jq ./cmd/stella-jq
 	$(GO) build -o $(BIN)/devauthority ./tools/devauthority
 
 ## test: what CI runs — format, vet, audit, unit tests with -race, scenarios

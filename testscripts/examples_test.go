@@ -532,6 +532,9 @@ func runREADME(t *testing.T, issuer string) {
 		if _, err := os.Stat(filepath.Join(gobin, "stella")); err != nil {
 			t.Fatalf("go install left no stella: %v", err)
 		}
+		if _, err := os.Stat(filepath.Join(gobin, "stella-jq")); err != nil {
+			t.Fatalf("go install left no stella-jq (stella api --jq needs it): %v", err)
+		}
 	})
 
 	t.Run("quick-start", func(t *testing.T) {

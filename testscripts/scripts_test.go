@@ -14,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/stellaops/stella/internal/jqrun"
 	"github.com/stellaops/stella/tools/devauthority/authority"
 )
 
@@ -54,7 +55,11 @@ func stellaBinary(t testing.TB) string {
 
 // commands are the programs scripts can exec besides testscript's own.
 var commands = map[string]func() int{"stella": stella, "fakebrowser": fakeBrowser,
-	"insession": inSession, "nokeyring": noKeyring}
+	"insession": inSession, "nokeyring": noKeyring, "stella-jq": stellaJQ}
+
+// stellaJQ is the --jq helper, on PATH beside stella as make build and go
+// install put it next to stella.
+func stellaJQ() int { return int(jqrun.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, params("testdata"))

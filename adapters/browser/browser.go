@@ -32,16 +32,6 @@ func New(s domain.Settings) *Opener {
 		secrets: []domain.Secret{s.ClientSecret, s.Password, s.CachePassphrase, s.TokenCachePassword}}
 }
 
-// secretEnv names the variables that hold stella's secrets, or say where
-// they are: a browser (and whatever it starts) outlives stella and has no
-// business with any of them.
-var secretEnv = map[string]bool{
-	"STELLA_CLIENT_SECRET": true, "STELLA_CLIENT_SECRET_FILE": true, "STELLA_PASSWORD": true, "STELLA_PASSWORD_FILE": true,
-	"STELLA_CACHE_PASSPHRASE": true, "STELLA_CACHE_PASSPHRASE_FILE": true,
-	// The fleet cache's password, and its URL, which may carry one.
-	"STELLA_TOKEN_CACHE_PASSWORD": true, "STELLA_TOKEN_CACHE_PASSWORD_FILE": true, "STELLA_TOKEN_CACHE_URL": true,
-}
-
 // Environ is the environment a started program gets (SPEC §6): stella's
 // own, without the secret variables and without any variable whose value
 // is a configured secret, whatever its name.
@@ -50,27 +40,7 @@ func (o *Opener) Environ() []string {
 	if environ == nil {
 		environ = os.Environ
 	}
-	var out []string
-	for _, kv := range environ() {
-		name, value, _ := strings.Cut(kv, "=")
-		if secretEnv[strings.ToUpper(name)] || o.isSecret(value) {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-func (o *Opener) isSecret(v string) bool {
-	if v == "" {
-		return false
-	}
-	for _, s := range o.secrets {
-		if !s.IsZero() && s.Equal(domain.NewSecret(v)) {
-			return true
-		}
-	}
-	return false
+	return domain.ChildEnviron(environ(), o.secrets)
 }
 
 var _ ports.Browser = (*Opener)(nil)

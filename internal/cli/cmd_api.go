@@ -59,7 +59,8 @@ func (c *APICmd) Run(rt *Runtime) error {
 	}
 	var filter *jq.Filter
 	if c.JQ != "" {
-		if filter, err = jq.Compile(c.JQ); err != nil {
+		s, _ := rt.Settings()
+		if filter, err = jq.New(s).Compile(rt.ctx, c.JQ); err != nil {
 			return err
 		}
 	}

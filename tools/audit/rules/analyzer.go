@@ -105,6 +105,11 @@ func (a *audit) imports(f *ast.File) {
 			a.report("fleetcache", spec.Pos(), "fleetcache", "only %s may import %s; reach the shared cache through the ports it implements",
 				list(rc.FleetOwner), imp)
 		}
+		if h := a.cfg.Helper; slices.ContainsFunc(h.Libraries, func(root string) bool { return under(imp, root) }) && !test &&
+			!matchAny(a.rel, h.Owner) {
+			a.report("helper", spec.Pos(), "helper", "only %s may import %s: its package initialisation would cost every stella start; run it in its helper program (cmd/stella-jq)",
+				list(h.Owner), imp)
+		}
 		target, internal := relPath(a.cfg.Module, imp)
 		switch {
 		case layer != nil:

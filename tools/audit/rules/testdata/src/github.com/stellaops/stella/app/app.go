@@ -98,7 +98,7 @@ func Exit(int) {}
 
 func exits(l *log.Logger) {
 	if len(os.Args) > 5 {
-		os.Exit(3) // want `audit\(exit\): os.Exit outside cmd/stella/main.go; return an error with a domain kind`
+		os.Exit(3) // want `audit\(exit\): os.Exit outside cmd/stella/main.go, cmd/stella-jq/main.go; return an error with a domain kind`
 	}
 	log.Fatal("x") // want `audit\(exit\): log.Fatal outside`
 	l.Panicf("x")  // want `audit\(exit\): log.Logger.Panicf outside`
