@@ -304,19 +304,13 @@ func (s *Store) Delete(ctx context.Context, key domain.SessionKey) error {
 
 // List reads the headers of every session file; no passphrase needed.
 func (s *Store) List(context.Context) ([]domain.SessionKey, error) {
-	entries, err := os.ReadDir(s.cfg.Dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	names, err := s.sessionFiles()
 	if err != nil {
-		return nil, storageErr(err, "cannot read the token cache directory "+s.cfg.Dir)
+		return nil, err
 	}
 	var keys []domain.SessionKey
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), suffix) {
-			continue
-		}
-		b, err := readBounded(filepath.Join(s.cfg.Dir, e.Name()), s.warn)
+	for _, name := range names {
+		b, err := readBounded(filepath.Join(s.cfg.Dir, name), s.warn)
 		if err != nil {
 			continue
 		}
@@ -326,4 +320,23 @@ func (s *Store) List(context.Context) ([]domain.SessionKey, error) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].ID() < keys[j].ID() })
 	return keys, nil
+}
+
+// sessionFiles are the names of the session files in the cache directory
+// (none when it does not exist yet), for List and Inspect.
+func (s *Store) sessionFiles() ([]string, error) {
+	entries, err := os.ReadDir(s.cfg.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storageErr(err, "cannot read the token cache directory "+s.cfg.Dir)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), suffix) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }

@@ -3,9 +3,7 @@ package filestore
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/stellaops/stella/domain"
@@ -20,19 +18,13 @@ var _ ports.SessionInspector = (*Store)(nil)
 // is moved aside and named; a file sealed by the other kind of store is
 // reported but left alone, since that store can still read it.
 func (s *Store) Inspect(ctx context.Context) ([]ports.SessionFile, error) {
-	entries, err := os.ReadDir(s.cfg.Dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	names, err := s.sessionFiles()
 	if err != nil {
-		return nil, storageErr(err, "cannot read the token cache directory "+s.cfg.Dir)
+		return nil, err
 	}
 	var out []ports.SessionFile
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), suffix) {
-			continue
-		}
-		f := ports.SessionFile{Path: filepath.Join(s.cfg.Dir, e.Name())}
+	for _, name := range names {
+		f := ports.SessionFile{Path: filepath.Join(s.cfg.Dir, name)}
 		b, err := readBounded(f.Path, s.warn)
 		if err != nil {
 			f.Err = storageErr(err, "cannot read "+f.Path)
@@ -46,7 +38,7 @@ func (s *Store) Inspect(ctx context.Context) ([]ports.SessionFile, error) {
 		switch {
 		case perr != nil:
 			f.Err = storageErr(nil, "not a stella session this version can read ("+perr.Error()+")")
-		case f.Key.ID()+suffix != e.Name():
+		case f.Key.ID()+suffix != name:
 			f.Err = storageErr(nil, "its header names another session")
 		case h.KDF != s.mode():
 			f.Err = foreignMode(f.Path, h.KDF)
