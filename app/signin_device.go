@@ -100,8 +100,20 @@ func durationFlag(d time.Duration) string {
 // cut: it is the Authority's text.
 func GroupUserCode(u domain.Untrusted) string {
 	c := u.Cut(64)
-	if len(c) == 8 && !strings.ContainsAny(c, "- ") {
+	// Only a code of eight ASCII characters is split: cutting at byte 4
+	// would split a multi-byte character (a replacement character stands
+	// for each invalid byte of a hostile code), and print invalid UTF-8.
+	if len(c) == 8 && !strings.ContainsAny(c, "- ") && isASCII(c) {
 		return c[:4] + "-" + c[4:]
 	}
 	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
