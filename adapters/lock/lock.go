@@ -1,5 +1,5 @@
 // Package lock serialises work on one session across processes with an OS
-// file lock (github.com/gofrs/flock) in the user's own token cache
+// file lock (flock(2); github.com/gofrs/flock where there is none) in the user's own token cache
 // directory, and within a process with a mutex per session.
 package lock
 
@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
@@ -55,10 +53,9 @@ func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error
 		return nil, err
 	}
 	path := filepath.Join(l.dir, key.ID()+".lock")
-	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow), flock.SetPermissions(0o600))
 	start := time.Now()
-	ok, err := fl.TryLockContext(ctx, retryDelay)
-	if err != nil || !ok {
+	release, err := waitLock(ctx, path)
+	if err != nil {
 		unlockLocal()
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
@@ -67,7 +64,7 @@ func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error
 			return nil, domain.E(domain.KindStorage, "the lock file "+path+" is a symbolic link; stella does not follow links in the token cache",
 				"Remove the link (someone else may have planted it) and try again.")
 		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, context.DeadlineExceeded) {
 			return nil, domain.Wrap(domain.KindStorage, err, "cannot open the session lock "+path,
 				"Check the token cache directory's permissions, or set STELLA_TOKEN_CACHE_DIR.")
 		}
@@ -76,7 +73,7 @@ func (l *Locker) Lock(ctx context.Context, key domain.SessionKey) (func(), error
 			"Wait for the other stella command to finish, then try again.")
 	}
 	return func() {
-		_ = fl.Unlock()
+		release()
 		unlockLocal()
 	}, nil
 }
