@@ -29,7 +29,7 @@ type APICmd struct {
 	Fields    []string `short:"F" name:"field" sep:"none" help:"Add a typed body field key=value (repeatable): true, false, null and numbers become JSON, @FILE reads the file; the body is JSON and the method POST unless -X says otherwise (GET: query parameters)." placeholder:"KEY=VALUE"`
 	RawFields []string `short:"f" name:"raw-field" sep:"none" help:"Add a string body field key=value (repeatable), as -F but never converted." placeholder:"KEY=VALUE"`
 	Include   bool     `short:"i" name:"include" help:"Print the response status line and headers before the body."`
-	JQ        string   `name:"jq" help:"Filter a JSON answer with a jq expression; strings print without quotes." placeholder:"EXPR"`
+	JQ        string   `name:"jq" help:"Filter a JSON answer with a jq expression (run by stella-jq, installed next to stella); strings print without quotes." placeholder:"EXPR"`
 	WS        bool     `name:"ws" help:"Open a WebSocket stream at PATH and print each message as a line."`
 }
 
