@@ -4,6 +4,14 @@
 // median wall time, its peak RSS, and the median of its per-round ratios to
 // the first command (the baseline).
 //
+// Before the warm-up rounds each program's file is dropped from the page
+// cache (-evict, the default), so every program is loaded by exec the same
+// way. How a binary entered the page cache changes its start-up by a tenth
+// and its peak RSS by half a MiB: a file written with write(2) (cp, tar, a
+// package manager, or the go command copying a cached link) sits in large
+// folios, the linker's own output and a file faulted in by exec in 4 KiB
+// pages, so two builds of one tree could differ only in that.
+//
 //	procbench -n 60 'baseline=bin/baseline tok.json' 'token=STELLA_TOKEN_STORAGE=file bin/stella auth token'
 
 package main
@@ -30,6 +38,7 @@ type bench struct {
 func main() {
 	n := flag.Int("n", 60, "rounds")
 	warm := flag.Int("warmup", 5, "untimed rounds first")
+	evictFirst := flag.Bool("evict", true, "drop each program from the page cache before the warm-up rounds")
 	flag.Parse()
 	var benches []*bench
 	for _, a := range flag.Args() {
@@ -43,6 +52,14 @@ func main() {
 	if len(benches) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: procbench [-n N] NAME=COMMAND...")
 		os.Exit(2)
+	}
+	if *evictFirst {
+		for _, b := range benches {
+			if err := evict(program(b.argv)); err != nil {
+				fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
+				os.Exit(1)
+			}
+		}
 	}
 	for round := -*warm; round < *n; round++ {
 		for i := range benches {
@@ -77,6 +94,17 @@ func main() {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
 		fmt.Printf("(peak RSS floor: %.1f MiB, procbench's own; a smaller program shows the floor)\n", float64(self.Maxrss)/1024)
 	}
+}
+
+// program is the file argv runs, past its leading NAME=VALUE words.
+func program(argv []string) string {
+	for len(argv) > 1 && strings.Contains(argv[0], "=") {
+		argv = argv[1:]
+	}
+	if p, err := exec.LookPath(argv[0]); err == nil {
+		return p
+	}
+	return argv[0]
 }
 
 // run starts argv once; leading NAME=VALUE words are added to its
