@@ -9,11 +9,11 @@ import (
 	"runtime/debug"
 
 	"github.com/stellaops/stella/adapters/term"
+	_ "github.com/stellaops/stella/cmd/stella/internal/stack" // grows the main goroutine's stack before any package is initialised
 	"github.com/stellaops/stella/internal/cli"
 )
 
 func main() {
-	growStack()
 	shortLivedGC()
 	os.Exit(cli.Main(context.Background(), os.Args[1:], term.OSStdio()))
 }
@@ -38,28 +38,3 @@ func shortLivedGC() {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(shortLivedHeap)
 }
-
-// startStack is how much stack a command's main goroutine needs: parsing
-// the command line (kong's model builder recurses) and the commands that
-// print a cached token stay within it.
-const startStack = 28 << 10
-
-// growStack grows the main goroutine's stack to hold startStack at once,
-// while only three frames are on it. A goroutine starts with 8 KiB, and
-// each time it outgrows its stack the runtime copies it, looking up every
-// frame's stack map in the binary's pclntab, so the stack grown 8→16→32
-// KiB deep inside kong and the token path faults in pages of pclntab all
-// over the binary: 9 of them, 64 KiB each with the kernel's fault-around,
-// 0.56 MiB of a cached `auth token`'s peak RSS and the copies' time. The
-// stack is never shrunk back, as the collector is off (shortLivedGC).
-//
-//go:noinline
-func growStack() {
-	var frame [startStack]byte
-	touch(frame[:])
-}
-
-// touch keeps the frame from being optimised away; it does not escape.
-//
-//go:noinline
-func touch(b []byte) { b[len(b)-1] = 1 }
