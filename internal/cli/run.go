@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"os"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 	"go.uber.org/fx"
@@ -106,14 +103,11 @@ func runWith(ctx context.Context, args []string, stdio term.IO, opts Options, ex
 	// stdout gets exactly one document, success or failure (SPEC §3).
 	out := &countingWriter{w: stdio.Out}
 	stdio.Out = out
-	// Ctrl-C and SIGTERM cancel the command's context, so waits end cleanly
-	// (exit 130). Commands that never wait skip the signal watcher, which
-	// costs a thread at start-up.
-	if !instant(kctx) {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-		defer stop()
-	}
+	// Ctrl-C and SIGTERM cancel the command's context once something waits
+	// on it (interruptible).
+	ictx := newInterruptible(ctx)
+	defer ictx.close()
+	ctx = ictx
 	rt := &Runtime{ctx: ctx, io: stdio, globals: globals, build: buildInfo(), extra: extra, opts: opts}
 	err = kctx.Run(rt)
 	if ctx.Err() != nil && err != nil {
@@ -145,14 +139,4 @@ func commandPath(kctx *kong.Context) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// instant reports whether the command prints from what it has, with no
-// network, storage or prompt to wait on.
-func instant(kctx *kong.Context) bool {
-	switch commandPath(kctx) {
-	case "version", "completion", "profile list", "profile show", "profile use":
-		return true
-	}
-	return false
 }
