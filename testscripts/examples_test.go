@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml"
 
 	"github.com/stellaops/stella/tools/devauthority/authority"
 )

@@ -259,7 +259,7 @@ func TestRememberKeepsTheRestOfTheFile(t *testing.T) {
 }
 
 // A syntax error is reported on the line the fault is on, not where the
-// enclosing block began (yaml.v3's context line), and the line is said once.
+// enclosing block began, and the line is said once.
 func TestSyntaxErrorLine(t *testing.T) {
 	cases := []struct {
 		name, yaml string

@@ -3,10 +3,14 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/stellaops/stella/domain"
 )
@@ -19,7 +23,7 @@ func Remember(configDir, key, value string) (string, error) {
 	if !contains(authorityKeys, key) {
 		return "", domain.E(domain.KindUnexpected, "no such setting Authority."+key, "")
 	}
-	return rewrite(configDir, func(root *yaml.Node) { set(child(child(root, "StellaOps"), "Authority"), key, value) })
+	return rewrite(configDir, []string{"StellaOps", "Authority", key}, value)
 }
 
 // UseProfile records name as the active profile (StellaOps.ActiveProfile
@@ -33,12 +37,15 @@ func UseProfile(configDir, name string) (string, error) {
 	if err := profileExists(configDir, name); err != nil {
 		return "", err
 	}
-	return rewrite(configDir, func(root *yaml.Node) { set(child(root, "StellaOps"), "ActiveProfile", name) })
+	return rewrite(configDir, []string{"StellaOps", "ActiveProfile"}, name)
 }
 
-// rewrite applies edit to config.yaml's document and writes it back
-// atomically.
-func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
+// rewrite sets the value at keys in config.yaml and writes the file back
+// atomically. The rest of the file stays as written: its comments, its
+// layout, its other settings. Before writing, the new text is read back
+// the way every command reads it, and written only if it says value at
+// keys and everything else it said before.
+func rewrite(configDir string, keys []string, value string) (string, error) {
 	path := filepath.Join(configDir, "config.yaml")
 	// Read as every configuration file is read: a FIFO or a device in its
 	// place must not hang or exhaust the command (SPEC §6).
@@ -46,25 +53,20 @@ func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(b) > 0 {
-		// Refuse to rewrite a file stella could not read in the first place.
-		if _, err := parseLayer(path, b); err != nil {
-			return "", err
-		}
+	// Refuse to rewrite a file stella could not read in the first place.
+	before, err := parseLayer(path, b)
+	if err != nil {
+		return "", err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return "", domain.Wrap(domain.KindUsage, err, path+" is not valid YAML", "Fix the file, then try again.")
+	setting := strings.Join(keys, ".")
+	byHand := fmt.Sprintf("Set %s: %s in it by hand.", setting, value)
+	out, err := setValue(b, keys, value)
+	if err != nil {
+		return "", domain.Wrap(domain.KindUsage, err, "cannot update "+path, byHand)
 	}
-	if doc.Kind == 0 {
-		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
-	}
-	edit(doc.Content[0])
-	var out bytes.Buffer
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return "", domain.Wrap(domain.KindUnexpected, err, "cannot encode "+path, "")
+	after, err := parseLayer(path, out)
+	if err != nil || !onlyChanged(before, after, strings.Join(keys[1:], "."), value) {
+		return "", domain.E(domain.KindUnexpected, "cannot update "+path+" without changing its other settings", byHand)
 	}
 	if err := os.MkdirAll(configDir, 0o700); err != nil {
 		return "", domain.Wrap(domain.KindUsage, err, "cannot create "+configDir, "Check STELLA_CONFIG_DIR and its permissions.")
@@ -74,7 +76,7 @@ func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
 		return "", domain.Wrap(domain.KindUsage, err, "cannot write in "+configDir, "Check its permissions.")
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out.Bytes()); err == nil {
+	if _, err := tmp.Write(out); err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -89,29 +91,165 @@ func rewrite(configDir string, edit func(root *yaml.Node)) (string, error) {
 	return path, nil
 }
 
-// child returns the mapping under key in m, creating it when absent.
-func child(m *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			v := m.Content[i+1]
-			if v.Kind != yaml.MappingNode {
-				*v = yaml.Node{Kind: yaml.MappingNode}
-			}
-			return v
-		}
+// onlyChanged reports whether after holds value at key and, besides it,
+// exactly the values before held (their lines may move).
+func onlyChanged(before, after *fileLayer, key, value string) bool {
+	if v, ok := after.values[key]; !ok || v.value != value {
+		return false
 	}
-	v := &yaml.Node{Kind: yaml.MappingNode}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
-	return v
+	text := func(l *fileLayer) map[string]string {
+		m := map[string]string{}
+		for k, v := range l.values {
+			if k != key {
+				m[k] = v.value
+			}
+		}
+		return m
+	}
+	return maps.Equal(text(before), text(after))
 }
 
-// set sets the scalar key in m to value.
-func set(m *yaml.Node, key, value string) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Value: value}
-			return
+// setValue returns b with the scalar at keys set to value: the keys that
+// exist are kept with everything under them, the ones that do not are
+// added at the indentation of their siblings.
+func setValue(b []byte, keys []string, value string) (out []byte, err error) {
+	defer func() {
+		// The syntax tree's printer is a library working on a file anyone
+		// may have written: a panic in it leaves the file as it was.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("the YAML printer failed on this file")
+		}
+	}()
+	snippet := nested(keys, value)
+	f, err := parseYAML(b, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	var root *ast.MappingNode
+	for _, d := range f.Docs {
+		if m, ok := d.Body.(*ast.MappingNode); ok {
+			root = m
 		}
 	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &yaml.Node{Kind: yaml.ScalarNode, Value: value})
+	if root == nil {
+		// No mapping yet (a new file, or comments only): the comments stay
+		// and the setting follows them.
+		out = bytes.Clone(b)
+		if len(out) > 0 && out[len(out)-1] != '\n' {
+			out = append(out, '\n')
+		}
+		return append(out, snippet...), nil
+	}
+	sf, err := parseYAML([]byte(snippet), 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := merge(root, sf.Docs[0].Body.(*ast.MappingNode)); err != nil {
+		return nil, err
+	}
+	return []byte(f.String()), nil
+}
+
+// nested is keys and value as block YAML, two spaces a level.
+func nested(keys []string, value string) string {
+	var s strings.Builder
+	for i, k := range keys {
+		s.WriteString(strings.Repeat("  ", i) + k + ":")
+		if i < len(keys)-1 {
+			s.WriteString("\n")
+		}
+	}
+	s.WriteString(" " + yamlScalar(value) + "\n")
+	return s.String()
+}
+
+// yamlScalar writes value plain when YAML reads it back as the same text,
+// and double-quoted otherwise (Go's escapes are YAML's).
+func yamlScalar(value string) string {
+	plain := value != "" && strings.IndexFunc(value, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/-", r))
+	}) < 0
+	switch strings.ToLower(value) {
+	case "null", "true", "false", "yes", "no", "on", "off", "y", "n":
+		plain = false
+	}
+	if plain && (value[0] < 'a' || value[0] > 'z') && (value[0] < 'A' || value[0] > 'Z') {
+		plain = false // 0x1F, .5, -1: numbers to a YAML reader
+	}
+	if plain {
+		return value
+	}
+	return strconv.Quote(value)
+}
+
+// merge sets src's values into dst, descending where both hold a mapping
+// under one key.
+func merge(dst, src *ast.MappingNode) error {
+	for _, sv := range src.Values {
+		k, _ := plainKey(sv.Key)
+		var found *ast.MappingValueNode
+		for _, dv := range dst.Values {
+			if dk, ok := plainKey(dv.Key); ok && dk == k {
+				found = dv
+			}
+		}
+		sm, srcIsMapping := sv.Value.(*ast.MappingNode)
+		switch dm, dstIsMapping := valueOf(found).(*ast.MappingNode); {
+		case found == nil:
+			if len(dst.Values) > 0 {
+				sv.AddColumn(column(dst.Values[0].Key) - column(sv.Key))
+			}
+			if dst.IsFlowStyle {
+				sv.SetIsFlowStyle(true)
+			}
+			dst.Values = append(dst.Values, sv)
+		case srcIsMapping && dstIsMapping:
+			if err := merge(dm, sm); err != nil {
+				return err
+			}
+		case srcIsMapping:
+			if _, null := found.Value.(*ast.NullNode); !null {
+				// An anchor, alias or tag: what it names may be shared, and
+				// stella will not rewrite through it.
+				return fmt.Errorf("%s is written with an anchor, alias or tag", k)
+			}
+			sv.Value.AddColumn(column(found.Key) + 2 - column(sv.Value))
+			found.Value = sv.Value
+		default:
+			comment := found.Value.GetComment() // "# was auto" stays beside the new value
+			if err := found.Replace(sv.Value); err != nil {
+				return err
+			}
+			if comment != nil {
+				if err := sv.Value.SetComment(comment); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func valueOf(mv *ast.MappingValueNode) ast.Node {
+	if mv == nil {
+		return nil
+	}
+	return mv.Value
+}
+
+// column is where n begins: for a mapping, its first key (the parser's
+// token for a mapping is the first ':').
+func column(n ast.Node) int {
+	switch t := n.(type) {
+	case *ast.MappingNode:
+		if len(t.Values) > 0 {
+			return column(t.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		return column(t.Key)
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Column
+	}
+	return 0
 }

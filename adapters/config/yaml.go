@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
@@ -86,167 +87,203 @@ func parseLayer(path string, b []byte) (*fileLayer, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return layer, nil
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&doc); err != nil {
+	f, err := parseYAML(b, 0)
+	if err != nil {
 		line, msg := yamlError(err)
-		var te *yaml.TypeError
-		if asTypeError(err, &te) {
-			msg = strings.Join(te.Errors, "; ")
-		}
-		if l := faultLine(b); l > 0 {
-			line = l
-		}
 		return nil, usageErr(path, line, "malformed YAML: "+domain.Printable(msg, 200), "Fix the YAML syntax; see the README's Configuration section for the schema.")
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		return nil, usageErr(path, extra.Line, "more than one YAML document", "Keep one document per file (remove the extra ---).")
+	docs := documents(f)
+	if len(docs) > 1 {
+		return nil, usageErr(path, line(docs[1]), "more than one YAML document", "Keep one document per file (remove the extra ---).")
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if len(docs) == 0 {
 		return layer, nil
 	}
-	root := doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return layer, nil
-	}
-	top, err := mapping(path, root, "the top level", []string{"StellaOps"})
+	d := &doc{path: path, anchors: map[string]ast.Node{}}
+	top, err := d.mapping(docs[0], "the top level", []string{"StellaOps"})
 	if err != nil {
 		return nil, err
 	}
-	so, ok := top["StellaOps"]
-	if !ok {
-		return layer, nil
-	}
-	if so.Kind == yaml.ScalarNode && so.Tag == "!!null" {
-		return layer, nil
-	}
-	stella, err := mapping(path, so, "StellaOps", stellaKeys)
+	stella, err := d.mapping(top["StellaOps"], "StellaOps", stellaKeys)
 	if err != nil {
 		return nil, err
 	}
-	if n, ok := stella["ActiveProfile"]; ok {
-		v, err := scalar(path, n, "StellaOps.ActiveProfile")
-		if err != nil {
-			return nil, err
-		}
-		layer.values["ActiveProfile"] = fileValue{v, n.Line}
-	}
-	if n, ok := stella["BackendUrl"]; ok {
-		v, err := scalar(path, n, "StellaOps.BackendUrl")
-		if err != nil {
-			return nil, err
-		}
-		layer.values["BackendUrl"] = fileValue{v, n.Line}
-	}
-	if an, ok := stella["Authority"]; ok && !(an.Kind == yaml.ScalarNode && an.Tag == "!!null") {
-		auth, err := mapping(path, an, "StellaOps.Authority", authorityKeys)
-		if err != nil {
-			return nil, err
-		}
-		for k, n := range auth {
-			v, err := scalar(path, n, "StellaOps.Authority."+k)
+	for _, k := range []string{"ActiveProfile", "BackendUrl"} {
+		if n, ok := stella[k]; ok {
+			v, err := d.scalar(n, "StellaOps."+k)
 			if err != nil {
 				return nil, err
 			}
-			layer.values["Authority."+k] = fileValue{v, n.Line}
+			layer.values[k] = fileValue{v, line(n)}
 		}
+	}
+	auth, err := d.mapping(stella["Authority"], "StellaOps.Authority", authorityKeys)
+	if err != nil {
+		return nil, err
+	}
+	for k, n := range auth {
+		v, err := d.scalar(n, "StellaOps.Authority."+k)
+		if err != nil {
+			return nil, err
+		}
+		layer.values["Authority."+k] = fileValue{v, line(n)}
 	}
 	return layer, nil
 }
 
-// yamlError splits "yaml: line 4: did not find expected key" into its line
-// and its words, so the line is said once, as path:line.
-func yamlError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		if _, rest, ok := strings.Cut(msg, ": "); ok {
-			msg = rest
+// parseYAML parses b into goccy/go-yaml's syntax tree. Duplicate keys are
+// left to mapping, which names both. The parser is a library reading a
+// file anyone may have written, so a panic in it is one more syntax
+// error, never a crash (SPEC §6).
+func parseYAML(b []byte, mode parser.Mode) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("the YAML parser failed on this file")
 		}
-	}
-	return line, msg
+	}()
+	return parser.ParseBytes(b, mode, parser.AllowDuplicateMapKey())
 }
 
-// maxFaultScan bounds faultLine's work: one parse per line.
-const maxFaultScan = 500
-
-// faultLine finds the line a syntax error is on. yaml.v3 names the line
-// where the enclosing block began (a bad key on line 4 of a mapping that
-// starts on line 1 is "line 1"), so the file is parsed line by line: the
-// first prefix that fails, for a reason other than ending too soon (an
-// unclosed quote or bracket that later lines close), holds the fault. 0
-// when that cannot be told.
-func faultLine(b []byte) int {
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	if len(lines) > maxFaultScan {
-		return 0
-	}
-	for k := 1; k <= len(lines); k++ {
-		var n yaml.Node
-		err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
-		if err == nil {
+// documents are f's documents that hold something: a file of comments,
+// or one ending in "---", has fewer than its markers suggest.
+func documents(f *ast.File) []ast.Node {
+	var out []ast.Node
+	for _, d := range f.Docs {
+		switch d.Body.(type) {
+		case nil, *ast.CommentGroupNode, *ast.CommentNode:
 			continue
 		}
-		if _, ok := err.(*yaml.TypeError); ok {
-			return 0
+		out = append(out, d.Body)
+	}
+	return out
+}
+
+// yamlError is a syntax error's line and its words, so the line is said
+// once, as path:line. goccy/go-yaml reports the token the fault is at.
+func yamlError(err error) (int, string) {
+	var te interface {
+		GetToken() *token.Token
+		GetMessage() string
+	}
+	if errors.As(err, &te) {
+		n := 0
+		if tk := te.GetToken(); tk != nil && tk.Position != nil {
+			n = tk.Position.Line
 		}
-		msg := err.Error()
-		if strings.Contains(msg, "end of stream") || strings.Contains(msg, "did not find expected ',' or") ||
-			strings.Contains(msg, "did not find expected ',' or ']'") || strings.Contains(msg, "could not find expected") {
-			continue // unfinished; a later line may finish it
-		}
-		return k
+		return n, te.GetMessage()
+	}
+	return 0, err.Error()
+}
+
+// line is the line n starts on (0 when the parser did not say).
+func line(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
 	}
 	return 0
 }
 
-func asTypeError(err error, te **yaml.TypeError) bool {
-	t, ok := err.(*yaml.TypeError)
-	if ok {
-		*te = t
+// doc walks one document, resolving anchors and aliases in the order
+// they appear, as YAML defines them.
+type doc struct {
+	path    string
+	anchors map[string]ast.Node
+}
+
+// resolve looks through anchors, aliases and tags to the node they name.
+func (d *doc) resolve(n ast.Node) ast.Node {
+	for range 64 { // an alias cannot name itself, but a chain is bounded anyway
+		switch t := n.(type) {
+		case *ast.AnchorNode:
+			if t.Name != nil {
+				d.anchors[t.Name.GetToken().Value] = t.Value
+			}
+			n = t.Value
+		case *ast.AliasNode:
+			if t.Value == nil {
+				return n
+			}
+			target, ok := d.anchors[t.Value.GetToken().Value]
+			if !ok {
+				return n
+			}
+			n = target
+		case *ast.TagNode:
+			n = t.Value
+		default:
+			return n
+		}
 	}
-	return ok
+	return n
 }
 
 // mapping checks a mapping node against its known keys: unknown and
-// duplicate keys are errors naming the line, with a suggestion.
-func mapping(path string, n *yaml.Node, where string, known []string) (map[string]*yaml.Node, error) {
-	if n.Kind != yaml.MappingNode {
-		return nil, usageErr(path, n.Line, where+" must be a mapping of keys to values", "See the README's Configuration section for the schema.")
+// duplicate keys are errors naming the line, with a suggestion. An absent
+// or null node is an empty mapping (nil, nil).
+func (d *doc) mapping(n ast.Node, where string, known []string) (map[string]ast.Node, error) {
+	n = d.resolve(n)
+	var values []*ast.MappingValueNode
+	switch t := n.(type) {
+	case nil, *ast.NullNode:
+		return nil, nil
+	case *ast.MappingNode:
+		values = t.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{t}
+	default:
+		return nil, usageErr(d.path, line(n), where+" must be a mapping of keys to values", "See the README's Configuration section for the schema.")
 	}
-	out := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			return nil, usageErr(path, k.Line, "keys in "+where+" must be plain names", "See the README's Configuration section for the schema.")
+	out := map[string]ast.Node{}
+	for _, mv := range values {
+		k, ok := plainKey(mv.Key)
+		if !ok {
+			return nil, usageErr(d.path, line(mv.Key), "keys in "+where+" must be plain names", "See the README's Configuration section for the schema.")
 		}
-		if !contains(known, k.Value) {
-			msg := fmt.Sprintf("unknown key %q in %s", domain.Printable(k.Value, 64), where)
-			if s := suggest(k.Value, known); s != "" {
+		if !contains(known, k) {
+			msg := fmt.Sprintf("unknown key %q in %s", domain.Printable(k, 64), where)
+			if s := suggest(k, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
-			return nil, usageErr(path, k.Line, msg, "Known keys in "+where+": "+strings.Join(known, ", ")+".")
+			return nil, usageErr(d.path, line(mv.Key), msg, "Known keys in "+where+": "+strings.Join(known, ", ")+".")
 		}
-		if _, dup := out[k.Value]; dup {
-			return nil, usageErr(path, k.Line, fmt.Sprintf("key %q appears twice in %s", k.Value, where), "Keep one of them.")
+		if _, dup := out[k]; dup {
+			return nil, usageErr(d.path, line(mv.Key), fmt.Sprintf("key %q appears twice in %s", k, where), "Keep one of them.")
 		}
-		out[k.Value] = v
+		out[k] = mv.Value
 	}
 	return out, nil
 }
 
-func scalar(path string, n *yaml.Node, where string) (string, error) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+// plainKey is a mapping key written as a plain or quoted string.
+func plainKey(k ast.MapKeyNode) (string, bool) {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value, true
 	}
-	if n.Kind != yaml.ScalarNode {
-		return "", usageErr(path, n.Line, where+" must be a single value, not a list or mapping", "Write it as Key: value; scopes are one space-separated string.")
-	}
-	if n.Tag == "!!null" {
+	return "", false
+}
+
+// scalar is the text of a single value as the file writes it: "15m",
+// "0x1F" and "true" stay text (stella parses its own values), and a null
+// is empty.
+func (d *doc) scalar(n ast.Node, where string) (string, error) {
+	switch t := d.resolve(n).(type) {
+	case nil, *ast.NullNode:
 		return "", nil
+	case *ast.StringNode:
+		return t.Value, nil
+	case *ast.LiteralNode:
+		if t.Value == nil {
+			return "", nil
+		}
+		return t.Value.Value, nil
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		return t.GetToken().Value, nil
+	default:
+		return "", usageErr(d.path, line(n), where+" must be a single value, not a list or mapping", "Write it as Key: value; scopes are one space-separated string.")
 	}
-	return n.Value, nil
 }
 
 func contains(list []string, s string) bool {
