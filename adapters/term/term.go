@@ -91,6 +91,10 @@ func (p *Prompter) Secret(ctx context.Context, prompt string) (domain.Secret, er
 	fd, _ := fdOf(p.io.In)
 	// ReadPassword turns echo off and back on only when it returns; after
 	// Ctrl-C or SIGTERM it never does, so the terminal is restored here.
+	// Asking for Done before echo goes off makes sure the command is
+	// watching for those signals by then (its watcher starts on first
+	// use), so none can end the process with echo off.
+	done := ctx.Done()
 	state, _ := xterm.GetState(fd)
 	_, _ = io.WriteString(p.io.Err, prompt)
 	type result struct {
@@ -100,7 +104,7 @@ func (p *Prompter) Secret(ctx context.Context, prompt string) (domain.Secret, er
 	ch := make(chan result, 1)
 	go func() { b, err := xterm.ReadPassword(fd); ch <- result{b, err} }()
 	select {
-	case <-ctx.Done():
+	case <-done:
 		if state != nil {
 			_ = xterm.Restore(fd, state)
 		}
