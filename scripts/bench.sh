@@ -3,6 +3,8 @@
 # one run against two reference programs built the same way (static):
 #   baseline  reads a 2 KB JSON file and prints one field (tools/procbench/baseline)
 #   kongfx    the least a kong + fx program costs (tools/procbench/kongfx)
+#   libraries kongfx linked with every library stella's start-up links,
+#             none called: the floor under stella (kongfx -tags libraries)
 #   scrypt    one scrypt derivation with the file store's parameters (tools/procbench/scryptonly)
 # and `stella version`, and `stella auth token` from a cached, valid session
 # in the encrypted file store and (where a Secret Service can be started) in
@@ -27,6 +29,7 @@ VS=${VS:-}
 export CGO_ENABLED=0
 go build -o "$work/baseline" ./tools/procbench/baseline
 go build -o "$work/kongfx" ./tools/procbench/kongfx
+go build -tags libraries -o "$work/libraries" ./tools/procbench/kongfx
 go build -o "$work/scrypt" ./tools/procbench/scryptonly
 go build -o "$work/procbench" ./tools/procbench
 python3 - "$work/tok.json" <<'PY' 2>/dev/null || printf '{"access_token":"%s","token_type":"DPoP","expires_in":3600,"pad":"%s"}' "$(head -c 1500 /dev/zero | tr '\0' a)" "$(head -c 440 /dev/zero | tr '\0' b)" >"$work/tok.json"
@@ -46,7 +49,8 @@ STELLA_TOKEN_STORAGE=file "$stella" auth login --password >/dev/null 2>&1
 # Two groups, each interleaved with its own baseline: a scrypt process
 # sweeps 32 MiB through the caches, and in one rotation whichever process
 # follows it (a 2 ms start-up more than the baseline) pays for that.
-startup=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version" "stella-version=$stella version"
+startup=("baseline=$work/baseline $work/tok.json" "kongfx=$work/kongfx version"
+  "libraries=$work/libraries version" "stella-version=$stella version"
   "token-file-cached=STELLA_TOKEN_STORAGE=file $stella auth token"
   "header-file-cached=STELLA_TOKEN_STORAGE=file $stella auth header --url $issuer/api/v1/me")
 keychain=

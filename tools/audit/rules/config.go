@@ -227,8 +227,10 @@ func Default() Config {
 		LayerExempt: []string{"tools/...", "testscripts/..."},
 
 		RawCredential: RawCredential{
-			Owner:  []string{"adapters/auth/..."},
-			Exempt: []string{"tools/devauthority/..."},
+			Owner: []string{"adapters/auth/..."},
+			// kongfx -tags libraries (make bench) links the keychain and fleet
+			// libraries to measure what linking them costs, and never calls them.
+			Exempt: []string{"tools/devauthority/...", "tools/procbench/kongfx"},
 			Types:  []Func{{"golang.org/x/oauth2", "Token"}},
 			Funcs:  []Func{{"golang.org/x/oauth2", "Config.PasswordCredentialsToken"}},
 

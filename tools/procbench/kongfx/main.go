@@ -1,6 +1,7 @@
 // Command kongfx is a second reference point for `make bench`: the least a
 // program built on stella's frameworks (kong for the command line, fx for
-// wiring) costs to start, parse one command and print a line.
+// wiring) costs to start, parse one command and print a line. Built with
+// -tags libraries it also links stella's other libraries (link_libraries.go).
 package main
 
 import (
@@ -25,6 +26,9 @@ func main() {
 	if err := app.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if len(os.Args) > 99 { // never: links what link links without running it
+		link()
 	}
 	if k.Command() == "version" {
 		fmt.Println(g.name)
