@@ -5,12 +5,9 @@
 // the first command (the baseline).
 //
 // Before the warm-up rounds each program's file is dropped from the page
-// cache (-evict, the default), so every program is loaded by exec the same
-// way. How a binary entered the page cache changes its start-up by a tenth
-// and its peak RSS by half a MiB: a file written with write(2) (cp, tar, a
-// package manager, or the go command copying a cached link) sits in large
-// folios, the linker's own output and a file faulted in by exec in 4 KiB
-// pages, so two builds of one tree could differ only in that.
+// cache and read back in 4 KiB pages (-reload, the default; reload_linux.go
+// says why), so that every program, and every build of one, is measured
+// from the same state of the page cache.
 //
 //	procbench -n 60 'baseline=bin/baseline tok.json' 'token=STELLA_TOKEN_STORAGE=file bin/stella auth token'
 
@@ -38,7 +35,7 @@ type bench struct {
 func main() {
 	n := flag.Int("n", 60, "rounds")
 	warm := flag.Int("warmup", 5, "untimed rounds first")
-	evictFirst := flag.Bool("evict", true, "drop each program from the page cache before the warm-up rounds")
+	reloadFirst := flag.Bool("reload", true, "drop each program from the page cache and read it back before the warm-up rounds")
 	flag.Parse()
 	var benches []*bench
 	for _, a := range flag.Args() {
@@ -53,9 +50,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: procbench [-n N] NAME=COMMAND...")
 		os.Exit(2)
 	}
-	if *evictFirst {
+	if *reloadFirst {
 		for _, b := range benches {
-			if err := evict(program(b.argv)); err != nil {
+			if err := reload(program(b.argv)); err != nil {
 				fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
 				os.Exit(1)
 			}
