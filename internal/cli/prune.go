@@ -37,7 +37,10 @@ type command struct {
 
 // cliCommands is the CLI's commands and which global flags take no value.
 type cliCommands struct {
-	globals  reflect.StructField
+	globals reflect.StructField
+	// flags are the global flags, each as a field without its help text
+	// and the spellings that name it on a command line.
+	flags    []globalFlag
 	commands []command
 	// noValue are the global flags that take no value (bools, counters and
 	// kong's --help): the word after them is not their value.
@@ -60,6 +63,7 @@ func deriveTree(root reflect.Type) *cliCommands {
 				if g.Type.Kind() == reflect.Bool || g.Tag.Get("type") == "counter" {
 					t.noValue["--"+kongName(g)] = true
 				}
+				t.flags = append(t.flags, globalFlag{field: unplaced(g), long: "--" + kongName(g), short: g.Tag.Get("short")})
 			}
 			continue
 		}
@@ -68,6 +72,28 @@ func deriveTree(root reflect.Type) *cliCommands {
 		}
 	}
 	return t
+}
+
+// globalFlag is one field of Globals.
+type globalFlag struct {
+	field reflect.StructField
+	long  string // --profile
+	short string // v, or ""
+}
+
+// on reports whether args may set the flag: --name, --name=value, or its
+// short letter in a -v or -vv word. Saying yes for a word that is really
+// a value only keeps a field that was not needed.
+func (g globalFlag) on(args []string) bool {
+	for _, a := range args {
+		switch {
+		case a == g.long || strings.HasPrefix(a, g.long+"="):
+			return true
+		case g.short != "" && len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.Contains(a[1:], g.short):
+			return true
+		}
+	}
+	return false
 }
 
 // modelRunner is a command whose Run walks kong's model. (Implements, not
@@ -174,8 +200,23 @@ func prunedCLI(args []string) any {
 			field.Type = reflect.StructOf([]reflect.StructField{unplaced(sub.field)})
 		}
 	}
-	globals := reflect.StructField{Name: t.globals.Name, Type: helpless(t.globals.Type), Tag: `embed:""`}
+	globals := reflect.StructField{Name: t.globals.Name, Type: t.globalsOn(args), Tag: `embed:""`}
 	return reflect.New(reflect.StructOf([]reflect.StructField{globals, field})).Interface()
+}
+
+// globalsOn is Globals cut down to the flags args may set, without their
+// help texts: kong builds a model of every field it is given, and a
+// command line names few of the global flags, often none. A flag left out
+// that the line does set is an unknown flag to the cut-down parse, which
+// is then redone on the whole CLI.
+func (t *cliCommands) globalsOn(args []string) reflect.Type {
+	var fields []reflect.StructField
+	for _, g := range t.flags {
+		if g.on(args) {
+			fields = append(fields, g.field)
+		}
+	}
+	return reflect.StructOf(fields)
 }
 
 // unplaced is f, without its help text, as a field of a new struct
@@ -184,16 +225,6 @@ func unplaced(f reflect.StructField) reflect.StructField {
 	f.Offset, f.Index, f.Anonymous = 0, nil, false
 	f.Tag = withoutHelp(f.Tag)
 	return f
-}
-
-// helpless is the struct type t with no help texts on its fields; it
-// converts to and from t.
-func helpless(t reflect.Type) reflect.Type {
-	fields := make([]reflect.StructField, t.NumField())
-	for i := range fields {
-		fields[i] = unplaced(t.Field(i))
-	}
-	return reflect.StructOf(fields)
 }
 
 // withoutHelp is tag without its help:"…" item (the conventional
@@ -219,10 +250,16 @@ func withoutHelp(tag reflect.StructTag) reflect.StructTag {
 	}
 }
 
-// parsedGlobals is the Globals of a CLI or of a struct prunedCLI made.
+// parsedGlobals is the Globals of a CLI or of a struct prunedCLI made,
+// whose global flags are some of Globals' fields, by name.
 func parsedGlobals(target any) Globals {
 	if c, ok := target.(*CLI); ok {
 		return c.Globals
 	}
-	return reflect.ValueOf(target).Elem().Field(0).Convert(reflect.TypeFor[Globals]()).Interface().(Globals)
+	var g Globals
+	out, in := reflect.ValueOf(&g).Elem(), reflect.ValueOf(target).Elem().Field(0)
+	for i := range in.NumField() {
+		out.FieldByName(in.Type().Field(i).Name).Set(in.Field(i))
+	}
+	return g
 }

@@ -99,6 +99,10 @@ func TestPrunedCLI(t *testing.T) {
 		{"profile show ci", "profile show", true},
 		{"--profile=ci -v --json api GET /x", "api", true},
 		{"--timeout 5m pack approve --pack-run-id r --pack-gate-id g --pack-plan-hash sha256:x", "pack approve", true},
+		{"-vv --add-scope a --add-scope=b auth token", "auth token", true},
+		{"--timeout=5m --non-interactive --config-dir /c --token-cache-dir /t auth status", "auth status", true},
+		{"--scope=--json auth token", "auth token", true}, // "--json" is a value here, not the flag
+		{"--authority https://a --client-id c --backend https://b --auth-mode dpop auth login", "auth login", true},
 		{"auth nope", "auth", false},
 		{"--json auth token extra", "auth token", false},
 		{"auth login --help", "", false},
@@ -153,6 +157,35 @@ func TestPrunedCLI(t *testing.T) {
 		if g := parsedGlobals(cut); !reflect.DeepEqual(g, full.Globals) {
 			t.Errorf("%q: cut-down globals %+v, whole CLI's %+v", tc.line, g, full.Globals)
 		}
+	}
+}
+
+// The cut-down CLI holds only the global flags the line may set: kong
+// models every field it is given, and a line names few of them.
+func TestPrunedCLIKeepsTheNamedGlobalFlags(t *testing.T) {
+	for line, want := range map[string][]string{
+		"version":                             {"help"},
+		"-v --json auth token":                {"help", "verbose", "json"},
+		"--profile=ci auth status":            {"help", "profile"},
+		"--scope openid --timeout 1m version": {"help", "scope", "timeout"},
+	} {
+		var got []string
+		for _, f := range parserFor(t, prunedCLI(strings.Fields(line))).Model.Flags {
+			got = append(got, f.Name)
+		}
+		if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			t.Errorf("%q: flags %v, want %v", line, got, want)
+		}
+	}
+}
+
+// A flag the cut-down CLI left out, given after all (a spelling the guess
+// did not see), fails the cut-down parse, and Main parses again on the
+// whole CLI: the line still runs.
+func TestPrunedCLIFallsBackForAFlagItLeftOut(t *testing.T) {
+	cut := prunedCLI([]string{"version"})
+	if _, err := parserFor(t, cut).Parse([]string{"--json", "version"}); err == nil {
+		t.Fatal("the cut-down CLI for `version` parsed --json, which it should not hold")
 	}
 }
 
