@@ -194,7 +194,13 @@ func merge(dst, src *ast.MappingNode) error {
 			}
 		}
 		sm, srcIsMapping := sv.Value.(*ast.MappingNode)
-		switch dm, dstIsMapping := valueOf(found).(*ast.MappingNode); {
+		dv := valueOf(found)
+		if a, ok := dv.(*ast.AnchorNode); ok {
+			// An anchored mapping is edited in place, as its own keys are;
+			// rewrite refuses the result if an alias elsewhere would change.
+			dv = a.Value
+		}
+		switch dm, dstIsMapping := dv.(*ast.MappingNode); {
 		case found == nil:
 			if len(dst.Values) > 0 {
 				sv.AddColumn(column(dst.Values[0].Key) - column(sv.Key))
@@ -209,9 +215,9 @@ func merge(dst, src *ast.MappingNode) error {
 			}
 		case srcIsMapping:
 			if _, null := found.Value.(*ast.NullNode); !null {
-				// An anchor, alias or tag: what it names may be shared, and
-				// stella will not rewrite through it.
-				return fmt.Errorf("%s is written with an anchor, alias or tag", k)
+				// An alias or a tag: what it names may be shared, or typed,
+				// and stella will not rewrite through it.
+				return fmt.Errorf("%s is written with an alias or a tag", k)
 			}
 			sv.Value.AddColumn(column(found.Key) + 2 - column(sv.Value))
 			found.Value = sv.Value

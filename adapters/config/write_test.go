@@ -31,7 +31,9 @@ func TestRememberRewrites(t *testing.T) {
 		{name: "quoted value", file: "StellaOps:\n  Authority:\n    Url: https://a\n", key: "Scope", value: "openid packs:read"},
 		{name: "a value YAML would read as a bool", file: "", key: "Username", value: "yes",
 			want: "StellaOps:\n  Authority:\n    Username: \"yes\"\n"},
-		{name: "anchored mapping", file: "StellaOps:\n  Authority: &a\n    Url: https://a\n", key: "TokenStorage", value: "file", kind: domain.KindUsage},
+		{name: "anchored mapping", file: "StellaOps:\n  Authority: &a\n    Url: https://a\n", key: "TokenStorage", value: "file",
+			want: "StellaOps:\n  Authority: &a\n    Url: https://a\n    TokenStorage: file\n"},
+		{name: "tagged mapping", file: "StellaOps:\n  Authority: !!map\n    Url: https://a\n", key: "TokenStorage", value: "file", kind: domain.KindUsage},
 		{name: "alias elsewhere kept", file: "StellaOps:\n  BackendUrl: &u https://b\n  Authority:\n    Url: *u\n", key: "TokenStorage", value: "file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
