@@ -1,6 +1,9 @@
 package ports
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // RegularFiles reads the small local files a setting names — the CA bundle,
 // the client certificate and its key — the one careful way the config
@@ -22,3 +25,22 @@ var ErrFileTooLarge = errors.New("too large")
 type NotRegularFile struct{ What string }
 
 func (e NotRegularFile) Error() string { return "is " + e.What + ", not a regular file" }
+
+// ReadSettingFile reads path through files. When it cannot, why says so
+// in words that follow the path in a message ("is a named pipe (FIFO),
+// not a regular file", "is larger than 4 MiB", "cannot be read"), and
+// cause is the OS's error behind the last; the caller names the setting.
+func ReadSettingFile(files RegularFiles, path string, limit int64) (b []byte, why string, cause error) {
+	b, err := files.Read(path, limit)
+	var nr NotRegularFile
+	switch {
+	case err == nil:
+		return b, "", nil
+	case errors.As(err, &nr):
+		return nil, nr.Error(), nil
+	case errors.Is(err, ErrFileTooLarge):
+		return nil, fmt.Sprintf("is larger than %d MiB", limit>>20), nil
+	default:
+		return nil, "cannot be read", err
+	}
+}

@@ -17,9 +17,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -43,8 +41,10 @@ func OpTimeout(requestTimeout time.Duration) time.Duration {
 type Config struct {
 	URL      string        // TokenCacheUrl without its password
 	Password domain.Secret // from the URL or STELLA_TOKEN_CACHE_PASSWORD_FILE
-	// CABundleFile adds trusted CAs for rediss:// (CaBundleFile).
+	// CABundleFile adds trusted CAs for rediss:// (CaBundleFile), read
+	// through Files: never blocking on a FIFO, never past a bound.
 	CABundleFile string
+	Files        ports.RegularFiles
 	// Key is this configuration's session key; entries are found by
 	// Binding, whatever the profile is called on each runner.
 	Key     domain.SessionKey
@@ -172,6 +172,9 @@ func (s *Store) init() error {
 	return s.initErr
 }
 
+// maxCABundle bounds the CA bundle, as the transport's does.
+const maxCABundle = 4 << 20
+
 func (s *Store) tlsConfig() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if s.cfg.CABundleFile == "" {
@@ -181,14 +184,19 @@ func (s *Store) tlsConfig() (*tls.Config, error) {
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
-	f, err := os.Open(s.cfg.CABundleFile)
-	if err != nil {
-		return nil, domain.Wrap(domain.KindUsage, err, "cannot read CaBundleFile for the shared cache", "Check CaBundleFile (STELLA_CA_BUNDLE).")
+	bad := func(err error, why string) error {
+		return domain.Wrap(domain.KindUsage, err, "CaBundleFile "+s.cfg.CABundleFile+" "+why+" (for the shared cache)",
+			"Point CaBundleFile (STELLA_CA_BUNDLE) at a readable PEM file of CA certificates.")
 	}
-	defer f.Close()
-	pem, err := io.ReadAll(io.LimitReader(f, 4<<20))
-	if err != nil || !pool.AppendCertsFromPEM(pem) {
-		return nil, domain.E(domain.KindUsage, "CaBundleFile holds no PEM certificate", "Point CaBundleFile (STELLA_CA_BUNDLE) at a PEM bundle.")
+	if s.cfg.Files == nil {
+		return nil, domain.E(domain.KindUnexpected, "the shared cache was built without a file reader", "")
+	}
+	pem, why, err := ports.ReadSettingFile(s.cfg.Files, s.cfg.CABundleFile, maxCABundle)
+	if why == "" && !pool.AppendCertsFromPEM(pem) {
+		why = "holds no PEM certificate"
+	}
+	if why != "" {
+		return nil, bad(err, why)
 	}
 	tc.RootCAs = pool
 	return tc, nil

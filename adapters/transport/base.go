@@ -118,15 +118,12 @@ func (b *Base) keyPair() (tls.Certificate, error) {
 	}
 	var pems [2][]byte
 	for i, p := range []string{s.ClientCertFile, s.ClientKeyFile} {
-		pem, err := b.files.Read(p, maxCABundle)
-		var nr ports.NotRegularFile
+		pem, why, err := ports.ReadSettingFile(b.files, p, maxCABundle)
 		switch {
-		case errors.As(err, &nr):
-			return tls.Certificate{}, cannot(errors.New(p + " " + nr.Error()))
-		case errors.Is(err, ports.ErrFileTooLarge):
-			return tls.Certificate{}, cannot(errors.New(p + " is larger than 4 MiB"))
-		case err != nil:
-			return tls.Certificate{}, cannot(err)
+		case why != "" && err != nil:
+			return tls.Certificate{}, cannot(err) // the OS's error names the file
+		case why != "":
+			return tls.Certificate{}, cannot(errors.New(p + " " + why))
 		}
 		pems[i] = pem
 	}
@@ -156,15 +153,9 @@ func loadCABundle(files ports.RegularFiles, path, from string) (*x509.CertPool, 
 		return domain.Wrap(domain.KindUsage, err, fmt.Sprintf("CA bundle %s%s %s", path, from, why),
 			"Point CaBundleFile / STELLA_CA_BUNDLE at a readable PEM file of CA certificates.")
 	}
-	pem, err := files.Read(path, maxCABundle)
-	var nr ports.NotRegularFile
-	switch {
-	case errors.As(err, &nr):
-		return nil, bad(nil, nr.Error())
-	case errors.Is(err, ports.ErrFileTooLarge):
-		return nil, bad(nil, "is larger than 4 MiB")
-	case err != nil:
-		return nil, bad(err, "cannot be read")
+	pem, why, err := ports.ReadSettingFile(files, path, maxCABundle)
+	if why != "" {
+		return nil, bad(err, why)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {

@@ -3,13 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"go.uber.org/fx"
 
+	"github.com/stellaops/stella/adapters/config"
 	"github.com/stellaops/stella/adapters/fleetcache"
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
@@ -27,7 +26,7 @@ func fleetModule(s domain.Settings, reason string) fx.Option {
 
 func fleetStore(s domain.Settings, c ports.Console, log *slog.Logger, reason string) *fleetcache.Store {
 	return fleetcache.New(fleetcache.Config{
-		URL: s.TokenCacheURL, Password: s.TokenCachePassword, CABundleFile: s.CABundleFile,
+		URL: s.TokenCacheURL, Password: s.TokenCachePassword, CABundleFile: s.CABundleFile, Files: config.Files{},
 		Key: s.SessionKey(),
 		Binding: fleetcache.Binding{Issuer: s.AuthorityURL, ClientID: s.ClientID, Scopes: s.Scopes,
 			Audience: s.Audience, Mode: s.AuthMode},
@@ -44,16 +43,17 @@ func fleetStore(s domain.Settings, c ports.Console, log *slog.Logger, reason str
 // client's own secret, or for mTLS the private key, which every runner of
 // the client holds and the Redis operator does not. No client credential
 // means a person's sign-in, which is never shared.
+// maxFleetKey bounds the private key read for the shared cache key.
+const maxFleetKey = 1 << 20
+
 func fleetCredential(s domain.Settings) (domain.Secret, error) {
 	if s.AuthMode == domain.AuthModeMTLS && s.ClientKeyFile != "" {
-		f, err := os.Open(s.ClientKeyFile)
-		if err != nil {
-			return domain.Secret{}, domain.Wrap(domain.KindUsage, err, "cannot read ClientKeyFile for the shared cache key", "Check STELLA_CLIENT_KEY (ClientKeyFile).")
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-		if err != nil {
-			return domain.Secret{}, domain.Wrap(domain.KindUsage, err, "cannot read ClientKeyFile for the shared cache key", "Check STELLA_CLIENT_KEY (ClientKeyFile).")
+		// Read as every file a setting names is read: a FIFO in its place
+		// must not hang the command, nor a device exhaust it (SPEC §6).
+		b, why, err := ports.ReadSettingFile(config.Files{}, s.ClientKeyFile, maxFleetKey)
+		if why != "" {
+			return domain.Secret{}, domain.Wrap(domain.KindUsage, err, "ClientKeyFile "+s.ClientKeyFile+" "+why+" (for the shared cache key)",
+				"Point ClientKeyFile (STELLA_CLIENT_KEY) at the PEM private key of the client certificate.")
 		}
 		return domain.NewSecret(s.ClientSecret.Reveal() + "\x00" + string(b)), nil
 	}
