@@ -118,9 +118,11 @@ type fakeAuthority struct {
 	cc       atomic.Int32
 	revoked  []string
 	failNext error
-	rotate   bool
-	onGrant  func() // called inside every grant, e.g. to inspect the store
-	lastReq  ports.TokenRequest
+	// notRevocable is the token type Revoke answers ports.ErrNotRevocable.
+	notRevocable string
+	rotate       bool
+	onGrant      func() // called inside every grant, e.g. to inspect the store
+	lastReq      ports.TokenRequest
 }
 
 func (a *fakeAuthority) grant(withRefresh bool) domain.Grant {
@@ -188,6 +190,9 @@ func (a *fakeAuthority) Revoke(_ context.Context, t domain.Secret, hint string) 
 	defer a.mu.Unlock()
 	if a.failNext != nil {
 		return false, a.failNext
+	}
+	if hint == a.notRevocable {
+		return false, ports.ErrNotRevocable
 	}
 	a.revoked = append(a.revoked, hint+":"+t.Reveal())
 	return true, nil

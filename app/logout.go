@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/stellaops/stella/domain"
 	"github.com/stellaops/stella/ports"
@@ -195,6 +196,9 @@ func (u *Logout) revoke(ctx context.Context, authority ports.Authority, s domain
 		}
 		ok, err := authority.Revoke(ctx, t.secret, t.hint)
 		switch {
+		case errors.Is(err, ports.ErrNotRevocable):
+			// Not a failure to retry later: the Authority cannot do it.
+			r.warnings = append(r.warnings, "the Authority does not revoke "+strings.ReplaceAll(t.hint, "_", " ")+"s (unsupported_token_type); this one stays valid until it expires")
 		case err != nil:
 			r.failed = append(r.failed, t.hint)
 			r.warnings = append(r.warnings, "could not revoke the "+t.hint+": "+err.Error())

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -91,6 +92,9 @@ func (p pendingRevocations) retryOne(ctx context.Context, authority ports.Author
 		}
 		ok, err := authority.Revoke(ctx, tok, hint)
 		switch {
+		case errors.Is(err, ports.ErrNotRevocable):
+			p.log.Debug("the Authority does not revoke this token type; dropped from the pending revocation", "entry", key.ID(), "hint", hint)
+			continue
 		case err != nil:
 			p.log.Debug("pending revocation failed again; kept", "entry", key.ID(), "hint", hint, "error", err)
 			if hint == "access_token" && !s.Refresh.IsZero() {

@@ -156,6 +156,18 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("retried %s, %d left", got, len(f.store.sessions))
 	}
 
+	// An Authority that does not revoke access tokens (RFC 7009
+	// unsupported_token_type) says so once: a warning, and nothing is kept
+	// to ask again.
+	f.auth.revoked, f.auth.notRevocable = nil, "access_token"
+	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
+	out, err = NewLogout(s, f.store, f.auth, nil, f.clock, discardLog()).Do(context.Background(), LogoutInput{})
+	if err != nil || len(out.Results[0].Pending) != 0 || len(f.store.sessions) != 0 ||
+		strings.Join(f.auth.revoked, ",") != "refresh_token:rt-old" || !strings.Contains(strings.Join(out.Results[0].Warnings, "\n"), "does not revoke access tokens") {
+		t.Fatalf("out %+v err %v sessions %d revoked %v", out, err, len(f.store.sessions), f.auth.revoked)
+	}
+	f.auth.notRevocable = ""
+
 	// --force keeps nothing, pending revocations included.
 	f.store.sessions[s.SessionKey()] = userSession(s, now, now.Add(time.Hour))
 	f.auth.failNext = domain.E(domain.KindUnreachable, "refused", "")

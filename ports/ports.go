@@ -117,7 +117,8 @@ type Authority interface {
 	Refresh(ctx context.Context, req TokenRequest, refresh domain.Secret) (domain.Grant, error)
 	// Revoke revokes one token (RFC 7009). hint is "refresh_token" or
 	// "access_token". It reports ok=false without error when the Authority
-	// advertises no revocation endpoint.
+	// advertises no revocation endpoint, and ErrNotRevocable when it does
+	// not revoke tokens of that type.
 	Revoke(ctx context.Context, token domain.Secret, hint string) (ok bool, err error)
 	UserInfo(ctx context.Context, access domain.Credential) (map[string]any, error)
 }
@@ -260,6 +261,12 @@ type DeviceAuthorization struct {
 	ExpiresIn               time.Duration
 	Interval                time.Duration
 }
+
+// ErrNotRevocable is the Authority saying it does not revoke tokens of
+// the type presented (RFC 7009 §2.2.1 unsupported_token_type), as one that
+// cannot revoke self-contained access tokens says: the token stays valid
+// until it expires, and asking again will not change that.
+var ErrNotRevocable = errors.New("unsupported_token_type")
 
 // Errors of one device-flow poll that mean "keep polling" (RFC 8628 §3.5).
 var (

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stellaops/stella/domain"
+	"github.com/stellaops/stella/ports"
 )
 
 // Revoke revokes one token at the revocation endpoint (RFC 7009). It
@@ -40,6 +42,9 @@ func (a *Authority) Revoke(ctx context.Context, token domain.Secret, hint string
 	a.log.Debug("revocation", "hint", hint, "status", resp.StatusCode, "duration", a.now().Sub(start).Round(time.Millisecond))
 	if resp.StatusCode == http.StatusOK {
 		return true, nil
+	}
+	if oe, ok := domain.ParseOAuthError(body); ok && resp.StatusCode == http.StatusBadRequest && oe.Code == "unsupported_token_type" {
+		return false, fmt.Errorf("the Authority does not revoke %ss: %w", strings.ReplaceAll(hint, "_", " "), ports.ErrNotRevocable)
 	}
 	return false, a.endpointErr("revocation", resp.StatusCode, body)
 }

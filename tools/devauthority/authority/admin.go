@@ -92,11 +92,15 @@ type faults struct {
 	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
 	SingleUseTokens    bool   `json:"singleUseTokens"` // the backend accepts each access token once (every process then renews)
 	RevokeErrors       int    `json:"revokeErrors"`    // the next N revocation requests answer 503 (the endpoint is down)
-	SlowDown           int    `json:"slowDown"`        // the next N device polls answer slow_down
-	StreamForbidden    int    `json:"streamForbidden"` // the next N stream upgrades answer 403
-	ShortTokens        int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
-	TokenAnswer        string `json:"tokenAnswer"`     // the next token response misbehaves: huge, drip, reset, malformed, html, html-200, redirect, expires-*, token-type-mac
-	BackendAnswer      string `json:"backendAnswer"`   // the next backend answer misbehaves: huge, drip, reset, malformed, html, redirect
+	// RevokeRefreshOnly: revocation revokes refresh tokens only and answers
+	// any other token 400 unsupported_token_type (RFC 7009 §2.2.1), as an
+	// Authority that cannot revoke self-contained access tokens does.
+	RevokeRefreshOnly bool   `json:"revokeRefreshOnly"`
+	SlowDown          int    `json:"slowDown"`        // the next N device polls answer slow_down
+	StreamForbidden   int    `json:"streamForbidden"` // the next N stream upgrades answer 403
+	ShortTokens       int    `json:"shortTokens"`     // the next N access tokens live 2 s (a session about to expire)
+	TokenAnswer       string `json:"tokenAnswer"`     // the next token response misbehaves: huge, drip, reset, malformed, html, html-200, redirect, expires-*, token-type-mac
+	BackendAnswer     string `json:"backendAnswer"`   // the next backend answer misbehaves: huge, drip, reset, malformed, html, redirect
 }
 
 func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
@@ -150,6 +154,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 		s.faults.AuthorizeError = f.AuthorizeError
 	}
 	s.faults.SingleUseTokens = f.SingleUseTokens || s.faults.SingleUseTokens
+	s.faults.RevokeRefreshOnly = f.RevokeRefreshOnly || s.faults.RevokeRefreshOnly
 	s.faults.RevokeErrors += f.RevokeErrors
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens

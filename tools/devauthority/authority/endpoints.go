@@ -458,8 +458,15 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	value := f.Get("token")
 	s.remember(value)
+	s.mu.Lock()
+	refreshOnly := s.faults.RevokeRefreshOnly
+	s.mu.Unlock()
 	s.tokens.mu.Lock()
 	defer s.tokens.mu.Unlock()
+	if _, isRefresh := s.tokens.refresh[value]; refreshOnly && !isRefresh {
+		oauthError(w, http.StatusBadRequest, "unsupported_token_type", "this Authority revokes refresh tokens only")
+		return
+	}
 	if rt, ok := s.tokens.refresh[value]; ok && rt.family.grant.clientID == c.id {
 		s.tokens.revokeFamily(rt.family)
 		s.stats.revocation()
