@@ -238,21 +238,38 @@ func (c *Cache) Put(name string, value []byte) (time.Time, error) {
 		c.mu.Unlock()
 		return time.Time{}, unavailable{"the cached keys were just forgotten (--forget-keys); none is kept by this run"}
 	}
-	ring, err := c.keyring(true)
 	c.mu.Unlock()
-	if err != nil {
-		c.logRefusal(err)
-		return time.Time{}, err
-	}
 	secs := int(c.ttl / time.Second)
 	until := c.now().Add(c.ttl).Truncate(time.Second)
-	// The keyring expires no later than its newest key: should stella die
-	// between adding a key and giving it a timeout, the key still goes.
-	_, _ = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, ring, secs, 0, 0)
 	p := encode(until, value)
 	defer clear(p)
-	id, err := unix.AddKey("user", c.description(name), p, ring)
-	if err != nil {
+	var id int
+	for attempt := 0; ; attempt++ {
+		c.mu.Lock()
+		ring, err := c.keyring(true)
+		c.mu.Unlock()
+		if err != nil {
+			c.logRefusal(err)
+			return time.Time{}, err
+		}
+		// The keyring expires no later than its newest key: should stella
+		// die between adding a key and giving it a timeout, the key still
+		// goes.
+		_, _ = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, ring, secs, 0, 0)
+		id, err = unix.AddKey("user", c.description(name), p, ring)
+		if err != nil && missing(err) && attempt == 0 {
+			// The keyring's own timeout passed since this process found
+			// it (a derivation takes a while): make a new one, once.
+			c.mu.Lock()
+			if c.ring == ring {
+				c.ring = 0
+			}
+			c.mu.Unlock()
+			continue
+		}
+		if err == nil {
+			break
+		}
 		if errors.Is(err, unix.EDQUOT) {
 			err = unavailable{"the kernel's key quota of this user is full (add_key: " + err.Error() + "; see /proc/sys/kernel/keys/maxkeys)"}
 		} else {

@@ -183,3 +183,28 @@ func TestReportAndForget(t *testing.T) {
 		}
 	})
 }
+
+// A keyring lives as long as its newest key. When it expires between the
+// process finding it and keeping a key (a derivation runs in between),
+// Put makes a new keyring instead of keeping nothing.
+func TestPutAfterTheKeyringExpired(t *testing.T) {
+	inSession(t, func(t *testing.T) {
+		c := New(time.Minute, nil)
+		if _, err := c.Put("a", bytes.Repeat([]byte{1}, 32)); err != nil {
+			t.Fatal(err)
+		}
+		old := c.ring
+		if _, err := unix.KeyctlInt(unix.KEYCTL_REVOKE, old, 0, 0, 0); err != nil { // gone, as an expired one is
+			t.Fatal(err)
+		}
+		if _, err := c.Put("b", bytes.Repeat([]byte{2}, 32)); err != nil {
+			t.Fatalf("Put after the keyring went: %v", err)
+		}
+		if c.ring == old {
+			t.Fatal("Put kept using the revoked keyring")
+		}
+		if got, _, err := New(time.Minute, nil).Get("b"); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{2}, 32)) {
+			t.Fatalf("another process does not find the key: %x, %v", got, err)
+		}
+	})
+}
