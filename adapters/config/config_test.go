@@ -339,3 +339,22 @@ func TestSettingsNameFlagsThatExist(t *testing.T) {
 		}
 	}
 }
+
+// A syntax error names file and line and never repeats the file's text:
+// the line at fault may be a secret's.
+func TestSyntaxErrorsDoNotRepeatTheFile(t *testing.T) {
+	for _, doc := range []string{
+		"StellaOps:\n  Authority:\n    ClientSecret: |hunter2-secret\n",
+		"StellaOps:\n  Authority:\n    ClientSecret: >hunter2-secret\n",
+		"%YAML hunter2-secret\n---\nStellaOps: {}\n",
+		"StellaOps:\n  Authority:\n    ClientSecret: !<hunter2-secret> x\n",
+	} {
+		_, err := parseLayer("p.yaml", []byte(doc))
+		if err == nil {
+			continue // the parser took it; nothing to say
+		}
+		if !strings.HasPrefix(err.Error(), "p.yaml:") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v", doc, err)
+		}
+	}
+}

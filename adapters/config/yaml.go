@@ -134,14 +134,50 @@ func parseLayer(path string, b []byte) (*fileLayer, error) {
 // parseYAML parses b into goccy/go-yaml's syntax tree. Duplicate keys are
 // left to mapping, which names both. The parser is a library reading a
 // file anyone may have written, so a panic in it is one more syntax
-// error, never a crash (SPEC §6).
+// error, never a crash (SPEC §6), and its errors are syntaxErrors: their
+// words never repeat the file's text.
 func parseYAML(b []byte, mode parser.Mode) (f *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("the YAML parser failed on this file")
+			f, err = nil, syntaxError{msg: "the YAML parser failed on this file"}
 		}
 	}()
-	return parser.ParseBytes(b, mode, parser.AllowDuplicateMapKey())
+	f, err = parser.ParseBytes(b, mode, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return nil, newSyntaxError(err)
+	}
+	return f, nil
+}
+
+// syntaxError is a YAML syntax error: the line it is on (0 when the
+// parser did not say) and the parser's words.
+type syntaxError struct {
+	line int
+	msg  string
+}
+
+func (e syntaxError) Error() string { return e.msg }
+
+// newSyntaxError keeps what goccy/go-yaml says of a syntax error but what
+// it quotes of the file: the line may be a secret's ("invalid header
+// option: \"hunter2\"" for `ClientSecret: |hunter2`), and the error names
+// the file and line instead.
+func newSyntaxError(err error) syntaxError {
+	var te interface {
+		GetToken() *token.Token
+		GetMessage() string
+	}
+	if !errors.As(err, &te) {
+		return syntaxError{msg: "the YAML parser failed on this file"}
+	}
+	e := syntaxError{msg: te.GetMessage()}
+	if tk := te.GetToken(); tk != nil && tk.Position != nil {
+		e.line = tk.Position.Line
+	}
+	if i := strings.IndexByte(e.msg, '"'); i >= 0 {
+		e.msg = strings.TrimRight(e.msg[:i], " :") + " (the text at fault is not repeated)"
+	}
+	return e
 }
 
 // documents are f's documents that hold something: a file of comments,
@@ -161,16 +197,9 @@ func documents(f *ast.File) []ast.Node {
 // yamlError is a syntax error's line and its words, so the line is said
 // once, as path:line. goccy/go-yaml reports the token the fault is at.
 func yamlError(err error) (int, string) {
-	var te interface {
-		GetToken() *token.Token
-		GetMessage() string
-	}
-	if errors.As(err, &te) {
-		n := 0
-		if tk := te.GetToken(); tk != nil && tk.Position != nil {
-			n = tk.Position.Line
-		}
-		return n, te.GetMessage()
+	var se syntaxError
+	if errors.As(err, &se) {
+		return se.line, se.msg
 	}
 	return 0, err.Error()
 }
