@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -40,7 +41,8 @@ func NewHeader(tokens ports.TokenSource, creds ports.CredentialHeaders) *Header 
 func (u *Header) Do(ctx context.Context, in HeaderInput) (HeaderOutput, error) {
 	target, err := url.Parse(in.URL)
 	if err != nil {
-		return HeaderOutput{}, domain.Wrap(domain.KindUsage, err, "--url is not a URL",
+		// Not err itself: url.Parse's error repeats the URL, password included.
+		return HeaderOutput{}, domain.E(domain.KindUsage, fmt.Sprintf("--url %q is not a URL", domain.RedactCacheURL(in.URL)),
 			"Give the full URL of the request, such as https://task-runner.example.com/api/v1/jobs.")
 	}
 	if _, err := domain.ValidateServerURL("--url", target.Scheme+"://"+target.Host+target.EscapedPath()); err != nil {

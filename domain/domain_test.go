@@ -170,9 +170,12 @@ func TestValidateServerURL(t *testing.T) {
 			t.Errorf("%q accepted", u)
 		}
 	}
-	if strings.Contains(fmt.Sprint(ValidateServerURL("x", "https://user:pw@a")), "pw@") {
-		// the message echoes the URL the user typed; credentials in a URL are refused before use
-		t.Log("URL echoed")
+	// The message echoes the URL the user typed, never a password in it,
+	// whether the URL parses or not.
+	for _, u := range []string{"https://user:hunter2@a", "https://user:hunter2@a:%zz", "https://hunter2@a:99999", "ht tps://user:hunter2@a"} {
+		if _, err := ValidateServerURL("x", u); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v", u, err)
+		}
 	}
 }
 

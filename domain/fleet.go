@@ -150,8 +150,9 @@ func (c CacheURL) Mode() string {
 	return "standalone"
 }
 
-// RedactCacheURL shows a cache URL with any password replaced, for
-// messages about a URL that may not even parse.
+// RedactCacheURL shows a URL (a cache URL, or any other a message names)
+// with any password replaced, for messages about a URL that may not even
+// parse.
 func RedactCacheURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -201,6 +201,11 @@ func ValidateServerURL(what, raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	shown := Printable(raw, 300)
+	if err != nil && strings.Contains(raw, "@") {
+		// Unparsable, so where its user info ends is a guess: all of it
+		// before the last @ goes, as it may hold a password.
+		shown = RedactCacheURL(raw)
+	}
 	if err == nil && u.User != nil {
 		shown = u.Redacted() // a password in a URL is still a password
 		if _, hasPW := u.User.Password(); !hasPW {
