@@ -9,6 +9,14 @@
 // says why), so that every program, and every build of one, is measured
 // from the same state of the page cache.
 //
+// The same state is not the same memory: each reload puts a file's pages
+// in other physical pages, and that alone moves one program's figures
+// against another's by up to a tenth of the baseline from one reload to
+// the next (two builds swapped places between runs of 6 × 100 rounds).
+// So the rounds are split into -blocks blocks, each starting from its own
+// reload and warm-up, and every figure is over all of them: one run
+// averages over as many page-cache layouts as it has blocks.
+//
 //	procbench -n 60 'baseline=bin/baseline tok.json' 'token=STELLA_TOKEN_STORAGE=file bin/stella auth token'
 
 package main
@@ -34,8 +42,9 @@ type bench struct {
 
 func main() {
 	n := flag.Int("n", 60, "rounds")
-	warm := flag.Int("warmup", 5, "untimed rounds first")
-	reloadFirst := flag.Bool("reload", true, "drop each program from the page cache and read it back before the warm-up rounds")
+	warm := flag.Int("warmup", 5, "untimed rounds at the start of each block")
+	reloadFirst := flag.Bool("reload", true, "drop each program from the page cache and read it back before each block's warm-up rounds")
+	blocks := flag.Int("blocks", 4, "blocks the rounds are split into, each from its own reload")
 	flag.Parse()
 	var benches []*bench
 	for _, a := range flag.Args() {
@@ -50,27 +59,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: procbench [-n N] NAME=COMMAND...")
 		os.Exit(2)
 	}
-	if *reloadFirst {
-		for _, b := range benches {
-			if err := reload(program(b.argv)); err != nil {
-				fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
-				os.Exit(1)
+	*blocks = min(max(*blocks, 1), *n)
+	done := 0 // timed rounds so far, which also rotates the order
+	for block := range *blocks {
+		if *reloadFirst {
+			for _, b := range benches {
+				if err := reload(program(b.argv)); err != nil {
+					fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
+					os.Exit(1)
+				}
 			}
 		}
-	}
-	for round := -*warm; round < *n; round++ {
-		for i := range benches {
-			b := benches[(i+max(round, 0))%len(benches)]
-			d, rss, err := run(b.argv)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
-				os.Exit(1)
-			}
-			if round >= 0 {
-				b.wall = append(b.wall, d)
-				b.rss = append(b.rss, rss)
+		rounds := (*n)*(block+1) / *blocks - done
+		for round := -*warm; round < rounds; round++ {
+			for i := range benches {
+				b := benches[(i+done+max(round, 0))%len(benches)]
+				d, rss, err := run(b.argv)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "procbench: %s: %v\n", b.name, err)
+					os.Exit(1)
+				}
+				if round >= 0 {
+					b.wall = append(b.wall, d)
+					b.rss = append(b.rss, rss)
+				}
 			}
 		}
+		done += rounds
 	}
 	base := benches[0]
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
