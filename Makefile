@@ -5,7 +5,16 @@ SHELL := bash
 GO ?= go
 BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X github.com/stellaops/stella/internal/cli.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
+# -s -w: no symbol table and no DWARF, as release builds of gh and kubectl
+# ship. A panic's trace still names every function and line (that is the
+# pclntab, which stays); what goes is what only a debugger reads, 9 MB of
+# the 30 MB binary. Nothing maps those bytes, yet `stella version` starts
+# faster without them: 0.09 to 0.16 times the baseline over 6 to 8 runs of
+# make bench, and 9 MB of unread bytes appended to a stripped build slows
+# it by as much, so it is the file's size the kernel pays for, not the
+# sections. `go build ./cmd/stella` keeps both, for a debugger.
+STRIP := -s -w
+LDFLAGS := $(STRIP) -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X github.com/stellaops/stella/internal/cli.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
 
 .PHONY: build test unit scripts race audit lint fmt vet staticcheck bench demo scenario fuzz clean interop-deps interop
 
@@ -16,7 +25,7 @@ LDFLAGS := -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X git
 # initialisation is not paid on every start.
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/stella ./cmd/stella
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/stella-jq ./cmd/stella-jq
+	CGO_ENABLED=0 $(GO) build -ldflags "$(STRIP)" -o $(BIN)/stella-jq ./cmd/stella-jq
 	$(GO) build -o $(BIN)/devauthority ./tools/devauthority
 
 ## test: what CI runs — format, vet, audit, unit tests with -race, scenarios

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.sh: whole-process figures for `make bench`, measured interleaved in
-# one run against two reference programs built the same way (static):
+# one run against reference programs built the same way (static, stripped):
 #   baseline  reads a 2 KB JSON file and prints one field (tools/procbench/baseline)
 #   kongfx    the least a kong + fx program costs (tools/procbench/kongfx)
 #   libraries kongfx linked with every library stella's start-up links,
@@ -26,11 +26,13 @@ VS=${VS:-}
 
 . scripts/lib.sh
 
+# The reference programs are built as make build builds stella: static and
+# stripped (-s -w), so that every row pays the same for its file.
 export CGO_ENABLED=0
-go build -o "$work/baseline" ./tools/procbench/baseline
-go build -o "$work/kongfx" ./tools/procbench/kongfx
-go build -tags libraries -o "$work/libraries" ./tools/procbench/kongfx
-go build -o "$work/scrypt" ./tools/procbench/scryptonly
+go build -ldflags "-s -w" -o "$work/baseline" ./tools/procbench/baseline
+go build -ldflags "-s -w" -o "$work/kongfx" ./tools/procbench/kongfx
+go build -ldflags "-s -w" -tags libraries -o "$work/libraries" ./tools/procbench/kongfx
+go build -ldflags "-s -w" -o "$work/scrypt" ./tools/procbench/scryptonly
 go build -o "$work/procbench" ./tools/procbench
 python3 - "$work/tok.json" <<'PY' 2>/dev/null || printf '{"access_token":"%s","token_type":"DPoP","expires_in":3600,"pad":"%s"}' "$(head -c 1500 /dev/zero | tr '\0' a)" "$(head -c 440 /dev/zero | tr '\0' b)" >"$work/tok.json"
 import json, sys
