@@ -118,7 +118,7 @@ func backendError(s domain.Settings, held domain.Scopes, method, path string, st
 	if !isProblem || summary == "" {
 		summary = http.StatusText(status)
 	}
-	what := fmt.Sprintf("%s %s: %d %s", method, pathOnly(path), status, summary)
+	what := fmt.Sprintf("%s %s: %d %s", method, domain.RedactPath(path), status, summary)
 	if id := requestID(h); id != "" {
 		what += " (request id " + id + ")"
 	}
@@ -183,12 +183,4 @@ func requestID(h http.Header) string {
 		}
 	}
 	return ""
-}
-
-// pathOnly drops the query, which may carry identifiers not worth echoing.
-func pathOnly(p string) string {
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		return p[:i]
-	}
-	return p
 }

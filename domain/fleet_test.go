@@ -75,6 +75,24 @@ func TestRedactCacheURL(t *testing.T) {
 	}
 }
 
+func TestRedactPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/api/v1/jobs", "/api/v1/jobs"},
+		{"/api/v1/jobs?api_key=k", "/api/v1/jobs?…"},
+		{"/api/v1/jobs?", "/api/v1/jobs"},
+		{"/api/v1/jobs#part", "/api/v1/jobs"},
+		{"/api/v1/jobs?#part", "/api/v1/jobs"},
+		{"//user:pw@evil.example.com/x?k=v", "//user:xxxxx@evil.example.com/x?…"},
+		{"//user:pw@h:%zz/x", "[redacted]@h:%zz/x"},
+		{"/api/\x1b[2J", `/api/\u001b[2J`}, // a control, shown as an escape
+		{"/api/\u202e", "/api/%E2%80%AE"},  // url.URL.String escapes it
+	} {
+		if got := RedactPath(tc.in); got != tc.want {
+			t.Errorf("RedactPath(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func FuzzParseCacheURL(f *testing.F) {
 	for _, s := range []string{"redis://h:1", "rediss://u:p@h:2/3?addr=a:1&master_name=m", "redis://[::1]:1?cluster=true", "redis://%00"} {
 		f.Add(s)

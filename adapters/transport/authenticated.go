@@ -58,7 +58,7 @@ func (a *Authenticated) roundTripWith(req *http.Request, fixed *domain.Credentia
 		return resp, nil // the body cannot be sent twice; report the 401 as is
 	}
 	drain(resp)
-	a.log.Debug("backend answered 401; renewing the token once", "url", req.URL.Redacted())
+	a.log.Debug("backend answered 401; renewing the token once", "url", logTarget(req.URL))
 	cred, err = a.tokens.Renew(ctx, cred)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -108,24 +107,31 @@ func (b *Backend) init() {
 	})
 }
 
-// resolve joins a path to BackendUrl. Absolute URLs are refused: a session's
-// token goes only to the configured backend.
+// resolve joins a path to BackendUrl.
 func (b *Backend) resolve(path string) (*url.URL, error) {
 	b.init()
 	if b.err != nil {
 		return nil, b.err
 	}
-	base := b.base
+	return join(b.base, path, "Give a path relative to the backend URL, such as /api/v1/jobs; use --backend to change the backend.")
+}
+
+// join puts path (and its query) under base's path. Absolute URLs and
+// scheme-relative ones (//host/…) are refused, not resolved: a session's
+// token goes only to the configured backend, and a path that names a host
+// is a mistake to say, not to guess at. hint is the refusal's.
+func join(base *url.URL, path, hint string) (*url.URL, error) {
 	if strings.Contains(path, "://") || strings.HasPrefix(path, "//") {
-		return nil, domain.E(domain.KindUsage, fmt.Sprintf("%q is not a path", path),
-			"Give a path relative to the backend URL, such as /api/v1/jobs; use --backend to change the backend.")
+		return nil, domain.E(domain.KindUsage, "\""+domain.RedactPath(path)+"\" is not a path", hint)
 	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
 	rel, err := url.Parse(path)
 	if err != nil {
-		return nil, domain.Wrap(domain.KindUsage, err, fmt.Sprintf("%q is not a valid path", path), "Check the path's escaping.")
+		// Not wrapped: url.Parse's message repeats the whole path, query
+		// and all.
+		return nil, domain.E(domain.KindUsage, "\""+domain.RedactPath(path)+"\" is not a valid path: "+badEscape(path), "Check the path's escaping.")
 	}
 	u := *base
 	u.Path = strings.TrimSuffix(base.Path, "/") + rel.Path
@@ -142,4 +148,22 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// badEscape says what url.Parse refuses in a path without repeating it: a
+// percent sign not followed by two hex digits, or a control character.
+func badEscape(path string) string {
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '%' && (i+2 >= len(path) || !isHex(path[i+1]) || !isHex(path[i+2])):
+			return "a % not followed by two hex digits (write a literal % as %25)"
+		case c < 0x20 || c == 0x7f:
+			return "a control character"
+		}
+	}
+	return "it does not parse as a URL path"
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -62,8 +63,7 @@ func (b *Base) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := time.Now()
 	resp, err := b.rt.RoundTrip(req)
-	// Never the query: it can carry codes. Never headers or bodies.
-	target := req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()
+	target := logTarget(req.URL)
 	if err != nil {
 		b.log.Debug("http request failed", "method", req.Method, "url", target, "duration", time.Since(start).Round(time.Microsecond), "error", err)
 		return nil, err
@@ -172,3 +172,8 @@ func closeBody(req *http.Request) {
 		_ = req.Body.Close()
 	}
 }
+
+// logTarget is how a request's URL appears in the log: never the query,
+// which can carry codes and keys, nor user info. (Never headers or bodies
+// either.)
+func logTarget(u *url.URL) string { return u.Scheme + "://" + u.Host + u.EscapedPath() }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/coder/websocket"
 
@@ -40,16 +38,11 @@ func (s *Streams) Open(ctx context.Context, path string, auth ports.StreamAuth) 
 	if err != nil {
 		return nil, err
 	}
-	if strings.Contains(path, "://") || !strings.HasPrefix(path, "/") {
-		return nil, domain.E(domain.KindUsage, "\""+domain.Printable(path, 100)+"\" is not a path", "Give a path such as /api/v1/jobs/job-1001/events.")
-	}
-	u := *base
-	u.Scheme = map[string]string{"https": "wss", "http": "ws"}[base.Scheme]
-	rel, err := url.Parse(path)
+	u, err := join(base, path, "Give a path such as /api/v1/jobs/job-1001/events.")
 	if err != nil {
-		return nil, domain.Wrap(domain.KindUsage, err, "bad stream path", "")
+		return nil, err
 	}
-	u.Path, u.RawQuery = strings.TrimSuffix(base.Path, "/")+rel.Path, rel.RawQuery
+	u.Scheme = map[string]string{"https": "wss", "http": "ws"}[base.Scheme]
 	cred := auth.Credential
 	if !auth.Token.IsZero() {
 		cred = domain.Credential{Access: domain.Token{Value: auth.Token, Type: domain.TokenTypeBearer}}
