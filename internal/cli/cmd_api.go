@@ -98,12 +98,12 @@ func (c *APICmd) Run(rt *Runtime) error {
 		return err
 	}
 	header := http.Header{}
-	for _, h := range c.Headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(v, "\r\n") {
-			return domain.E(domain.KindUsage, "header "+domain.Printable(h, 80)+" is not 'Name: value'", "Write headers as -H 'Accept: application/json'.")
+	for i, h := range c.Headers {
+		k, v, err := splitHeader(i+1, h)
+		if err != nil {
+			return err
 		}
-		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		header.Add(k, v)
 	}
 	if body != nil && header.Get("Content-Type") == "" {
 		header.Set("Content-Type", "application/json")
@@ -328,3 +328,26 @@ func (c *APICmd) body(rt *Runtime) (io.Reader, error) {
 	}
 	return strings.NewReader(c.Data), nil
 }
+
+// splitHeader reads the nth -H 'Name: value'. A header's value is often a
+// key or a cookie, and a line without a colon may be one pasted alone, so
+// a refusal never repeats a value: it names the header, or counts it.
+func splitHeader(n int, h string) (name, value string, err error) {
+	const hint = "Write headers as -H 'Accept: application/json'."
+	k, v, ok := strings.Cut(h, ":")
+	k = strings.TrimSpace(k)
+	switch {
+	case !ok:
+		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has no colon: it is not 'Name: value'", hint)
+	case k == "":
+		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has no name before its colon", hint)
+	case strings.ContainsAny(k, " \t\r\n"):
+		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has a space in its name", hint)
+	case strings.ContainsAny(v, "\r\n"):
+		return "", "", domain.E(domain.KindUsage, "the value of header "+domain.Printable(k, 40)+" has a line break in it", "Give each header its own -H.")
+	}
+	return k, strings.TrimSpace(v), nil
+}
+
+// ordinal names the nth -H of the line: "-H #2".
+func ordinal(n int) string { return "-H #" + strconv.Itoa(n) }
