@@ -118,7 +118,7 @@ func backendError(s domain.Settings, held domain.Scopes, method, path string, st
 	if !isProblem || summary == "" {
 		summary = http.StatusText(status)
 	}
-	what := fmt.Sprintf("%s %s: %d %s", method, domain.RedactPath(path), status, summary)
+	what := fmt.Sprintf("%s %s: %d %s", method, domain.RedactURL(path), status, summary)
 	if id := requestID(h); id != "" {
 		what += " (request id " + id + ")"
 	}

@@ -41,7 +41,7 @@ func (u *Header) Do(ctx context.Context, in HeaderInput) (HeaderOutput, error) {
 	target, err := url.Parse(in.URL)
 	if err != nil {
 		// Not err itself: url.Parse's error repeats the URL, password included.
-		return HeaderOutput{}, domain.E(domain.KindUsage, "--url \""+domain.RedactPath(in.URL)+"\" is not a URL",
+		return HeaderOutput{}, domain.E(domain.KindUsage, "--url \""+domain.RedactURL(in.URL)+"\" is not a URL",
 			"Give the full URL of the request, such as https://task-runner.example.com/api/v1/jobs.")
 	}
 	if _, err := domain.ValidateServerURL("--url", target.Scheme+"://"+target.Host+target.EscapedPath()); err != nil {

@@ -149,38 +149,3 @@ func (c CacheURL) Mode() string {
 	}
 	return "standalone"
 }
-
-// RedactPath shows a path or URL the user gave for a backend request in a
-// message: a password in it replaced (RedactCacheURL), its query left out,
-// as the request log leaves it out, since a query can carry a code or a
-// key ("?…" says there was one), and its fragment, which no server sees.
-func RedactPath(raw string) string {
-	path, rest := raw, ""
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		path, rest = raw[:i], raw[i:]
-	}
-	shown := RedactCacheURL(path)
-	if len(rest) > 1 && rest[0] == '?' && rest[1] != '#' {
-		shown += "?…"
-	}
-	return shown
-}
-
-// RedactCacheURL shows a URL (a cache URL, or any other a message names)
-// with any password replaced, for messages about a URL that may not even
-// parse.
-func RedactCacheURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			return "[redacted]@" + Printable(raw[i+1:], 200)
-		}
-		return Printable(raw, 200)
-	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	return Printable(u.String(), 300)
-}

@@ -27,7 +27,7 @@ func TestParseCacheURL(t *testing.T) {
 		{in: "redis://h:1?db=2", err: "unknown parameter db"},
 		{in: "redis://h:1?addr=h2:bad", err: "has no valid port"},
 		{in: "redis://h:1/3?cluster=true", err: "Redis Cluster does not have"},
-		{in: "redis://user:secret-pw@h:1?x=1", err: `"redis://user:xxxxx@h:1?x=1"`},
+		{in: "redis://user:secret-pw@h:1?x=1", err: `"redis://user:xxxxx@h:1?x=xxxxx"`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			c, pw, err := ParseCacheURL(tc.in)
@@ -68,6 +68,8 @@ func TestRedactCacheURL(t *testing.T) {
 		"redis://h:1":         "redis://h:1",
 		"%zz://u:pw@h:1":      "[redacted]@h:1",
 		"redis://u:p@w@h:1/0": "redis://u:xxxxx@h:1/0",
+		"redis://h:1/0?addr=h2:2&master_name=m&sentinel_password=pw": "redis://h:1/0?addr=h2%3A2&master_name=m&sentinel_password=xxxxx",
+		"redis://u:pw@h:%zz?sentinel_password=pw":                    "[redacted]@h:%zz?…",
 	} {
 		if got := RedactCacheURL(in); got != want {
 			t.Errorf("RedactCacheURL(%q) = %q, want %q", in, got, want)
@@ -75,20 +77,22 @@ func TestRedactCacheURL(t *testing.T) {
 	}
 }
 
-func TestRedactPath(t *testing.T) {
+func TestRedactURL(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"/api/v1/jobs", "/api/v1/jobs"},
 		{"/api/v1/jobs?api_key=k", "/api/v1/jobs?…"},
 		{"/api/v1/jobs?", "/api/v1/jobs"},
-		{"/api/v1/jobs#part", "/api/v1/jobs"},
-		{"/api/v1/jobs?#part", "/api/v1/jobs"},
+		{"/api/v1/jobs#part", "/api/v1/jobs#…"},
+		{"/api/v1/jobs?#part", "/api/v1/jobs#…"},
+		{"https://TOKEN@host/x", "https://xxxxx@host/x"},
+		{"https://a.example.com/?client_secret=s#f", "https://a.example.com/?…#…"},
 		{"//user:pw@evil.example.com/x?k=v", "//user:xxxxx@evil.example.com/x?…"},
 		{"//user:pw@h:%zz/x", "[redacted]@h:%zz/x"},
 		{"/api/\x1b[2J", `/api/\u001b[2J`}, // a control, shown as an escape
 		{"/api/\u202e", "/api/%E2%80%AE"},  // url.URL.String escapes it
 	} {
-		if got := RedactPath(tc.in); got != tc.want {
-			t.Errorf("RedactPath(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -200,18 +200,7 @@ func ValidateServerURL(what, raw string) (*url.URL, error) {
 		return nil, E(KindUsage, what+" is longer than 2048 characters", "Check the value; URLs of that length are not valid here.")
 	}
 	u, err := url.Parse(raw)
-	shown := Printable(raw, 300)
-	if err != nil && strings.Contains(raw, "@") {
-		// Unparsable, so where its user info ends is a guess: all of it
-		// before the last @ goes, as it may hold a password.
-		shown = RedactCacheURL(raw)
-	}
-	if err == nil && u.User != nil {
-		shown = u.Redacted() // a password in a URL is still a password
-		if _, hasPW := u.User.Password(); !hasPW {
-			shown = strings.Replace(shown, u.User.Username()+"@", "xxxxx@", 1)
-		}
-	}
+	shown := RedactURL(raw) // a password in a URL is still a password
 	bad := func(why string) error {
 		return E(KindUsage, fmt.Sprintf("%s %q %s", what, shown, why),
 			"Use an absolute URL such as https://authority.example.com.")

@@ -122,7 +122,7 @@ func (b *Backend) resolve(path string) (*url.URL, error) {
 // is a mistake to say, not to guess at. hint is the refusal's.
 func join(base *url.URL, path, hint string) (*url.URL, error) {
 	if strings.Contains(path, "://") || strings.HasPrefix(path, "//") {
-		return nil, domain.E(domain.KindUsage, "\""+domain.RedactPath(path)+"\" is not a path", hint)
+		return nil, domain.E(domain.KindUsage, "\""+domain.RedactURL(path)+"\" is not a path", hint)
 	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
@@ -131,7 +131,7 @@ func join(base *url.URL, path, hint string) (*url.URL, error) {
 	if err != nil {
 		// Not wrapped: url.Parse's message repeats the whole path, query
 		// and all.
-		return nil, domain.E(domain.KindUsage, "\""+domain.RedactPath(path)+"\" is not a valid path: "+badEscape(path), "Check the path's escaping.")
+		return nil, domain.E(domain.KindUsage, "\""+domain.RedactURL(path)+"\" is not a valid path: "+badEscape(path), "Check the path's escaping.")
 	}
 	u := *base
 	u.Path = strings.TrimSuffix(base.Path, "/") + rel.Path
