@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +44,9 @@ type redisNode struct {
 }
 
 type redisState struct {
-	mu    sync.Mutex
-	nodes []*redisNode
+	mu      sync.Mutex
+	nodes   []*redisNode
+	hangups *atomic.Int64 // connections the hang-up listener accepted (redis hangup)
 }
 
 func redisOf(ts *testscript.TestScript) *redisState {
@@ -153,6 +155,11 @@ func redisCLI(ts *testscript.TestScript, port int, args ...string) string {
 // redis hold-lock                   drop every stella entry and hold its lock, as a runner that hangs would
 // redis sealed                       check no entry name reveals the client or scopes and no value holds a token
 // redis fill                         fill the node to its maxmemory, so writes are refused (noeviction)
+// redis hangup                       a listener on HANGUP_PORT that closes every connection it accepts (a TLS
+//
+//	handshake to it fails at once); sets HANGUP_PORT
+//
+// redis hangup-count N               check the listener accepted N connections
 func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: redis start|cluster|stop|pause|resume|cli|garbage|sealed|fill")
@@ -282,6 +289,35 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		signalAll(syscall.SIGSTOP)
 	case "resume":
 		signalAll(syscall.SIGCONT)
+	case "hangup":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		ts.Defer(func() { _ = ln.Close() })
+		rs.mu.Lock()
+		rs.hangups = new(atomic.Int64)
+		n := rs.hangups
+		rs.mu.Unlock()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				n.Add(1)
+				_ = c.Close()
+			}
+		}()
+		ts.Setenv("HANGUP_PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	case "hangup-count":
+		rs.mu.Lock()
+		n := rs.hangups
+		rs.mu.Unlock()
+		if n == nil || len(args) != 2 {
+			ts.Fatalf("usage: redis hangup-count N, after redis hangup")
+		}
+		if got := strconv.FormatInt(n.Load(), 10); got != args[1] {
+			ts.Fatalf("the hang-up listener accepted %s connections, want %s", got, args[1])
+		}
 	case "cli":
 		_, _ = ts.Stdout().Write([]byte(redisCLI(ts, first().port, args[1:]...)))
 	case "garbage", "tamper":
