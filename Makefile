@@ -8,11 +8,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # -s -w: no symbol table and no DWARF, as release builds of gh and kubectl
 # ship. A panic's trace still names every function and line (that is the
 # pclntab, which stays); what goes is what only a debugger reads, 9 MB of
-# the 30 MB binary. Nothing maps those bytes, yet `stella version` starts
-# faster without them: 0.09 to 0.16 times the baseline over 6 to 8 runs of
-# make bench, and 9 MB of unread bytes appended to a stripped build slows
-# it by as much, so it is the file's size the kernel pays for, not the
-# sections. `go build ./cmd/stella` keeps both, for a debugger.
+# the 30 MB binary. Nothing maps those bytes, yet `stella version` often
+# starts faster without them: by 0.07 to 0.19 times the baseline in three
+# paired runs of make bench, by nothing in two more, never slower; 9 MB of
+# unread bytes appended to a stripped build slowed it by 0.15x. `go build
+# ./cmd/stella` keeps both, for a debugger.
 STRIP := -s -w
 LDFLAGS := $(STRIP) -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X github.com/stellaops/stella/internal/cli.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
 
