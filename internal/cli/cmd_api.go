@@ -153,15 +153,20 @@ func (c *APICmd) Run(rt *Runtime) error {
 // file's content (@- stdin); key[] appends to an array and key[sub] nests.
 func (c *APICmd) fieldValues(rt *Runtime) (map[string]any, error) {
 	out := map[string]any{}
-	add := func(kv string, typed bool) error {
+	// As with -H, a refusal counts the field rather than repeating it: a
+	// value pasted without its key may be a secret.
+	add := func(n int, kv string, typed bool) error {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			flag := "-f"
-			if typed {
-				flag = "-F"
-			}
-			return domain.E(domain.KindUsage, fmt.Sprintf("field %q is not key=value", domain.Printable(kv, 80)),
-				"Write fields as "+flag+" pack=nightly-scan.")
+		flag := "-f"
+		if typed {
+			flag = "-F"
+		}
+		hint := "Write fields as " + flag + " pack=nightly-scan."
+		switch {
+		case !ok:
+			return domain.E(domain.KindUsage, "field "+flag+" #"+strconv.Itoa(n)+" is not key=value (no =)", hint)
+		case k == "":
+			return domain.E(domain.KindUsage, "field "+flag+" #"+strconv.Itoa(n)+" has no key before its =", hint)
 		}
 		var val any = v
 		if typed {
@@ -172,13 +177,13 @@ func (c *APICmd) fieldValues(rt *Runtime) (map[string]any, error) {
 		}
 		return setField(out, k, val)
 	}
-	for _, kv := range c.RawFields {
-		if err := add(kv, false); err != nil {
+	for i, kv := range c.RawFields {
+		if err := add(i+1, kv, false); err != nil {
 			return nil, err
 		}
 	}
-	for _, kv := range c.Fields {
-		if err := add(kv, true); err != nil {
+	for i, kv := range c.Fields {
+		if err := add(i+1, kv, true); err != nil {
 			return nil, err
 		}
 	}
