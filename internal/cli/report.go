@@ -50,7 +50,25 @@ func usageError(err error, kctx *kong.Context) error {
 			}
 		}
 	}
+	if msg, cut := withoutValue(err.Error()); cut {
+		if strings.HasPrefix(msg, "--password:") {
+			return domain.E(domain.KindUsage, "--password takes no value: it picks the password grant, which reads STELLA_PASSWORD_FILE (or STELLA_PASSWORD)",
+				"Put the password in a file only you can read and set STELLA_PASSWORD_FILE to it; then run `stella auth login --password`.")
+		}
+		return domain.E(domain.KindUsage, msg, hint)
+	}
 	return domain.Wrap(domain.KindUsage, err, "", hint)
+}
+
+// withoutValue cuts the value a flag was given out of kong's refusal of
+// it ("--min-ttl: expected duration but got \"…\": …"): a value typed
+// where it does not belong may be a secret (--password=…), and the user
+// has it in front of them anyway.
+func withoutValue(msg string) (string, bool) {
+	if i := strings.Index(msg, ` but got "`); i >= 0 && strings.HasPrefix(msg, "-") {
+		return msg[:i], true
+	}
+	return msg, false
 }
 
 // subcommandNamed finds a top-level word that names a subcommand of a
