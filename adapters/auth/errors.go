@@ -138,7 +138,10 @@ func (a *Authority) endpointErr(what string, status int, body []byte) error {
 		detail += ": " + oe.String()
 	}
 	switch {
-	case status >= 500:
+	// A transient failure is one whether it comes as a 5xx or, as some
+	// Authorities send it, as a 400 with server_error or
+	// temporarily_unavailable: the token endpoint already reads it so.
+	case status >= 500 || (ok && (oe.Code == "server_error" || oe.Code == "temporarily_unavailable")):
 		return domain.E(domain.KindServer, fmt.Sprintf("the Authority's %s endpoint failed (%s)", what, detail), "Try again later.")
 	case status == http.StatusUnauthorized || (ok && oe.Code == "invalid_client"):
 		return domain.E(domain.KindUnauthorized, fmt.Sprintf("the Authority's %s endpoint rejected the client (%s)", what, detail),

@@ -92,6 +92,10 @@ type faults struct {
 	AuthorizeError     string `json:"authorizeError"`  // the next authorization request is answered with this error at the redirect URI
 	SingleUseTokens    bool   `json:"singleUseTokens"` // the backend accepts each access token once (every process then renews)
 	RevokeErrors       int    `json:"revokeErrors"`    // the next N revocation requests answer 503 (the endpoint is down)
+	// Busy400: the next N userinfo and revocation requests answer 400
+	// {"error":"temporarily_unavailable"}, as Authorities that put a
+	// transient failure in an OAuth error, not a 5xx, do.
+	Busy400 int `json:"busy400"`
 	// RevokeRefreshOnly: revocation revokes refresh tokens only and answers
 	// any other token 400 unsupported_token_type (RFC 7009 §2.2.1), as an
 	// Authority that cannot revoke self-contained access tokens does.
@@ -156,6 +160,7 @@ func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
 	s.faults.SingleUseTokens = f.SingleUseTokens || s.faults.SingleUseTokens
 	s.faults.RevokeRefreshOnly = f.RevokeRefreshOnly || s.faults.RevokeRefreshOnly
 	s.faults.RevokeErrors += f.RevokeErrors
+	s.faults.Busy400 += f.Busy400
 	s.faults.SlowDown += f.SlowDown
 	s.faults.ShortTokens += f.ShortTokens
 	if f.TokenAnswer != "" {
@@ -284,6 +289,17 @@ func (s *Server) forgetNonces(w http.ResponseWriter, _ *http.Request) {
 	s.dpop.nonce, s.dpop.previous = "", ""
 	s.dpop.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// takeBusy400 consumes one injected 400 temporarily_unavailable.
+func (s *Server) takeBusy400() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.Busy400 == 0 {
+		return false
+	}
+	s.faults.Busy400--
+	return true
 }
 
 // takeRevokeFault consumes one injected revocation failure.

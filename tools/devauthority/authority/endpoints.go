@@ -447,6 +447,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "injected fault: revocation is down")
 		return
 	}
+	if s.takeBusy400() {
+		oauthError(w, http.StatusBadRequest, "temporarily_unavailable", "injected fault: revocation is busy")
+		return
+	}
 	f, ok := form(r)
 	if !ok {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form")
@@ -546,6 +550,10 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.IDTokenFault == "no-identity" {
 		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "userinfo is down")
+		return
+	}
+	if s.takeBusy400() {
+		oauthError(w, http.StatusBadRequest, "temporarily_unavailable", "userinfo is busy")
 		return
 	}
 	info := map[string]any{"sub": claims["sub"], "tenant": operator.tenant}
