@@ -188,15 +188,7 @@ func (s *Server) takeTokenFault() (int, bool) {
 	return s.faults.TokenErrorStatus, true
 }
 
-func (s *Server) takeBackend401() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.faults.Backend401 == 0 {
-		return false
-	}
-	s.faults.Backend401--
-	return true
-}
+func (s *Server) takeBackend401() bool { return s.take(&s.faults.Backend401) }
 
 func (s *Server) takeBackendFault() (int, bool) {
 	s.mu.Lock()
@@ -236,25 +228,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return dec.Decode(v)
 }
 
-func (s *Server) takeSlowDown() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.faults.SlowDown == 0 {
-		return false
-	}
-	s.faults.SlowDown--
-	return true
-}
+func (s *Server) takeSlowDown() bool { return s.take(&s.faults.SlowDown) }
 
-func (s *Server) takeStreamForbidden() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.faults.StreamForbidden == 0 {
-		return false
-	}
-	s.faults.StreamForbidden--
-	return true
-}
+func (s *Server) takeStreamForbidden() bool { return s.take(&s.faults.StreamForbidden) }
 
 // takeAuthorizeError returns the error code queued for the next
 // authorization request, consuming it.
@@ -292,23 +268,18 @@ func (s *Server) forgetNonces(w http.ResponseWriter, _ *http.Request) {
 }
 
 // takeBusy400 consumes one injected 400 temporarily_unavailable.
-func (s *Server) takeBusy400() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.faults.Busy400 == 0 {
-		return false
-	}
-	s.faults.Busy400--
-	return true
-}
+func (s *Server) takeBusy400() bool { return s.take(&s.faults.Busy400) }
 
 // takeRevokeFault consumes one injected revocation failure.
-func (s *Server) takeRevokeFault() bool {
+func (s *Server) takeRevokeFault() bool { return s.take(&s.faults.RevokeErrors) }
+
+// take consumes one of the injected faults counter counts.
+func (s *Server) take(counter *int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.faults.RevokeErrors == 0 {
+	if *counter == 0 {
 		return false
 	}
-	s.faults.RevokeErrors--
+	*counter--
 	return true
 }
