@@ -50,6 +50,14 @@ func usageError(err error, kctx *kong.Context) error {
 			}
 		}
 	}
+	if path := commandPathOf(kctx); path != "" && !isCommandGroup(path) && strings.HasPrefix(err.Error(), "unexpected argument ") {
+		// Not the word itself: after a command, a stray word is as
+		// likely a secret typed in the wrong place (auth login hunter2)
+		// as a typo, and it is on the user's screen already (gh says
+		// "accepts 0 arg(s), received 1"). After a group the word is a
+		// would-be subcommand, and kong's "did you mean" helps.
+		return domain.E(domain.KindUsage, "too many arguments for `stella "+path+"`", hint)
+	}
 	if msg, cut := withoutValue(err.Error()); cut {
 		if strings.HasPrefix(msg, "--password:") {
 			return domain.E(domain.KindUsage, "--password takes no value: it picks the password grant, which reads STELLA_PASSWORD_FILE (or STELLA_PASSWORD)",
@@ -170,4 +178,12 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// commandPathOf is commandPath for a context that may be nil.
+func commandPathOf(kctx *kong.Context) string {
+	if kctx == nil {
+		return ""
+	}
+	return commandPath(kctx)
 }
