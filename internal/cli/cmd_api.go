@@ -164,9 +164,9 @@ func (c *APICmd) fieldValues(rt *Runtime) (map[string]any, error) {
 		hint := "Write fields as " + flag + " pack=nightly-scan."
 		switch {
 		case !ok:
-			return domain.E(domain.KindUsage, "field "+flag+" #"+strconv.Itoa(n)+" is not key=value (no =)", hint)
+			return domain.E(domain.KindUsage, "field "+nth(flag, n)+" is not key=value (no =)", hint)
 		case k == "":
-			return domain.E(domain.KindUsage, "field "+flag+" #"+strconv.Itoa(n)+" has no key before its =", hint)
+			return domain.E(domain.KindUsage, "field "+nth(flag, n)+" has no key before its =", hint)
 		}
 		var val any = v
 		if typed {
@@ -343,16 +343,17 @@ func splitHeader(n int, h string) (name, value string, err error) {
 	k = strings.TrimSpace(k)
 	switch {
 	case !ok:
-		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has no colon: it is not 'Name: value'", hint)
+		return "", "", domain.E(domain.KindUsage, "header "+nth("-H", n)+" has no colon: it is not 'Name: value'", hint)
 	case k == "":
-		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has no name before its colon", hint)
+		return "", "", domain.E(domain.KindUsage, "header "+nth("-H", n)+" has no name before its colon", hint)
 	case strings.ContainsAny(k, " \t\r\n"):
-		return "", "", domain.E(domain.KindUsage, "header "+ordinal(n)+" has a space in its name", hint)
+		return "", "", domain.E(domain.KindUsage, "header "+nth("-H", n)+" has a space in its name", hint)
 	case strings.ContainsAny(v, "\r\n"):
 		return "", "", domain.E(domain.KindUsage, "the value of header "+domain.Printable(k, 40)+" has a line break in it", "Give each header its own -H.")
 	}
 	return k, strings.TrimSpace(v), nil
 }
 
-// ordinal names the nth -H of the line: "-H #2".
-func ordinal(n int) string { return "-H #" + strconv.Itoa(n) }
+// nth names the nth use of a flag on the line ("-H #2"), where a
+// refusal must not repeat what was given.
+func nth(flag string, n int) string { return flag + " #" + strconv.Itoa(n) }

@@ -32,7 +32,11 @@ func usageError(err error, kctx *kong.Context) error {
 	if kctx == nil && errors.As(err, &pe) {
 		kctx = pe.Context
 	}
-	if kctx != nil && commandPath(kctx) == "" {
+	path := ""
+	if kctx != nil {
+		path = commandPath(kctx)
+	}
+	if kctx != nil && path == "" {
 		if word, full := subcommandNamed(kctx); full != "" {
 			what := "its commands"
 			if !strings.Contains(full, " ") {
@@ -42,15 +46,14 @@ func usageError(err error, kctx *kong.Context) error {
 				"Did you mean `stella "+full+"`? Run `stella "+strings.Fields(full)[0]+" --help` to see "+what+".")
 		}
 	}
-	if kctx != nil {
-		if path := commandPath(kctx); path != "" {
-			hint = "Run `stella " + path + " --help` to see its flags and an example."
-			if isCommandGroup(path) {
-				hint = "Run `stella " + path + " --help` to see its commands."
-			}
-		}
+	group := path != "" && isCommandGroup(path)
+	switch {
+	case group:
+		hint = "Run `stella " + path + " --help` to see its commands."
+	case path != "":
+		hint = "Run `stella " + path + " --help` to see its flags and an example."
 	}
-	if path := commandPathOf(kctx); path != "" && !isCommandGroup(path) && strings.HasPrefix(err.Error(), "unexpected argument ") {
+	if path != "" && !group && strings.HasPrefix(err.Error(), "unexpected argument ") {
 		// Not the word itself: after a command, a stray word is as
 		// likely a secret typed in the wrong place (auth login hunter2)
 		// as a typo, and it is on the user's screen already (gh says
@@ -178,12 +181,4 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// commandPathOf is commandPath for a context that may be nil.
-func commandPathOf(kctx *kong.Context) string {
-	if kctx == nil {
-		return ""
-	}
-	return commandPath(kctx)
 }
