@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # the 30 MB binary. Nothing maps those bytes, yet `stella version` often
 # starts faster without them: by 0.07 to 0.19 times the baseline in three
 # paired runs of make bench, by nothing in two more, never slower; 9 MB of
-# unread bytes appended to a stripped build slowed it by 0.15x. `go build
+# unread bytes appended to a stripped build slowed it by 0.11-0.17x. `go build
 # ./cmd/stella` keeps both, for a debugger.
 STRIP := -s -w
 LDFLAGS := $(STRIP) -X github.com/stellaops/stella/internal/cli.version=$(VERSION) -X github.com/stellaops/stella/internal/cli.commit=$(shell git rev-parse --short HEAD 2>/dev/null)
