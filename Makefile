@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # pclntab, which stays); what goes is what only a debugger reads, 9 MB of
 # the 30 MB binary. Nothing maps those bytes, yet `stella version` often
 # starts faster without them: by 0.07 to 0.19 times the baseline in three
-# paired runs of make bench, by nothing in two more, never slower; 9 MB of
+# paired runs of make bench, by nothing (+-0.02) in two more; 9 MB of
 # unread bytes appended to a stripped build slowed it by 0.11-0.17x. `go build
 # ./cmd/stella` keeps both, for a debugger.
 STRIP := -s -w
