@@ -155,10 +155,7 @@ func redisCLI(ts *testscript.TestScript, port int, args ...string) string {
 // redis hold-lock                   drop every stella entry and hold its lock, as a runner that hangs would
 // redis sealed                       check no entry name reveals the client or scopes and no value holds a token
 // redis fill                         fill the node to its maxmemory, so writes are refused (noeviction)
-// redis hangup                       a listener on HANGUP_PORT that closes every connection it accepts (a TLS
-//
-//	handshake to it fails at once); sets HANGUP_PORT
-//
+// redis hangup                       a listener on HANGUP_PORT that closes every connection it accepts
 // redis hangup-count N               check the listener accepted N connections
 func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
