@@ -118,11 +118,52 @@ func (b bindings) merge(other bindings) bindings {
 	return b
 }
 
+// methodByName is value.MethodByName for the names kong looks up. Each
+// lookup passes a constant, so the Go linker keeps only methods of those
+// names; one MethodByName with a variable name makes it keep every exported
+// method of every type a program stores in an interface.
+func methodByName(value reflect.Value, name string) reflect.Value {
+	switch name {
+	case "Run":
+		return value.MethodByName("Run")
+	case "BeforeReset":
+		return value.MethodByName("BeforeReset")
+	case "BeforeResolve":
+		return value.MethodByName("BeforeResolve")
+	case "BeforeApply":
+		return value.MethodByName("BeforeApply")
+	case "AfterApply":
+		return value.MethodByName("AfterApply")
+	case "AfterRun":
+		return value.MethodByName("AfterRun")
+	}
+	panic("kong: no method lookup for " + name)
+}
+
+// typeMethodByName is methodByName for a reflect.Type.
+func typeMethodByName(t reflect.Type, name string) (reflect.Method, bool) {
+	switch name {
+	case "Run":
+		return t.MethodByName("Run")
+	case "BeforeReset":
+		return t.MethodByName("BeforeReset")
+	case "BeforeResolve":
+		return t.MethodByName("BeforeResolve")
+	case "BeforeApply":
+		return t.MethodByName("BeforeApply")
+	case "AfterApply":
+		return t.MethodByName("AfterApply")
+	case "AfterRun":
+		return t.MethodByName("AfterRun")
+	}
+	panic("kong: no method lookup for " + name)
+}
+
 func getMethod(value reflect.Value, name string) reflect.Value {
-	method := value.MethodByName(name)
+	method := methodByName(value, name)
 	if !method.IsValid() {
 		if value.CanAddr() {
-			method = value.Addr().MethodByName(name)
+			method = methodByName(value.Addr(), name)
 		}
 	}
 	return method
@@ -130,16 +171,16 @@ func getMethod(value reflect.Value, name string) reflect.Value {
 
 func getExplicitMethod(value reflect.Value, name string) reflect.Value {
 	if isExplicitMethod(value.Type(), name) {
-		return value.MethodByName(name)
+		return methodByName(value, name)
 	}
 	if value.CanAddr() && isExplicitMethod(value.Addr().Type(), name) {
-		return value.Addr().MethodByName(name)
+		return methodByName(value.Addr(), name)
 	}
 	return reflect.Value{}
 }
 
 func isExplicitMethod(t reflect.Type, name string) bool {
-	method, ok := t.MethodByName(name)
+	method, ok := typeMethodByName(t, name)
 	if !ok {
 		return false
 	}

@@ -67,6 +67,9 @@ type Kong struct {
 	groups          []Group
 	vars            Vars
 	flagNamer       func(string) string
+	// provideMethods binds a command's Provide* methods; nil unless the
+	// ProviderMethods option is given (see providers.go).
+	provideMethods func(binds bindings, target reflect.Value) error
 
 	// Set temporarily by Options. These are applied after build().
 	postBuildOptions []Option

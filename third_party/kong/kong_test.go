@@ -3089,7 +3089,7 @@ func (p *providerSubCommand) Run(t *testing.T, ps ProvidedString) error {
 }
 
 func TestProviderMethods(t *testing.T) {
-	k := mustNew(t, &providerCLI{})
+	k := mustNew(t, &providerCLI{}, kong.ProviderMethods())
 	kctx, err := k.Parse([]string{"sub"})
 	assert.NoError(t, err)
 	err = kctx.Run(t)
