@@ -12,7 +12,7 @@ import (
 // method up by a name it computes (reflect's MethodByName with a variable,
 // Method(i)). The Go linker then keeps every exported method of every type
 // stored in an interface, since any could be called: go-redis alone brings
-// thousands, and `stella version` starts 0.15× the baseline slower (README,
+// thousands, and `stella version` starts up to 0.2× the baseline slower (README,
 // Performance). kong is patched for this (third_party/kong/STELLA.md); the
 // test names the chain that reaches the lookup, so the next one is found
 // where it comes in.
