@@ -44,9 +44,11 @@ type redisNode struct {
 }
 
 type redisState struct {
-	mu      sync.Mutex
-	nodes   []*redisNode
-	hangups *atomic.Int64 // connections the hang-up listener accepted (redis hangup)
+	mu       sync.Mutex
+	nodes    []*redisNode
+	hangups  *atomic.Int64 // connections the hang-up listener accepted (redis hangup)
+	sentinel *redisNode    // redis sentinel's Sentinel
+	killed   int           // the port redis kill-master killed
 }
 
 func redisOf(ts *testscript.TestScript) *redisState {
@@ -136,8 +138,61 @@ func redisPing(port int, within time.Duration) bool {
 	return false
 }
 
+// sentinelMaster is the port of the master the Sentinel of redis sentinel
+// names now.
+func sentinelMaster(ts *testscript.TestScript, rs *redisState) int {
+	rs.mu.Lock()
+	sn := rs.sentinel
+	rs.mu.Unlock()
+	if sn == nil {
+		ts.Fatalf("no Sentinel: run redis sentinel first")
+	}
+	f := strings.Fields(redisCLI(ts, sn.port, "sentinel", "get-master-addr-by-name", "fleet"))
+	if len(f) != 2 {
+		ts.Fatalf("the Sentinel names no master: %q", f)
+	}
+	port, err := strconv.Atoi(f[1])
+	ts.Check(err)
+	return port
+}
+
+// replicas are the data nodes of redis sentinel other than master that
+// are still alive.
+func replicas(rs *redisState, master int) []*redisNode {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []*redisNode
+	for _, n := range rs.nodes {
+		if n != rs.sentinel && n.port != master && n.port != rs.killed {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// replicationOffset reads one offset of the node's INFO replication.
+func replicationOffset(ts *testscript.TestScript, port int, field string) int64 {
+	for _, line := range strings.Split(redisCLI(ts, port, "info", "replication"), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			ts.Check(err)
+			return n
+		}
+	}
+	ts.Fatalf("INFO replication on port %d has no %s", port, field)
+	return 0
+}
+
+// redisCLI runs redis-cli against the node, bounded: a node that is
+// paused (SIGSTOP) accepts a connection and never answers, and the harness
+// must fail then, not hang.
 func redisCLI(ts *testscript.TestScript, port int, args ...string) string {
-	out, err := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "redis-cli", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	if ctx.Err() != nil {
+		ts.Fatalf("redis-cli %s: the node on port %d did not answer within 15 s", strings.Join(args, " "), port)
+	}
 	if err != nil {
 		ts.Fatalf("redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -148,6 +203,7 @@ func redisCLI(ts *testscript.TestScript, port int, args ...string) string {
 // redis tls [redis-server flags]     one node with TLS on REDIS_TLS_PORT (CA in redis-ca.pem), plain on REDIS_PORT
 // redis cluster                      three masters made with redis-cli --cluster create; sets REDIS
 // redis sentinel                     a master, a replica and a Sentinel (master name "fleet"); sets REDIS
+// redis replicated                  wait until the Sentinel's replicas have applied all the master wrote
 // redis kill-master | wait-failover  kill the Sentinel's master; wait for the replica's promotion
 // redis stop | pause | resume        kill, SIGSTOP or SIGCONT every node
 // redis cli ARGS...                  redis-cli against the first node (stdout kept)
@@ -229,14 +285,15 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		dir := ts.MkAbs(fmt.Sprintf("sentinel-%d", port))
 		ts.Check(os.MkdirAll(dir, 0o700))
 		conf := filepath.Join(dir, "sentinel.conf")
-		ts.Check(os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+		ts.Check(os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
 			"sentinel monitor fleet 127.0.0.1 %d 1\nsentinel down-after-milliseconds fleet 500\nsentinel failover-timeout fleet 2000\n",
-			port, dir, master.port)), 0o600))
+			port, dir, filepath.Join(dir, "log"), master.port)), 0o600))
 		cmd := exec.Command("redis-server", conf, "--sentinel")
 		ts.Check(cmd.Start())
 		sn := &redisNode{port: port, cmd: cmd, dir: dir}
 		rs.mu.Lock()
 		rs.nodes = append(rs.nodes, sn)
+		rs.sentinel = sn
 		rs.mu.Unlock()
 		ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		if !redisPing(port, 5*time.Second) {
@@ -254,21 +311,42 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("REDIS", fmt.Sprintf("redis://127.0.0.1:%d?master_name=fleet", port))
 		ts.Setenv("REDIS_PORT", strconv.Itoa(master.port))
 		ts.Setenv("SENTINEL_PORT", strconv.Itoa(port))
+	case "replicated":
+		// Until every replica has applied all the master has written.
+		// (WAIT would not do: it waits for the writes of its own
+		// connection, and a new redis-cli connection has made none, so it
+		// answers at once whatever the replica holds.)
+		master := sentinelMaster(ts, rs)
+		want := replicationOffset(ts, master, "master_repl_offset")
+		for _, n := range replicas(rs, master) {
+			for deadline := time.Now().Add(10 * time.Second); replicationOffset(ts, n.port, "slave_repl_offset") < want; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					ts.Fatalf("the replica on port %d never reached the master's offset %d", n.port, want)
+				}
+			}
+		}
 	case "kill-master":
-		// The Sentinel's master dies; the Sentinel notices after 500 ms.
+		// The master the Sentinel names now dies (not the first node
+		// started: a Sentinel that failed over on its own, as a loaded
+		// machine can make it, has another); it notices after 500 ms.
+		port := sentinelMaster(ts, rs)
 		rs.mu.Lock()
-		master := rs.nodes[0]
+		for _, n := range rs.nodes {
+			if n.port == port {
+				_ = n.cmd.Process.Kill()
+				_ = n.cmd.Wait()
+			}
+		}
+		rs.killed = port
 		rs.mu.Unlock()
-		_ = master.cmd.Process.Kill()
-		_ = master.cmd.Wait()
 	case "wait-failover":
-		// Until the Sentinel names another master than the dead one.
+		// Until the Sentinel names another master than the dead one, and
+		// that node says it is a master.
 		rs.mu.Lock()
-		master := rs.nodes[0]
+		killed := rs.killed
 		rs.mu.Unlock()
-		port, _ := strconv.Atoi(ts.Getenv("SENTINEL_PORT"))
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if !strings.Contains(redisCLI(ts, port, "sentinel", "get-master-addr-by-name", "fleet"), strconv.Itoa(master.port)) {
+			if port := sentinelMaster(ts, rs); port != killed && strings.Contains(redisCLI(ts, port, "info", "replication"), "role:master") {
 				break
 			}
 			if time.Now().After(deadline) {
