@@ -82,18 +82,60 @@ func needRedis(ts *testscript.TestScript) {
 	}
 }
 
-func freePort(ts *testscript.TestScript) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	port := l.Addr().(*net.TCPAddr).Port
-	ts.Check(l.Close())
-	return port
+// nodePorts hands out the ports of redis-server nodes from below the
+// kernel's ephemeral range, each at most once per test process. A node a
+// scenario kills (kill-master, stop) leaves its port free; in the
+// ephemeral range another scenario's listener, or the local end of any
+// connection, can take it within a second, and the dead master's replica
+// and Sentinel then talk to a stranger: the Sentinel calls the master
+// back up, converts the stranger into its replica, and a replica that
+// reconnects resyncs from it and drops its data. The ports below that
+// range are never picked by bind(0) or connect, and no two scenarios of
+// this process share one.
+var nodePorts struct {
+	sync.Mutex
+	next, low, high int
+	given           map[int]bool
+}
+
+func nodePort(ts *testscript.TestScript) int {
+	nodePorts.Lock()
+	defer nodePorts.Unlock()
+	if nodePorts.given == nil {
+		nodePorts.given = map[int]bool{}
+		nodePorts.low, nodePorts.high = 20000, 32768
+		if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+			if f := strings.Fields(string(b)); len(f) == 2 {
+				if lo, err := strconv.Atoi(f[0]); err == nil && lo > 4096 {
+					nodePorts.low, nodePorts.high = max(1024, lo-12000), lo
+				}
+			}
+		}
+		span, _ := rand.Int(rand.Reader, big.NewInt(int64(nodePorts.high-nodePorts.low)))
+		nodePorts.next = nodePorts.low + int(span.Int64())
+	}
+	for range nodePorts.high - nodePorts.low {
+		port := nodePorts.next
+		if nodePorts.next++; nodePorts.next == nodePorts.high {
+			nodePorts.next = nodePorts.low
+		}
+		if nodePorts.given[port] {
+			continue
+		}
+		nodePorts.given[port] = true
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil { // not some service's
+			_ = l.Close()
+			return port
+		}
+	}
+	ts.Fatalf("no free port left for a redis-server node")
+	return 0
 }
 
 // startRedis starts one redis-server and waits until it answers PING.
 func startRedis(ts *testscript.TestScript, extra ...string) *redisNode {
 	for attempt := 0; ; attempt++ {
-		port := freePort(ts)
+		port := nodePort(ts)
 		dir := ts.MkAbs(fmt.Sprintf("redis-%d", port))
 		ts.Check(os.MkdirAll(dir, 0o700))
 		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -101,23 +143,36 @@ func startRedis(ts *testscript.TestScript, extra ...string) *redisNode {
 		cmd := exec.Command("redis-server", args...)
 		ts.Check(cmd.Start())
 		n := &redisNode{port: port, cmd: cmd, dir: dir}
-		rs := redisOf(ts)
-		rs.mu.Lock()
-		rs.nodes = append(rs.nodes, n)
-		rs.mu.Unlock()
 		ts.Defer(func() {
 			_ = n.cmd.Process.Signal(syscall.SIGCONT)
 			_ = n.cmd.Process.Kill()
 			_ = n.cmd.Wait()
 		})
-		if redisPing(port, 5*time.Second) {
+		if redisPing(port, 5*time.Second) && ownsPort(port, cmd.Process.Pid) {
+			// Listed only once it answers: a node that failed to start
+			// is no node a later command (cli, kill-master) should reach.
+			rs := redisOf(ts)
+			rs.mu.Lock()
+			rs.nodes = append(rs.nodes, n)
+			rs.mu.Unlock()
 			return n
 		}
+		_ = cmd.Process.Kill() // it may be up on a port another took first
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		if attempt == 2 {
 			ts.Fatalf("redis-server on port %d did not start:\n%s", port, log)
 		}
 	}
+}
+
+// ownsPort reports whether the redis-server answering on port is the
+// process pid: a node that could not bind answers nothing, and another
+// process's PONG must not pass for its own.
+func ownsPort(port, pid int) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "info", "server").Output()
+	return err == nil && strings.Contains(string(out), "process_id:"+strconv.Itoa(pid)+"\r\n")
 }
 
 // redisPing waits until the node answers PING.
@@ -246,7 +301,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.MkdirAll(dir, 0o700))
 		writeTLSFiles(ts, dir)
 		ts.Check(copyFile(filepath.Join(dir, "ca.pem"), ts.MkAbs("redis-ca.pem")))
-		tlsPort := freePort(ts)
+		tlsPort := nodePort(ts)
 		n := startRedis(ts, append([]string{"--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", filepath.Join(dir, "server.crt"),
 			"--tls-key-file", filepath.Join(dir, "server.key"), "--tls-ca-cert-file", filepath.Join(dir, "ca.pem"), "--tls-auth-clients", "no"}, args[1:]...)...)
 		ts.Setenv("REDIS_PORT", strconv.Itoa(n.port))
@@ -281,7 +336,7 @@ func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 		// A master, its replica, and one Sentinel watching them.
 		master := startRedis(ts)
 		replica := startRedis(ts, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
-		port := freePort(ts)
+		port := nodePort(ts)
 		dir := ts.MkAbs(fmt.Sprintf("sentinel-%d", port))
 		ts.Check(os.MkdirAll(dir, 0o700))
 		conf := filepath.Join(dir, "sentinel.conf")
