@@ -81,7 +81,9 @@ func cmdKeychainItem(ts *testscript.TestScript, neg bool, args []string) {
 // between (dbus-monitor) into busmon.log, one line per call, so a script
 // can count them: `busmon start`, a command, `busmon stop`, then
 // `grep -count=1 'member=GetSecret$' busmon.log`. Each end is marked by a
-// Ping the monitor must have seen, so nothing is cut off either side.
+// Ping the monitor must have seen, so nothing is cut off either side. Only
+// the connections that named this scenario's keychain item are kept: the
+// bus is every scenario's (ownCalls).
 func cmdBusMon(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 || (args[0] != "start" && args[0] != "stop") {
 		ts.Fatalf("usage: busmon start|stop")
@@ -137,13 +139,63 @@ func cmdBusMon(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := os.ReadFile(raw)
 	ts.Check(err)
 	from, _ := strconv.Atoi(ts.Getenv("BUSMON_FROM"))
-	var calls []string
-	for _, line := range strings.Split(string(b[from:]), "\n") {
-		if strings.HasPrefix(line, "method call") && !strings.Contains(line, "member=Ping") {
-			calls = append(calls, line)
-		}
+	calls := ownCalls(string(b[from:]), scenarioAccounts(ts))
+	if calls == nil {
+		ts.Fatalf("busmon: no call named this scenario's keychain item (no session in %s/tokens?)", ts.Getenv("STELLA_CONFIG_DIR"))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs("busmon.log"), []byte(strings.Join(calls, "\n")+"\n"), 0o600))
+}
+
+// scenarioAccounts are the keychain accounts of this scenario's sessions:
+// the names of the session files in its token directory, and the one
+// keychain-item saw last.
+func scenarioAccounts(ts *testscript.TestScript) []string {
+	matches, _ := filepath.Glob(filepath.Join(ts.Getenv("STELLA_CONFIG_DIR"), "tokens", "*.session"))
+	var accounts []string
+	for _, m := range matches {
+		accounts = append(accounts, strings.TrimSuffix(filepath.Base(m), ".session"))
+	}
+	if a := ts.Getenv("KEYCHAIN_ACCOUNT"); a != "" {
+		accounts = append(accounts, a)
+	}
+	return accounts
+}
+
+// ownCalls picks, from dbus-monitor's output, the call lines (Pings left
+// out) of the connections that named one of accounts in a call's
+// arguments (SearchItems and CreateItem carry it). The session bus and its
+// Secret Service serve every scenario running at once, and another
+// scenario's stella calling in between is no call of this one's (CI once
+// counted two SearchItems this way). nil when no connection named one.
+func ownCalls(raw string, accounts []string) []string {
+	type call struct{ sender, line string }
+	var all []call
+	ours := map[string]bool{}
+	for _, block := range strings.Split(raw, "\nmethod call ") {
+		head, args, _ := strings.Cut(strings.TrimPrefix(block, "method call "), "\n")
+		if !strings.HasPrefix(head, "time=") || strings.Contains(head, "member=Ping") {
+			continue
+		}
+		sender := ""
+		for _, f := range strings.Fields(head) {
+			if v, ok := strings.CutPrefix(f, "sender="); ok {
+				sender = v
+			}
+		}
+		all = append(all, call{sender, "method call " + head})
+		for _, a := range accounts {
+			if strings.Contains(args, `string "`+a+`"`) {
+				ours[sender] = true
+			}
+		}
+	}
+	var lines []string
+	for _, c := range all {
+		if ours[c.sender] {
+			lines = append(lines, c.line)
+		}
+	}
+	return lines
 }
 
 var busMonitors sync.Map
