@@ -61,6 +61,16 @@ func usageError(err error, kctx *kong.Context) error {
 		// would-be subcommand, and kong's "did you mean" helps.
 		return domain.E(domain.KindUsage, "too many arguments for `stella "+path+"`", hint)
 	}
+	if rest, ok := strings.CutPrefix(err.Error(), "unexpected argument "); ok && (path == "" || group) {
+		// A would-be command, where it goes: named back only with kong's
+		// suggestion, which it gives for a word a few edits from a
+		// command (a typo, auth stauts), never for a token or a password
+		// pasted in (stella eyJ…, stella auth hunter2).
+		if word, _, suggested := strings.Cut(rest, ", did you mean "); suggested && len(word) <= maxEchoedCommand {
+			return domain.E(domain.KindUsage, err.Error(), hint)
+		}
+		return domain.E(domain.KindUsage, "`"+strings.TrimSpace("stella "+path)+"` has no such command", hint)
+	}
 	if msg, cut := withoutValue(err.Error()); cut {
 		if strings.HasPrefix(msg, "--password:") {
 			return domain.E(domain.KindUsage, "--password takes no value: it picks the password grant, which reads STELLA_PASSWORD_FILE (or STELLA_PASSWORD)",
@@ -70,6 +80,10 @@ func usageError(err error, kctx *kong.Context) error {
 	}
 	return domain.Wrap(domain.KindUsage, err, "", hint)
 }
+
+// maxEchoedCommand bounds the length of a mistyped command that is named
+// back: no command of stella's is longer than 10 characters.
+const maxEchoedCommand = 16
 
 // withoutValue cuts the value a flag was given out of kong's refusal of
 // it ("--min-ttl: expected duration but got \"…\": …"): a value typed
