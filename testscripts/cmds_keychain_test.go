@@ -167,6 +167,11 @@ func scenarioAccounts(ts *testscript.TestScript) []string {
 // Secret Service serve every scenario running at once, and another
 // scenario's stella calling in between is no call of this one's (CI once
 // counted two SearchItems this way). nil when no connection named one.
+// The price: a second connection of this scenario's stella that never
+// named its account would go uncounted. Keeping every connection that
+// named no other account instead would count another scenario's write
+// caught half-way (go-keyring unlocks before CreateItem names the
+// account), the flake again; stella reads on one connection.
 func ownCalls(raw string, accounts []string) []string {
 	type call struct{ sender, line string }
 	var all []call
